@@ -1,0 +1,380 @@
+"""The configuration model: frozen dataclasses built from YAML or Python values.
+
+One model serves the YAML file, the ``@pytest.mark.mockidp(...)`` marker, the control API and
+plain Python, so every surface accepts exactly the same keys. Building never does I/O beyond
+reading the named file; a wrong key or type raises :class:`ConfigError` with file, key path and
+line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+
+import yaml
+
+from .errors import ConfigError
+
+SigningAlg = Literal["RS256", "PS256", "ES256", "EdDSA", "Ed25519"]
+LoginMode = Literal["auto", "form"]
+AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
+GrantType = Literal["client_credentials", "authorization_code", "refresh_token"]
+
+SIGNING_ALGS: tuple[str, ...] = get_args(SigningAlg)
+GRANT_TYPES: tuple[str, ...] = get_args(GrantType)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientConfig:
+    """A registered OAuth client. No ``client_secret`` means a public client."""
+
+    client_id: str
+    client_secret: str | None = None
+    #: ``None`` accepts client_secret_basic and client_secret_post (or none for public clients)
+    token_endpoint_auth_method: AuthMethod | None = None
+    #: ``None`` means client_credentials for confidential clients, the code flow for public ones
+    grant_types: tuple[GrantType, ...] | None = None
+    redirect_uris: tuple[str, ...] = ()
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
+    #: opt-outs for testing legacy clients; strict by default
+    require_pkce: bool = True
+    allow_plain_pkce: bool = False
+    client_name: str | None = None
+
+    @property
+    def is_public(self) -> bool:
+        return self.client_secret is None
+
+    @property
+    def allowed_grant_types(self) -> tuple[str, ...]:
+        if self.grant_types is not None:
+            return self.grant_types
+        if self.is_public:
+            return ("authorization_code", "refresh_token")
+        return ("client_credentials",)
+
+    @property
+    def auth_methods(self) -> tuple[str, ...]:
+        if self.token_endpoint_auth_method is not None:
+            return (self.token_endpoint_auth_method,)
+        if self.is_public:
+            return ("none",)
+        return ("client_secret_basic", "client_secret_post")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserConfig:
+    """A person who can sign in. ``claims`` are OpenID Connect standard or custom claims."""
+
+    sub: str
+    username: str | None = None
+    password: str | None = None
+    claims: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def login_name(self) -> str:
+        return self.username or self.sub
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiConfig:
+    """A protected API (resource server): its resource identifier and the scopes it defines."""
+
+    audience: str
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdPConfig:
+    """Everything that shapes one mock IdP."""
+
+    #: ``None``: ``http://<host>:<port>``; a bare path such as ``/tenant-a`` is appended to that
+    issuer: str | None = None
+    login: LoginMode = "auto"
+    signing_alg: SigningAlg = "RS256"
+    access_token_ttl: int = 300
+    id_token_ttl: int = 300
+    refresh_token_ttl: int = 86400
+    code_ttl: int = 60
+    clients: tuple[ClientConfig, ...] = ()
+    users: tuple[UserConfig, ...] = ()
+    apis: tuple[ApiConfig, ...] = ()
+    #: seed for the generated users when ``users`` is empty
+    seed: int = 0
+    generated_users: int = 3
+
+    def __post_init__(self) -> None:
+        _check_config(self)
+
+    def merged(self, overrides: Mapping[str, Any]) -> IdPConfig:
+        """A copy with top-level keys replaced, validated like a file."""
+        data = to_dict(self)
+        data.update(overrides)
+        return IdPConfig.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, file: str | None = None) -> IdPConfig:
+        return _build(cls, data, "", _Source(file, {}))
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> IdPConfig:
+        return load_config(path)
+
+
+def load_config(path: str | Path) -> IdPConfig:
+    """Read a YAML config file; every error names the file, the key path and the line."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror}", file=name) from None
+    except UnicodeDecodeError:
+        raise ConfigError("config file is not UTF-8 text", file=name) from None
+    return parse_config(text, file=name)
+
+
+def parse_config(text: str, *, file: str | None = None) -> IdPConfig:
+    """Parse YAML text into an :class:`IdPConfig`."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"invalid YAML: {problem}", file=file, line=line) from None
+    if node is None:
+        return IdPConfig.from_dict({}, file=file)
+    lines: dict[str, int] = {}
+    data = _plain(node, "", lines, file)
+    return _build(IdPConfig, data, "", _Source(file, lines))
+
+
+def to_dict(config: Any) -> Any:
+    """The plain-data form of a config object (lists, dicts, scalars), as YAML would hold it."""
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        return {f.name: to_dict(getattr(config, f.name)) for f in dataclasses.fields(config)}
+    if isinstance(config, tuple):
+        return [to_dict(v) for v in config]
+    if isinstance(config, Mapping):
+        return {k: to_dict(v) for k, v in config.items()}
+    return config
+
+
+# --- building -------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    file: str | None
+    lines: dict[str, int]
+
+    def error(self, message: str, path: str) -> ConfigError:
+        return ConfigError(message, file=self.file, key_path=path, line=self._line(path))
+
+    def _line(self, path: str) -> int | None:
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _plain(node: yaml.Node, path: str, lines: dict[str, int], file: str | None) -> Any:
+    """YAML node -> plain data, remembering the line of every key path."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.SafeLoader("").construct_object(key_node)
+            if not isinstance(key, str):
+                raise ConfigError(
+                    "keys must be strings", file=file, key_path=path, line=key_node.start_mark.line + 1
+                )
+            sub = _join(path, key)
+            if key in out:
+                raise ConfigError(
+                    "duplicate key", file=file, key_path=sub, line=key_node.start_mark.line + 1
+                )
+            out[key] = _plain(value_node, sub, lines, file)
+            lines[sub] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(v, f"{path}[{i}]", lines, file) for i, v in enumerate(node.value)]
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid value: {exc}", file=file, key_path=path, line=lines[path]) from None
+
+
+def _build(cls: type[T], data: Any, path: str, src: _Source) -> T:
+    if not isinstance(data, Mapping):
+        raise src.error(f"expected a mapping, got {_kind(data)}", path)
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        sub = _join(path, str(key))
+        if key not in known:
+            hint = ", ".join(sorted(known))
+            raise src.error(f"unknown key '{key}' (known keys: {hint})", sub)
+        kwargs[key] = _convert(hints[key], value, sub, src)
+    missing = [
+        name
+        for name, f in known.items()
+        if name not in kwargs
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise src.error(f"missing required key '{missing[0]}'", path)
+    try:
+        return cls(**kwargs)
+    except ConfigError as exc:
+        raise src.error(exc.message, _join(path, exc.key_path) if exc.key_path else path) from None
+
+
+def _convert(tp: Any, value: Any, path: str, src: _Source) -> Any:
+    origin = get_origin(tp)
+    args = get_args(tp)
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        real = [a for a in args if a is not type(None)]
+        return _convert(real[0] if len(real) == 1 else Any, value, path, src)
+    if tp is Any:
+        return value
+    if origin is Literal:
+        if value not in args:
+            choices = " | ".join(str(a) for a in args)
+            raise src.error(f"expected one of {choices}, got {value!r}", path)
+        return value
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise src.error(f"expected a list, got {_kind(value)}", path)
+        item = args[0]
+        return tuple(_convert(item, v, f"{path}[{i}]", src) for i, v in enumerate(value))
+    if origin in (Mapping, dict) or tp is dict:
+        if not isinstance(value, Mapping):
+            raise src.error(f"expected a mapping, got {_kind(value)}", path)
+        return dict(value)
+    if dataclasses.is_dataclass(tp):
+        if dataclasses.is_dataclass(value) and isinstance(value, tp):
+            return value
+        return _build(tp, value, path, src)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise src.error(f"expected true or false, got {_kind(value)}", path)
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise src.error(f"expected an integer, got {_kind(value)}", path)
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise src.error(f"expected a string, got {_kind(value)}", path)
+        return value
+    raise src.error(f"unsupported type {tp!r}", path)  # pragma: no cover - model bug
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return type(value).__name__
+
+
+# --- cross-field checks -----------------------------------------------------------------------
+
+
+def _check_config(config: IdPConfig) -> None:
+    for name in ("access_token_ttl", "id_token_ttl", "refresh_token_ttl", "code_ttl"):
+        if getattr(config, name) <= 0:
+            raise ConfigError("must be a positive number of seconds", key_path=name)
+    if config.generated_users < 0:
+        raise ConfigError("must not be negative", key_path="generated_users")
+    if config.issuer is not None:
+        _check_issuer(config.issuer)
+    _unique([c.client_id for c in config.clients], "clients", "client_id")
+    _unique([u.sub for u in config.users], "users", "sub")
+    _unique([u.login_name for u in config.users], "users", "username")
+    _unique([a.audience for a in config.apis], "apis", "audience")
+    known_audiences = {a.audience for a in config.apis}
+    for i, client in enumerate(config.clients):
+        _check_client(client, f"clients[{i}]", known_audiences)
+
+
+def _check_issuer(issuer: str) -> None:
+    from urllib.parse import urlsplit
+
+    if issuer.startswith("/"):
+        if "?" in issuer or "#" in issuer:
+            raise ConfigError("issuer path must not have a query or fragment", key_path="issuer")
+        return
+    parts = urlsplit(issuer)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError("issuer must be an http(s) URL or a path such as /tenant-a", key_path="issuer")
+    if parts.query or parts.fragment or "?" in issuer or "#" in issuer:
+        raise ConfigError("issuer must not have a query or fragment (RFC 8414 section 2)", key_path="issuer")
+
+
+def _unique(values: list[str], section: str, key: str) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise ConfigError(f"duplicate {key} {value!r}", key_path=f"{section}[{i}].{key}")
+        seen.add(value)
+
+
+def _check_client(client: ClientConfig, path: str, known_audiences: set[str]) -> None:
+    if not client.client_id:
+        raise ConfigError("client_id must not be empty", key_path=f"{path}.client_id")
+    method = client.token_endpoint_auth_method
+    if client.is_public and method not in (None, "none"):
+        raise ConfigError(
+            f"{method} needs a client_secret", key_path=f"{path}.token_endpoint_auth_method"
+        )
+    if not client.is_public and method == "none":
+        raise ConfigError(
+            "a client with a secret cannot use 'none'", key_path=f"{path}.token_endpoint_auth_method"
+        )
+    if client.is_public and "client_credentials" in client.allowed_grant_types:
+        raise ConfigError(
+            "client_credentials needs a confidential client (set client_secret)",
+            key_path=f"{path}.grant_types",
+        )
+    for j, audience in enumerate(client.audiences):
+        if known_audiences and audience not in known_audiences:
+            raise ConfigError(
+                f"audience {audience!r} is not one of the configured apis",
+                key_path=f"{path}.audiences[{j}]",
+            )
+    for j, uri in enumerate(client.redirect_uris):
+        if "#" in uri:
+            raise ConfigError(
+                "redirect URIs must not have a fragment", key_path=f"{path}.redirect_uris[{j}]"
+            )

@@ -1,0 +1,116 @@
+"""Every error mockidp raises, in one place.
+
+    MockIdPError
+    ├── ConfigError        a configuration value is wrong: file, key path and line
+    ├── ScenarioError      a conformance scenario cannot be run
+    └── OAuthError         a protocol error, rendered as an RFC 6749 JSON body
+        ├── InvalidRequest      invalid_request        400
+        ├── InvalidClient       invalid_client         401
+        ├── InvalidGrant        invalid_grant          400
+        ├── UnauthorizedClient  unauthorized_client    400
+        ├── UnsupportedGrantType unsupported_grant_type 400
+        ├── InvalidScope        invalid_scope          400
+        └── InvalidTarget       invalid_target         400 (RFC 8707)
+
+Handlers raise OAuthError; exactly one middleware turns it into HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class MockIdPError(Exception):
+    """Base class of everything mockidp raises on purpose."""
+
+
+class ConfigError(MockIdPError):
+    """A configuration value is wrong; says where, so it can be fixed without guessing."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        key_path: str = "",
+        line: int | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.key_path = key_path
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = self.file or "<config>"
+        if self.line is not None:
+            where += f":{self.line}"
+        key = f" at '{self.key_path}'" if self.key_path else ""
+        return f"{where}{key}: {self.message}"
+
+
+class ScenarioError(MockIdPError):
+    """A scenario file or run cannot proceed (the scenario is wrong, not the target)."""
+
+
+class OAuthError(MockIdPError):
+    """A protocol error with its wire-format code, as RFC 6749 section 5.2 describes."""
+
+    error: str = "invalid_request"
+    status: int = 400
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        error: str | None = None,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.description = description
+        if error is not None:
+            self.error = error
+        if status is not None:
+            self.status = status
+        self.headers: dict[str, str] = dict(headers or {})
+
+    def body(self) -> dict[str, str]:
+        """The JSON error body (RFC 6749 section 5.2)."""
+        return {"error": self.error, "error_description": self.description}
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    error = "invalid_client"
+    status = 401
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
+
+
+class InvalidTarget(OAuthError):
+    error = "invalid_target"
+
+
+class InvalidToken(OAuthError):
+    """A bearer token presented to a protected endpoint is not valid (RFC 6750 section 3.1)."""
+
+    error = "invalid_token"
+    status = 401

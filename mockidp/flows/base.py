@@ -1,0 +1,147 @@
+"""The one small interface every grant implements, and what grants share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..config import ClientConfig
+from ..errors import InvalidScope, InvalidTarget
+from ..state import IdPState
+from ..store import IssuedToken
+from ..tokens import ACCESS_TOKEN_TYP, access_token_claims, sign
+from ..web.params import Params
+
+#: scopes that belong to OpenID Connect rather than to an API
+OIDC_SCOPES = frozenset({"openid", "profile", "email", "address", "phone", "offline_access"})
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRequest:
+    """A token request whose client has already been authenticated."""
+
+    state: IdPState
+    client: ClientConfig
+    params: Params
+
+
+class GrantHandler(Protocol):
+    def __call__(self, request: TokenRequest) -> dict[str, Any]: ...
+
+
+def requested_targets(params: Params) -> list[str]:
+    """RFC 8707 ``resource`` values plus the common ``audience`` parameter, in order."""
+    targets: list[str] = []
+    for value in params.getall("resource") + params.getall("audience"):
+        if value not in targets:
+            targets.append(value)
+    return targets
+
+
+def select_audiences(
+    state: IdPState, client: ClientConfig, targets: Sequence[str], *, allowed: Sequence[str] | None = None
+) -> list[str]:
+    """The token's audiences: the requested targets, each a registered API the client may use.
+
+    Without targets: the client's first allowed audience, else the issuer (a token only
+    good for userinfo). ``allowed`` narrows further (a refresh may not widen its grant).
+    """
+    permitted = list(client.audiences if allowed is None else allowed)
+    if not targets:
+        return permitted[:1] or [state.issuer]
+    with state.store.lock:
+        registered = set(state.store.apis)
+    for target in targets:
+        if "#" in target:
+            raise InvalidTarget(f"resource {target!r} must not contain a fragment (RFC 8707 section 2)")
+        if target not in registered:
+            raise InvalidTarget(f"resource {target!r} is not a registered API")
+        if target not in permitted:
+            raise InvalidTarget(f"client may not get tokens for {target!r}")
+    return list(targets)
+
+
+def select_scopes(
+    state: IdPState,
+    client: ClientConfig,
+    requested: str | None,
+    audiences: Sequence[str],
+    *,
+    allow_oidc: bool = False,
+    allowed: Sequence[str] | None = None,
+) -> list[str]:
+    """Validate the requested scopes against the client and the target APIs.
+
+    A scope must be one the client may have, and (for API scopes) one that a target API
+    defines. Without a request: every scope the client may have for those APIs.
+    """
+    permitted = list(client.scopes if allowed is None else allowed)
+    with state.store.lock:
+        apis = [state.store.apis[a] for a in audiences if a in state.store.apis]
+    defined = {s for api in apis for s in api.scopes}
+    api_scopes_known = any(api.scopes for api in apis)
+    if requested is None:
+        scopes = [s for s in permitted if s not in OIDC_SCOPES]
+        return [s for s in scopes if not api_scopes_known or s in defined]
+    scopes = []
+    for scope in requested.split(" "):
+        if not scope or scope in scopes:
+            continue
+        if scope in OIDC_SCOPES:
+            if not allow_oidc and scope not in permitted:
+                raise InvalidScope(f"scope {scope!r} is not available for this grant")
+        elif scope not in permitted:
+            raise InvalidScope(f"client may not request scope {scope!r}")
+        elif api_scopes_known and scope not in defined:
+            raise InvalidScope(f"scope {scope!r} is not defined by the requested resource")
+        scopes.append(scope)
+    return scopes
+
+
+def issue_access_token(
+    state: IdPState,
+    *,
+    client_id: str,
+    subject: str,
+    audiences: Sequence[str],
+    scope: Sequence[str],
+    grant_id: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[str, IssuedToken]:
+    """Mint, sign and remember an RFC 9068 access token."""
+    claims = access_token_claims(
+        issuer=state.issuer,
+        subject=subject,
+        audiences=audiences,
+        client_id=client_id,
+        scope=scope,
+        now=state.clock.now(),
+        ttl=state.config.access_token_ttl,
+        extra=extra,
+    )
+    token = sign(claims, state.keys.current, typ=ACCESS_TOKEN_TYP)
+    record = IssuedToken(
+        jti=claims["jti"],
+        kind="access",
+        client_id=client_id,
+        subject=subject,
+        scope=tuple(scope),
+        audiences=tuple(audiences),
+        issued_at=claims["iat"],
+        expires_at=claims["exp"],
+        claims=claims,
+        grant_id=grant_id,
+    )
+    state.store.remember(record)
+    return token, record
+
+
+def bearer_response(token: str, record: IssuedToken) -> dict[str, Any]:
+    """The JSON token response (RFC 6749 section 5.1)."""
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": record.expires_at - record.issued_at,
+        "scope": " ".join(record.scope),
+    }

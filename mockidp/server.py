@@ -1,0 +1,299 @@
+"""``MockIdP``: the library entry point, usable with or without pytest.
+
+Sync use (``with MockIdP() as idp:``) runs the server on one shared background event loop,
+so starting an IdP costs a socket bind rather than a thread and a loop. Async use
+(``async with MockIdP() as idp:``) runs it on the caller's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from .clock import MockClock
+from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config
+from .errors import MockIdPError
+from .flows.base import issue_access_token, select_audiences, select_scopes
+from .journal import RequestRecord
+from .keys import SigningKey
+from .state import IdPState
+from .web.app import create_app
+
+T = TypeVar("T")
+
+ConfigLike = IdPConfig | Mapping[str, Any] | str | Path | None
+
+
+def as_config(config: ConfigLike, overrides: Mapping[str, Any] | None = None) -> IdPConfig:
+    """Accept a config object, a mapping of config keys, or a YAML path."""
+    if config is None:
+        result = IdPConfig()
+    elif isinstance(config, IdPConfig):
+        result = config
+    elif isinstance(config, str | Path):
+        result = load_config(config)
+    else:
+        result = IdPConfig.from_dict(config)
+    return result.merged(overrides) if overrides else result
+
+
+class _LoopThread:
+    """One daemon thread running an event loop, shared by every sync MockIdP in the process."""
+
+    _lock = threading.Lock()
+    _instance: _LoopThread | None = None
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="mockidp-loop", daemon=True)
+        self.thread.start()
+
+    @classmethod
+    def get(cls) -> _LoopThread:
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+
+class ServerBugError(MockIdPError):
+    """The IdP raised an unexpected exception while handling a request (a mockidp bug)."""
+
+
+class MockIdP:
+    """A strict mock OAuth 2.1 / OpenID Connect authorization server on loopback."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    def __init__(
+        self,
+        config: ConfigLike = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        **overrides: Any,
+    ) -> None:
+        self.config = as_config(config, overrides)
+        self.host = host
+        self.port = port
+        self.state = IdPState(self.config)
+        self._runner: web.AppRunner | None = None
+        self._loop_thread: _LoopThread | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def astart(self) -> MockIdP:
+        if self._runner is not None:
+            raise MockIdPError("this MockIdP is already started")
+        runner = web.AppRunner(
+            create_app(self.state), access_log=None, handle_signals=False, shutdown_timeout=0.5
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        server = site._server
+        assert isinstance(server, asyncio.base_events.Server)
+        self.port = server.sockets[0].getsockname()[1]
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.state.bind(f"http://{host}:{self.port}")
+        self._runner = runner
+        return self
+
+    async def astop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    def start(self) -> MockIdP:
+        """Start on the shared background loop (for sync code and any HTTP client)."""
+        self._loop_thread = _LoopThread.get()
+        return self._loop_thread.run(self.astart())
+
+    def stop(self) -> None:
+        if self._loop_thread is not None:
+            self._loop_thread.run(self.astop())
+            self._loop_thread = None
+
+    def __enter__(self) -> MockIdP:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+        if exc_type is None:
+            self.raise_server_errors()
+
+    async def __aenter__(self) -> MockIdP:
+        return await self.astart()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.astop()
+        if exc_type is None:
+            self.raise_server_errors()
+
+    def raise_server_errors(self) -> None:
+        """Re-raise, in the caller's thread, the first unexpected exception a handler hit."""
+        errors = self.state.server_errors.take()
+        if errors:
+            raise ServerBugError(f"mockidp handler raised {errors[0]!r}") from errors[0]
+
+    # --- addresses ----------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    @property
+    def issuer(self) -> str:
+        if not self.state.issuer:
+            raise MockIdPError("the issuer is known once the MockIdP is started")
+        return self.state.issuer
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def url(self, path: str) -> str:
+        """An absolute URL on this server, relative to the issuer."""
+        return f"{self.issuer.rstrip('/')}/{path.lstrip('/')}"
+
+    @property
+    def metadata_url(self) -> str:
+        return self.url(".well-known/openid-configuration")
+
+    @property
+    def oauth_metadata_url(self) -> str:
+        """RFC 8414 location: path-inserted after ``/.well-known/``."""
+        path = self.state.issuer_path
+        return f"{self.base_url}/.well-known/oauth-authorization-server{path}"
+
+    @property
+    def token_endpoint(self) -> str:
+        return self.url("token")
+
+    @property
+    def jwks_uri(self) -> str:
+        return self.url("jwks")
+
+    # --- registrations ------------------------------------------------------------------
+
+    def add_client(self, client: ClientConfig | None = None, /, **fields: Any) -> ClientConfig:
+        """Register a client (a ``ClientConfig`` or its keys as keyword arguments)."""
+        made = client or _build(ClientConfig, fields, "clients")
+        with self.state.store.lock:
+            self.state.store.clients[made.client_id] = made
+        return made
+
+    def add_user(self, user: UserConfig | None = None, /, **fields: Any) -> UserConfig:
+        made = user or _build(UserConfig, fields, "users")
+        with self.state.store.lock:
+            self.state.store.users[made.sub] = made
+        return made
+
+    def add_api(self, api: ApiConfig | None = None, /, **fields: Any) -> ApiConfig:
+        made = api or _build(ApiConfig, fields, "apis")
+        with self.state.store.lock:
+            self.state.store.apis[made.audience] = made
+        return made
+
+    @property
+    def clients(self) -> dict[str, ClientConfig]:
+        with self.state.store.lock:
+            return dict(self.state.store.clients)
+
+    @property
+    def users(self) -> dict[str, UserConfig]:
+        with self.state.store.lock:
+            return dict(self.state.store.users)
+
+    @property
+    def apis(self) -> dict[str, ApiConfig]:
+        with self.state.store.lock:
+            return dict(self.state.store.apis)
+
+    # --- tokens and keys ------------------------------------------------------------------
+
+    def issue_token(
+        self,
+        *,
+        client_id: str | None = None,
+        subject: str | None = None,
+        audience: str | Sequence[str] | None = None,
+        scope: str | Sequence[str] | None = None,
+        claims: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Mint a valid access token without HTTP, validated like a token request.
+
+        ``client_id`` defaults to the first client; ``subject`` to the client id.
+        """
+        store = self.state.store
+        with store.lock:
+            if client_id is None:
+                if not store.clients:
+                    raise MockIdPError("no clients configured; pass client_id or add a client")
+                client_id = next(iter(store.clients))
+            client = store.clients.get(client_id)
+        if client is None:
+            raise MockIdPError(f"unknown client {client_id!r}")
+        targets = [audience] if isinstance(audience, str) else list(audience or [])
+        audiences = select_audiences(self.state, client, targets)
+        requested = scope if isinstance(scope, str) or scope is None else " ".join(scope)
+        scopes = select_scopes(self.state, client, requested, audiences, allow_oidc=True)
+        token, _ = issue_access_token(
+            self.state,
+            client_id=client.client_id,
+            subject=subject or client.client_id,
+            audiences=audiences,
+            scope=scopes,
+            extra=dict(claims) if claims else None,
+        )
+        return token
+
+    def rotate_keys(self, keep: int = 1) -> SigningKey:
+        """Make a new current signing key; the previous ``keep`` stay in the JWKS."""
+        return self.state.keys.rotate(keep)
+
+    @property
+    def signing_key(self) -> SigningKey:
+        return self.state.keys.current
+
+    def jwks(self) -> dict[str, Any]:
+        return self.state.keys.jwks()
+
+    # --- state ----------------------------------------------------------------------------
+
+    @property
+    def clock(self) -> MockClock:
+        return self.state.clock
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """The journal: every request received so far, secrets redacted."""
+        return self.state.journal.snapshot()
+
+    def reset(self) -> None:
+        """Back to the configured state: registrations, issued tokens, journal, clock."""
+        self.state.reset()
+
+
+def _build(cls: type[T], fields: Mapping[str, Any], section: str) -> T:
+    from .config import _build as build_section
+    from .config import _Source
+
+    return build_section(cls, fields, section, _Source(None, {}))

@@ -1,0 +1,73 @@
+"""Everything one running IdP knows, handed to every handler through ``app[STATE]``."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from .clock import MockClock
+from .config import IdPConfig
+from .journal import Journal
+from .keys import KeyRing
+from .store import Store
+
+
+@dataclass(slots=True)
+class ServerErrors:
+    """Unexpected exceptions raised inside handlers: bugs, surfaced to the test that hit them."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    errors: list[BaseException] = field(default_factory=list)
+
+    def add(self, exc: BaseException) -> None:
+        with self.lock:
+            self.errors.append(exc)
+
+    def take(self) -> list[BaseException]:
+        with self.lock:
+            taken, self.errors = self.errors, []
+            return taken
+
+
+class IdPState:
+    """Config, registries, keys, clock and journal of one IdP."""
+
+    def __init__(self, config: IdPConfig) -> None:
+        self.config = config
+        self.store = Store(config)
+        self.keys = KeyRing(config.signing_alg)
+        self.clock = MockClock()
+        self.journal = Journal()
+        self.server_errors = ServerErrors()
+        self.issuer = ""
+
+    def bind(self, base_url: str) -> None:
+        """Fix the issuer once the listening address is known."""
+        configured = self.config.issuer
+        if configured is None:
+            self.issuer = base_url
+        elif configured.startswith("/"):
+            self.issuer = base_url + configured.rstrip("/")
+        else:
+            self.issuer = configured
+
+    @property
+    def issuer_path(self) -> str:
+        """The issuer's path ('' or '/tenant-a'); endpoints live below it. Known before binding."""
+        configured = self.config.issuer
+        if configured is None:
+            return ""
+        if configured.startswith("/"):
+            return configured.rstrip("/")
+        return urlsplit(configured).path.rstrip("/")
+
+    def endpoint(self, name: str) -> str:
+        return f"{self.issuer.rstrip('/')}/{name}"
+
+    def reset(self) -> None:
+        """Back to the config: registrations, issued tokens, journal and clock."""
+        self.store.load(self.config)
+        self.journal.clear()
+        self.clock.reset()
+        self.server_errors.take()

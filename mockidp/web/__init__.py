@@ -1,0 +1,1 @@
+"""The HTTP face of the IdP: aiohttp app, middleware, one handler module per endpoint."""

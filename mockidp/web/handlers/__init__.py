@@ -1,0 +1,1 @@
+"""One module per endpoint; each exposes ``async def handle(request)``."""

@@ -1,0 +1,30 @@
+"""Token endpoint (RFC 6749 section 3.2): authenticate the client, dispatch on grant_type."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ...errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
+from ...flows import GRANTS, TokenRequest
+from ..client_auth import authenticate_client
+from ..keys import STATE
+from ..params import form_params
+from ..responses import json_response
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    params = await form_params(request)
+    params.check_single()
+    grant_type = params.get("grant_type")
+    if grant_type is None:
+        raise InvalidRequest("missing required parameter 'grant_type'")
+    authenticated = authenticate_client(state, request, params)
+    grant = GRANTS.get(grant_type)
+    if grant is None:
+        raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported")
+    client = authenticated.client
+    if grant_type not in client.allowed_grant_types:
+        raise UnauthorizedClient(f"client {client.client_id!r} may not use {grant_type}")
+    body = grant(TokenRequest(state=state, client=client, params=params))
+    return json_response(body, no_store=True)

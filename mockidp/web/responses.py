@@ -1,0 +1,22 @@
+"""Response helpers shared by handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None, no_store: bool = False
+) -> web.Response:
+    merged = dict(NO_STORE) if no_store else {}
+    merged.update(headers or {})
+    return web.json_response(data, status=status, headers=merged)
+
+
+def oauth_error_body(error: str, description: str) -> dict[str, str]:
+    return {"error": error, "error_description": description}
