@@ -207,9 +207,7 @@ def _plain(node: yaml.Node, path: str, lines: dict[str, int], file: str | None) 
                 )
             sub = _join(path, key)
             if key in out:
-                raise ConfigError(
-                    "duplicate key", file=file, key_path=sub, line=key_node.start_mark.line + 1
-                )
+                raise ConfigError("duplicate key", file=file, key_path=sub, line=key_node.start_mark.line + 1)
             out[key] = _plain(value_node, sub, lines, file)
             lines[sub] = key_node.start_mark.line + 1
         return out
@@ -273,8 +271,8 @@ def _convert(tp: Any, value: Any, path: str, src: _Source) -> Any:
         if not isinstance(value, Mapping):
             raise src.error(f"expected a mapping, got {_kind(value)}", path)
         return dict(value)
-    if dataclasses.is_dataclass(tp):
-        if dataclasses.is_dataclass(value) and isinstance(value, tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        if isinstance(value, tp):
             return value
         return _build(tp, value, path, src)
     if tp is bool:
@@ -355,9 +353,7 @@ def _check_client(client: ClientConfig, path: str, known_audiences: set[str]) ->
         raise ConfigError("client_id must not be empty", key_path=f"{path}.client_id")
     method = client.token_endpoint_auth_method
     if client.is_public and method not in (None, "none"):
-        raise ConfigError(
-            f"{method} needs a client_secret", key_path=f"{path}.token_endpoint_auth_method"
-        )
+        raise ConfigError(f"{method} needs a client_secret", key_path=f"{path}.token_endpoint_auth_method")
     if not client.is_public and method == "none":
         raise ConfigError(
             "a client with a secret cannot use 'none'", key_path=f"{path}.token_endpoint_auth_method"
@@ -375,6 +371,4 @@ def _check_client(client: ClientConfig, path: str, known_audiences: set[str]) ->
             )
     for j, uri in enumerate(client.redirect_uris):
         if "#" in uri:
-            raise ConfigError(
-                "redirect URIs must not have a fragment", key_path=f"{path}.redirect_uris[{j}]"
-            )
+            raise ConfigError("redirect URIs must not have a fragment", key_path=f"{path}.redirect_uris[{j}]")

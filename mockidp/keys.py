@@ -102,7 +102,8 @@ class KeyRing:
 
     def __init__(self, alg: str) -> None:
         self.alg = alg
-        self._keys: list[SigningKey] = [SigningKey(pooled_key(alg), alg)]
+        self._initial = SigningKey(pooled_key(alg), alg)
+        self._keys: list[SigningKey] = [self._initial]
 
     @property
     def current(self) -> SigningKey:
@@ -117,6 +118,11 @@ class KeyRing:
         self._keys.append(SigningKey(pooled_key(self.alg), self.alg))
         self._keys = self._keys[-(keep + 1) :]
         return self.current
+
+    def reset(self) -> None:
+        """Back to the first key, as at start (for a shared IdP between tests)."""
+        self._keys = [self._initial]
+        self.alg = self._initial.alg
 
     def find(self, kid: str) -> SigningKey | None:
         for key in self._keys:

@@ -66,8 +66,9 @@ class IdPState:
         return f"{self.issuer.rstrip('/')}/{name}"
 
     def reset(self) -> None:
-        """Back to the config: registrations, issued tokens, journal and clock."""
+        """Back to the config: registrations, issued tokens, keys, journal and clock."""
         self.store.load(self.config)
+        self.keys.reset()
         self.journal.clear()
         self.clock.reset()
         self.server_errors.take()

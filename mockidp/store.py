@@ -47,9 +47,7 @@ class Store:
     def load(self, config: IdPConfig) -> None:
         with self.lock:
             self.clients = {c.client_id: c for c in config.clients}
-            users: Iterable[UserConfig] = config.users or generated_users(
-                config.seed, config.generated_users
-            )
+            users: Iterable[UserConfig] = config.users or generated_users(config.seed, config.generated_users)
             self.users = {u.sub: u for u in users}
             self.apis = {a.audience: a for a in config.apis}
             self.tokens = {}

@@ -8,10 +8,10 @@ from typing import Any, Protocol
 
 from ..config import ClientConfig
 from ..errors import InvalidScope, InvalidTarget
+from ..params import Params
 from ..state import IdPState
 from ..store import IssuedToken
 from ..tokens import ACCESS_TOKEN_TYP, access_token_claims, sign
-from ..web.params import Params
 
 #: scopes that belong to OpenID Connect rather than to an API
 OIDC_SCOPES = frozenset({"openid", "profile", "email", "address", "phone", "offline_access"})

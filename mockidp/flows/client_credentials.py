@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import TokenRequest, bearer_response, issue_access_token, requested_targets, select_audiences, select_scopes
+from .base import (
+    TokenRequest,
+    bearer_response,
+    issue_access_token,
+    requested_targets,
+    select_audiences,
+    select_scopes,
+)
 
 GRANT_TYPE = "client_credentials"
 

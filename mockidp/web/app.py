@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ..state import IdPState
 from .handlers import discovery, jwks, token
-from .keys import STATE
+from .keys import ENDPOINT, STATE
 from .middleware import error_middleware, journal_middleware
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -19,7 +19,7 @@ MAX_BODY = 256 * 1024
 
 def _named(name: str, handler: Handler) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
-        request["mockidp.endpoint"] = name
+        request[ENDPOINT] = name
         return await handler(request)
 
     return wrapped
@@ -33,9 +33,7 @@ def well_known_paths(issuer_path: str, name: str) -> list[str]:
 
 
 def create_app(state: IdPState) -> web.Application:
-    app = web.Application(
-        middlewares=[journal_middleware, error_middleware], client_max_size=MAX_BODY
-    )
+    app = web.Application(middlewares=[journal_middleware, error_middleware], client_max_size=MAX_BODY)
     app[STATE] = state
     base = state.issuer_path
     routes: list[web.RouteDef] = []

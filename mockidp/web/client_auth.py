@@ -17,8 +17,9 @@ from aiohttp import web
 
 from ..config import ClientConfig
 from ..errors import InvalidClient, InvalidRequest
+from ..params import Params
 from ..state import IdPState
-from .params import Params
+from .keys import CLIENT_ID
 
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mockidp", charset="UTF-8"'}
 
@@ -56,11 +57,11 @@ def authenticate_client(
         client_id, secret = _basic_credentials(header)
         if body_id is not None and body_id != client_id:
             raise InvalidRequest("client_id in the body differs from the Basic credentials")
-        request["mockidp.client_id"] = client_id
+        request[CLIENT_ID] = client_id
         return _check(state, client_id, secret, "client_secret_basic", BASIC_CHALLENGE)
     if body_id is None:
         raise InvalidClient("client authentication is required")
-    request["mockidp.client_id"] = body_id
+    request[CLIENT_ID] = body_id
     if body_secret is not None:
         return _check(state, body_id, body_secret, "client_secret_post", {})
     authenticated = _check(state, body_id, None, "none", {})

@@ -1,9 +1,16 @@
-"""Typed application keys (aiohttp ``web.AppKey``)."""
+"""Typed application and request keys (aiohttp ``web.AppKey`` / ``web.RequestKey``)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from ..params import Params
 from ..state import IdPState
 
 STATE = web.AppKey("mockidp_state", IdPState)
+
+#: endpoint name for the journal (token, jwks, ...)
+ENDPOINT = web.RequestKey("mockidp_endpoint", str)
+FORM = web.RequestKey("mockidp_form", Params)
+QUERY = web.RequestKey("mockidp_query", Params)
+CLIENT_ID = web.RequestKey("mockidp_client_id", str)

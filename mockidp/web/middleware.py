@@ -14,8 +14,8 @@ from aiohttp import web
 
 from ..errors import OAuthError
 from ..journal import RequestRecord, redact_headers, redact_params
-from .keys import STATE
-from .params import Params
+from ..params import Params, decode
+from .keys import CLIENT_ID, ENDPOINT, FORM, QUERY, STATE
 from .responses import json_response, oauth_error_body
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -36,11 +36,9 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
         status = 599  # the connection was dropped on purpose, or the client went away
         raise
     finally:
-        form = request.get("mockidp.form", Params())
-        query = request.get("mockidp.query")
+        form = request.get(FORM, Params())
+        query = request.get(QUERY)
         if query is None:
-            from .params import decode
-
             try:
                 query = decode(request.rel_url.raw_query_string)
             except OAuthError:
@@ -49,11 +47,11 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
             RequestRecord(
                 method=request.method,
                 path=request.path,
-                endpoint=request.get("mockidp.endpoint", ""),
+                endpoint=request.get(ENDPOINT, ""),
                 query=redact_params(query.values),
                 form=redact_params(form.values),
                 headers=redact_headers(request.headers),
-                client_id=request.get("mockidp.client_id"),
+                client_id=request.get(CLIENT_ID),
                 status=status,
                 time=state.clock.now(),
             )
@@ -73,7 +71,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         error = _HTTP_ERRORS.get(exc.status, "invalid_request")
         description = exc.reason if exc.status != 404 else f"no such endpoint: {request.path}"
         return json_response(oauth_error_body(error, description), status=exc.status, headers=headers)
-    except Exception as exc:  # noqa: BLE001 - a bug: surfaced to the test, not hidden
+    except Exception as exc:
         request.app[STATE].server_errors.add(exc)
         log.exception("mockidp bug while handling %s %s", request.method, request.path)
         return json_response(

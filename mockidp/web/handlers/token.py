@@ -8,7 +8,7 @@ from ...errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from ...flows import GRANTS, TokenRequest
 from ..client_auth import authenticate_client
 from ..keys import STATE
-from ..params import form_params
+from ..request_params import form_params
 from ..responses import json_response
 
 

@@ -11,11 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from .errors import InvalidRequest
 
-from ..errors import InvalidRequest
-
-FORM_TYPE = "application/x-www-form-urlencoded"
 REPEATABLE = frozenset({"resource", "audience"})
 
 
@@ -68,18 +65,3 @@ def decode(raw: bytes | str) -> Params:
             continue  # RFC 6749 section 3.1: sent without a value = omitted
         values.setdefault(name, []).append(value)
     return Params(values)
-
-
-def query_params(request: web.Request) -> Params:
-    params = decode(request.rel_url.raw_query_string)
-    request["mockidp.query"] = params
-    return params
-
-
-async def form_params(request: web.Request) -> Params:
-    """The POST body as form parameters; anything but a form is an ``invalid_request``."""
-    if request.content_type != FORM_TYPE:
-        raise InvalidRequest(f"the request body must be {FORM_TYPE}")
-    params = decode(await request.read())
-    request["mockidp.form"] = params
-    return params

@@ -1,0 +1,42 @@
+"""The ``mockidp`` command: one module per subcommand, each a thin layer over the library.
+
+Exit status: 0 success, 1 a check failed, 2 usage, config or connection errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ..errors import MockIdPError
+from . import serve
+
+COMMANDS = [serve]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockidp", description="A strict mock OAuth 2.1 / OpenID Connect identity provider for tests."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except MockIdPError as exc:
+        print(f"mockidp: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

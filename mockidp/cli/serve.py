@@ -1,0 +1,104 @@
+"""``mockidp serve``: the standalone server, for manual testing and tests in other languages."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import signal
+import sys
+from typing import Any
+
+from ..config import IdPConfig, load_config
+from ..demo import demo_config, describe
+from ..errors import ConfigError, MockIdPError
+from ..server import MockIdP
+
+DEFAULT_PORT = 9400
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the mock IdP until interrupted")
+    p.add_argument("--config", metavar="FILE", help="YAML config (default: the built-in demo)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0 picks a free one)")
+    p.add_argument("--issuer", metavar="URL", help="issuer URL (default http://HOST:PORT)")
+    p.add_argument("--login", choices=["auto", "form"], help="login mode (default: form)")
+    p.add_argument("--allow-remote", action="store_true", help="allow listening on a non-loopback address")
+    p.set_defaults(run=run)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_config(args: argparse.Namespace) -> IdPConfig:
+    """The config with command-line overrides; ``mockidp serve`` shows the login form by default."""
+    if args.config:
+        config = load_config(args.config)
+        login_in_file = _file_sets_login(args.config)
+    else:
+        config = demo_config()
+        login_in_file = False
+    overrides: dict[str, Any] = {}
+    if args.issuer:
+        overrides["issuer"] = args.issuer
+    if args.login:
+        overrides["login"] = args.login
+    elif not login_in_file:
+        overrides["login"] = "form"
+    try:
+        return config.merged(overrides) if overrides else config
+    except ConfigError as exc:
+        raise ConfigError(exc.message, file="<command line>", key_path=exc.key_path) from None
+
+
+def _file_sets_login(path: str) -> bool:
+    import yaml
+
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    return isinstance(data, dict) and "login" in data
+
+
+def run(args: argparse.Namespace) -> int:
+    if not is_loopback(args.host) and not args.allow_remote:
+        print(
+            f"mockidp: error: refusing to listen on {args.host}: mockidp is a test tool and stays on "
+            "loopback; pass --allow-remote to listen elsewhere",
+            file=sys.stderr,
+        )
+        return 2
+    if not 0 <= args.port <= 65535:
+        print(f"mockidp: error: --port {args.port} is not a port number", file=sys.stderr)
+        return 2
+    config = resolve_config(args)
+    if not args.config:
+        print("using the built-in demo configuration:")
+        print(describe(config))
+    return asyncio.run(_serve(config, args.host, args.port))
+
+
+async def _serve(config: IdPConfig, host: str, port: int) -> int:
+    idp = MockIdP(config, host=host, port=port)
+    try:
+        await idp.astart()
+    except OSError as exc:
+        raise MockIdPError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"issuer: {idp.issuer}", flush=True)
+    print(f"metadata: {idp.metadata_url}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await idp.astop()
+    print("mockidp: stopped", flush=True)
+    return 0

@@ -1,0 +1,1 @@
+"""pytest plugin for mockidp: fixtures, the ``mockidp`` marker and Hypothesis strategies."""

@@ -1,0 +1,68 @@
+"""Fixtures and the ``mockidp`` marker, registered through the ``pytest11`` entry point.
+
+``@pytest.mark.mockidp(...)`` takes exactly the keyword arguments of ``MockIdP(...)``: a
+``config`` (object, mapping or YAML path) plus top-level config keys that override it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockidp import IdPConfig, MockIdP
+from mockidp.demo import demo_config
+from mockidp.server import as_config
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("mockidp_config", "YAML config for the mockidp fixtures (default: the built-in demo)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "mockidp(config=None, **keys): configure the mockidp fixture for this test"
+    )
+
+
+def _default_config(pytestconfig: pytest.Config) -> IdPConfig:
+    path = pytestconfig.getini("mockidp_config")
+    if path:
+        return as_config(Path(pytestconfig.rootpath, str(path)))
+    return demo_config()
+
+
+@pytest.fixture
+def mockidp_config(pytestconfig: pytest.Config) -> IdPConfig:
+    """The config the ``mockidp`` fixture starts from; override it in a conftest.py."""
+    return _default_config(pytestconfig)
+
+
+@pytest.fixture
+def mockidp(request: pytest.FixtureRequest, mockidp_config: IdPConfig) -> Iterator[MockIdP]:
+    """A fresh, started IdP for this test, sharing nothing with any other test."""
+    kwargs: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers("mockidp"))):
+        if marker.args:
+            raise pytest.UsageError("@pytest.mark.mockidp takes keyword arguments only")
+        kwargs.update(marker.kwargs)
+    config = kwargs.pop("config", mockidp_config)
+    with MockIdP(config, **kwargs) as idp:
+        yield idp
+
+
+@pytest.fixture(scope="session")
+def mockidp_session(pytestconfig: pytest.Config) -> Iterator[MockIdP]:
+    """One IdP for the whole session; prefer ``mockidp_shared``, which resets it per test."""
+    with MockIdP(_default_config(pytestconfig)) as idp:
+        yield idp
+
+
+@pytest.fixture
+def mockidp_shared(mockidp_session: MockIdP) -> Iterator[MockIdP]:
+    """The session IdP, reset to its config before this test (no state from earlier tests)."""
+    mockidp_session.reset()
+    yield mockidp_session
+    mockidp_session.raise_server_errors()
