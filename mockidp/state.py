@@ -10,6 +10,7 @@ from .clock import MockClock
 from .config import IdPConfig
 from .journal import Journal
 from .keys import KeyRing
+from .misbehaviour import Misbehaviour
 from .store import Store
 
 
@@ -40,6 +41,7 @@ class IdPState:
         self.clock = MockClock()
         self.journal = Journal()
         self.server_errors = ServerErrors()
+        self.misbehaviour = Misbehaviour()
         self.issuer = ""
 
     def bind(self, base_url: str) -> None:
@@ -71,4 +73,5 @@ class IdPState:
         self.keys.reset()
         self.journal.clear()
         self.clock.reset()
+        self.misbehaviour.reset()
         self.server_errors.take()
