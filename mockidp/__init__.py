@@ -3,14 +3,18 @@
 from .clock import MockClock
 from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config, parse_config
 from .errors import ConfigError, MockIdPError, OAuthError, ScenarioError
+from .faults import Fault
 from .journal import RequestRecord
+from .misbehaviour import MisbehaviourConfig
 from .server import MockIdP, ServerBugError
 
 __all__ = [
     "ApiConfig",
     "ClientConfig",
     "ConfigError",
+    "Fault",
     "IdPConfig",
+    "MisbehaviourConfig",
     "MockClock",
     "MockIdP",
     "MockIdPError",

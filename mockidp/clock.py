@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -68,3 +69,16 @@ class MockClock:
         with self._lock:
             self._frozen = None
             self._offset = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClockConfig:
+    """The ``clock:`` config key: where time starts, applied at start and on every reset."""
+
+    #: freeze the clock at this epoch second (None: follow real time)
+    frozen_at: int | None = None
+
+    def apply(self, clock: MockClock) -> None:
+        clock.reset()
+        if self.frozen_at is not None:
+            clock.freeze(self.frozen_at)

@@ -18,7 +18,10 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 
-from .errors import ConfigError
+from .clock import ClockConfig
+from .errors import ConfigError, MockIdPError
+from .faults import Fault
+from .misbehaviour import MisbehaviourConfig
 
 SigningAlg = Literal["RS256", "PS256", "ES256", "EdDSA", "Ed25519"]
 LoginMode = Literal["auto", "form"]
@@ -92,6 +95,18 @@ class ApiConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TokenDefectsConfig:
+    """Planned token defects (``mockidp.defects``): break ``token`` tokens ``times`` times."""
+
+    defects: tuple[str, ...]
+    token: Literal["access", "id"] = "access"
+    #: ``None``: tokens for every client
+    client_id: str | None = None
+    #: ``None`` (the default here): every matching token, after every reset too
+    times: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IdPConfig:
     """Everything that shapes one mock IdP."""
 
@@ -109,6 +124,16 @@ class IdPConfig:
     #: seed for the generated users when ``users`` is empty
     seed: int = 0
     generated_users: int = 3
+    #: serve the RFC 7591 dynamic client registration endpoint ``{issuer}/register``
+    dynamic_registration: bool = True
+    #: endpoint faults queued at start and after every reset (see ``mockidp.faults``)
+    faults: tuple[Fault, ...] = ()
+    #: protocol misbehaviour switches (see ``mockidp.misbehaviour``)
+    misbehaviour: MisbehaviourConfig = field(default_factory=MisbehaviourConfig)
+    #: the clock at start and after every reset, e.g. ``{frozen_at: 1700000000}``
+    clock: ClockConfig = field(default_factory=ClockConfig)
+    #: defective tokens from the token endpoint, e.g. ``[{defects: [expired], token: id}]``
+    token_defects: tuple[TokenDefectsConfig, ...] = ()
 
     def __post_init__(self) -> None:
         _check_config(self)
@@ -324,6 +349,19 @@ def _check_config(config: IdPConfig) -> None:
     known_audiences = {a.audience for a in config.apis}
     for i, client in enumerate(config.clients):
         _check_client(client, f"clients[{i}]", known_audiences)
+    for i, plan in enumerate(config.token_defects):
+        _check_token_defects(plan, f"token_defects[{i}]")
+
+
+def _check_token_defects(plan: TokenDefectsConfig, path: str) -> None:
+    from .defects import resolve_defects  # the catalog imports keys, which import this module
+
+    if plan.times is not None and plan.times < 1:
+        raise ConfigError("must be positive (leave it out for every token)", key_path=f"{path}.times")
+    try:
+        resolve_defects(plan.defects, plan.token)
+    except MockIdPError as exc:
+        raise ConfigError(str(exc), key_path=f"{path}.defects") from None
 
 
 def _check_issuer(issuer: str) -> None:

@@ -10,7 +10,10 @@
         ├── UnauthorizedClient  unauthorized_client    400
         ├── UnsupportedGrantType unsupported_grant_type 400
         ├── InvalidScope        invalid_scope          400
-        └── InvalidTarget       invalid_target         400 (RFC 8707)
+        ├── InvalidTarget       invalid_target         400 (RFC 8707)
+        ├── InvalidClientMetadata invalid_client_metadata 400 (RFC 7591)
+        ├── InvalidRedirectUri  invalid_redirect_uri   400 (RFC 7591)
+        └── InvalidToken        invalid_token          401 (RFC 6750)
 
 Handlers raise OAuthError; exactly one middleware turns it into HTTP.
 """
@@ -107,6 +110,18 @@ class InvalidScope(OAuthError):
 
 class InvalidTarget(OAuthError):
     error = "invalid_target"
+
+
+class InvalidClientMetadata(OAuthError):
+    """RFC 7591 section 3.2.2: a client metadata value is invalid or contradicts another."""
+
+    error = "invalid_client_metadata"
+
+
+class InvalidRedirectUri(OAuthError):
+    """RFC 7591 section 3.2.2: a registered redirect URI is unsafe or malformed."""
+
+    error = "invalid_redirect_uri"
 
 
 class InvalidToken(OAuthError):

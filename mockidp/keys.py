@@ -54,6 +54,17 @@ class _Pool:
 _POOL = _Pool()
 
 
+def prewarm(alg: str = "RS256") -> threading.Thread:
+    """Fill the pool for ``alg`` on a daemon thread, ahead of the first IdP.
+
+    Key generation runs in OpenSSL without the GIL, so the pytest plugin starts this while
+    pytest collects, and the first test waits for what is left, if anything.
+    """
+    thread = threading.Thread(target=_POOL.take, args=(alg,), name="mockidp-keys", daemon=True)
+    thread.start()
+    return thread
+
+
 def pooled_key(alg: str, kid: str | None = None) -> Key:
     """A private key for ``alg`` from the process-wide pool, with a fresh ``kid``.
 

@@ -2,48 +2,138 @@
 
 Unlike endpoint faults (wrong status, latency, dropped connection), these keep the HTTP
 exchange healthy and make its *content* wrong: a metadata ``issuer`` that is not the real
-one, an authorization response with a wrong or missing ``iss``/``state``, a JWKS without the
-key in use, or a JWKS that cannot be reached.
+one (RFC 8414 section 3.3), an authorization response with a wrong or missing ``iss``
+(RFC 9207) or ``state`` (RFC 6749 section 4.1.2), a JWKS without the key in use, or a JWKS
+that cannot be reached. The switches are one frozen :class:`MisbehaviourConfig` (also the
+``misbehaviour:`` config key), swapped atomically on the live :class:`Misbehaviour`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-Tamper = Literal["ok", "wrong", "missing"]
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .keys import KeyRing
+
+#: the modes of ``authorization_iss`` / ``authorization_state``; any other string is sent verbatim
+MODES = ("ok", "wrong", "missing")
+WRONG_ISSUER = "https://wrong-issuer.invalid"
+WRONG_STATE_SUFFIX = "-tampered"
+UNEXPECTED_STATE = "mockidp-unexpected-state"
 
 
-@dataclass(slots=True)
-class Misbehaviour:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MisbehaviourConfig:
+    """Every switch off by default: an honest IdP."""
+
     #: the ``issuer`` the metadata documents claim (None: the real one)
     metadata_issuer: str | None = None
-    #: ``iss`` in authorization responses (RFC 9207)
-    authorization_iss: Tamper = "ok"
-    #: ``state`` in authorization responses
-    authorization_state: Tamper = "ok"
+    #: ``iss`` in authorization responses: ok | wrong | missing | an explicit value
+    authorization_iss: str = "ok"
+    #: ``state`` in authorization responses: ok | wrong | missing | an explicit value
+    authorization_state: str = "ok"
     #: the JWKS leaves out the key currently signing (rotation without grace)
     jwks_drop_current: bool = False
-    #: the JWKS endpoint refuses every request (connection dropped)
+    #: the JWKS endpoint drops every connection without answering
     jwks_unreachable: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def tamper_authorization_response(self, params: dict[str, str]) -> dict[str, str]:
-        """Apply the ``iss``/``state`` switches to an authorization response's parameters."""
-        out = dict(params)
-        for name, mode in (("iss", self.authorization_iss), ("state", self.authorization_state)):
-            if mode == "missing":
-                out.pop(name, None)
-            elif mode == "wrong" and (name in out or name == "iss"):
-                out[name] = (
-                    (out.get(name) or "") + "-tampered" if name == "state" else "https://wrong-issuer.invalid"
-                )
-        return out
+    def __post_init__(self) -> None:
+        for name in ("authorization_iss", "authorization_state"):
+            if not getattr(self, name):
+                raise ConfigError(f"expected {' | '.join(MODES)} or a value to send", key_path=name)
+
+    @property
+    def active(self) -> bool:
+        return self != MisbehaviourConfig()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def _tampered(value: str | None, mode: str, wrong: str) -> str | None:
+    """The value to send for one parameter (None: leave it out)."""
+    if mode == "ok":
+        return value
+    if mode == "missing":
+        return None
+    if mode == "wrong":
+        return wrong
+    return mode
+
+
+class Misbehaviour:
+    """The live switches of one IdP, read by the discovery, authorize and JWKS handlers."""
+
+    def __init__(self, config: MisbehaviourConfig | None = None) -> None:
+        self._lock = threading.Lock()
+        self._config = config or MisbehaviourConfig()
+
+    @property
+    def config(self) -> MisbehaviourConfig:
+        with self._lock:
+            return self._config
+
+    def load(self, config: MisbehaviourConfig) -> None:
+        with self._lock:
+            self._config = config
+
+    def set(self, **switches: Any) -> MisbehaviourConfig:
+        """Change some switches, keep the others; unknown names or bad values raise ConfigError."""
+        from .config import _build, _Source
+
+        with self._lock:
+            merged = {**self._config.to_dict(), **switches}
+            self._config = _build(MisbehaviourConfig, merged, "misbehaviour", _Source(None, {}))
+            return self._config
 
     def reset(self) -> None:
-        self.metadata_issuer = None
-        self.authorization_iss = "ok"
-        self.authorization_state = "ok"
-        self.jwks_drop_current = False
-        self.jwks_unreachable = False
+        self.load(MisbehaviourConfig())
+
+    # --- read by handlers ---------------------------------------------------------------
+
+    @property
+    def metadata_issuer(self) -> str | None:
+        return self.config.metadata_issuer
+
+    @property
+    def jwks_drop_current(self) -> bool:
+        return self.config.jwks_drop_current
+
+    @property
+    def jwks_unreachable(self) -> bool:
+        return self.config.jwks_unreachable
+
+    def tamper_authorization_response(self, params: Mapping[str, str]) -> dict[str, str]:
+        """Apply the ``iss``/``state`` switches to an authorization response's parameters.
+
+        Works for success and error responses alike (both carry ``iss`` and ``state``). A
+        wrong ``state`` is the client's value with a suffix, or an unexpected one if it sent none.
+        """
+        config = self.config
+        out = dict(params)
+        state = out.get("state")
+        wrong_state = state + WRONG_STATE_SUFFIX if state else UNEXPECTED_STATE
+        for name, mode, wrong in (
+            ("iss", config.authorization_iss, WRONG_ISSUER),
+            ("state", config.authorization_state, wrong_state),
+        ):
+            value = _tampered(out.get(name), mode, wrong)
+            if value is None:
+                out.pop(name, None)
+            else:
+                out[name] = value
+        return out
+
+    def jwks(self, keys: KeyRing) -> dict[str, Any]:
+        """The JWKS document to publish: the real one, or without the current key."""
+        document = keys.jwks()
+        if self.jwks_drop_current:
+            kid = keys.current.kid
+            document = {**document, "keys": [k for k in document["keys"] if k.get("kid") != kid]}
+        return document

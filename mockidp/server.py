@@ -12,16 +12,19 @@ import threading
 from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 
 from .clock import MockClock
 from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config
+from .defects.plan import PlannedDefects
 from .errors import MockIdPError
-from .flows.base import issue_access_token, select_audiences, select_scopes
+from .faults import Fault, make_fault
 from .journal import RequestRecord
 from .keys import SigningKey
+from .minting import issue_token as mint_token
+from .misbehaviour import MisbehaviourConfig
 from .state import IdPState
 from .web.app import create_app
 
@@ -237,33 +240,37 @@ class MockIdP:
         audience: str | Sequence[str] | None = None,
         scope: str | Sequence[str] | None = None,
         claims: Mapping[str, Any] | None = None,
+        defects: Sequence[str] | None = None,
     ) -> str:
         """Mint a valid access token without HTTP, validated like a token request.
 
-        ``client_id`` defaults to the first client; ``subject`` to the client id.
+        ``client_id`` defaults to the first client; ``subject`` to the client id. The body is
+        ``mockidp.minting.issue_token``, shared with the control API's ``POST /_mockidp/tokens``.
         """
-        store = self.state.store
-        with store.lock:
-            if client_id is None:
-                if not store.clients:
-                    raise MockIdPError("no clients configured; pass client_id or add a client")
-                client_id = next(iter(store.clients))
-            client = store.clients.get(client_id)
-        if client is None:
-            raise MockIdPError(f"unknown client {client_id!r}")
-        targets = [audience] if isinstance(audience, str) else list(audience or [])
-        audiences = select_audiences(self.state, client, targets)
-        requested = scope if isinstance(scope, str) or scope is None else " ".join(scope)
-        scopes = select_scopes(self.state, client, requested, audiences, allow_oidc=True)
-        token, _ = issue_access_token(
+        return mint_token(
             self.state,
-            client_id=client.client_id,
-            subject=subject or client.client_id,
-            audiences=audiences,
-            scope=scopes,
-            extra=dict(claims) if claims else None,
+            client_id=client_id,
+            subject=subject,
+            audience=audience,
+            scope=scope,
+            claims=claims,
+            defects=defects,
         )
-        return token
+
+    def plan_defects(
+        self,
+        defects: Sequence[str],
+        *,
+        token: Literal["access", "id"] = "access",
+        client_id: str | None = None,
+        times: int | None = 1,
+    ) -> PlannedDefects:
+        """Make the token endpoint break its next ``times`` tokens (``None``: every one).
+
+        ``token`` picks access or ID tokens, ``client_id`` one client (default: any). Plans are
+        used first-planned first; :meth:`reset` goes back to the configured ``token_defects``.
+        """
+        return self.state.defect_plan.add(defects, token=token, client_id=client_id, times=times)
 
     def rotate_keys(self, keep: int = 1) -> SigningKey:
         """Make a new current signing key; the previous ``keep`` stay in the JWKS."""
@@ -290,6 +297,31 @@ class MockIdP:
     def reset(self) -> None:
         """Back to the configured state: registrations, issued tokens, journal, clock."""
         self.state.reset()
+
+    # --- faults and misbehaviour ------------------------------------------------------------
+
+    def add_fault(self, endpoint: str, kind: str, **params: Any) -> Fault:
+        """Queue a fault: ``idp.add_fault("token", "unavailable", retry_after=2, times=3)``.
+
+        ``params`` are the fields of :class:`mockidp.faults.Fault` (status, body, retry_after,
+        delay, times: 1 by default, None or "always" for every request).
+        """
+        return self.state.faults.add(make_fault(endpoint, kind, **params))
+
+    def clear_faults(self) -> None:
+        self.state.faults.clear()
+
+    @property
+    def faults(self) -> list[Fault]:
+        """The faults still queued, in the order they are matched."""
+        return [fault for fault, _ in self.state.faults.pending()]
+
+    def misbehave(self, **switches: Any) -> MisbehaviourConfig:
+        """Turn protocol misbehaviour on or off: ``idp.misbehave(metadata_issuer="https://evil")``.
+
+        Switches not named keep their value; ``idp.misbehave()`` alone changes nothing.
+        """
+        return self.state.misbehaviour.set(**switches)
 
 
 def _build(cls: type[T], fields: Mapping[str, Any], section: str) -> T:

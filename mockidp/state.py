@@ -8,6 +8,9 @@ from urllib.parse import urlsplit
 
 from .clock import MockClock
 from .config import IdPConfig
+from .defects.attacker import AttackerKeys
+from .defects.plan import DefectPlan, PlannedDefects
+from .faults import FaultQueue
 from .journal import Journal
 from .keys import KeyRing
 from .misbehaviour import Misbehaviour
@@ -41,7 +44,16 @@ class IdPState:
         self.clock = MockClock()
         self.journal = Journal()
         self.server_errors = ServerErrors()
-        self.misbehaviour = Misbehaviour()
+        self.misbehaviour = Misbehaviour(config.misbehaviour)
+        self.faults = FaultQueue()
+        self.faults.load(config.faults)
+        config.clock.apply(self.clock)
+        #: token defects planned for the token endpoint, and the attacker keys defects sign with
+        self.defect_plan = DefectPlan()
+        self.defect_plan.configure(
+            PlannedDefects(p.defects, p.token, p.client_id, p.times) for p in config.token_defects
+        )
+        self.attacker = AttackerKeys()
         self.issuer = ""
 
     def bind(self, base_url: str) -> None:
@@ -68,10 +80,12 @@ class IdPState:
         return f"{self.issuer.rstrip('/')}/{name}"
 
     def reset(self) -> None:
-        """Back to the config: registrations, issued tokens, keys, journal and clock."""
+        """Back to the config: registrations, issued tokens, keys, journal, clock, faults, misbehaviour."""
         self.store.load(self.config)
         self.keys.reset()
         self.journal.clear()
-        self.clock.reset()
-        self.misbehaviour.reset()
+        self.config.clock.apply(self.clock)
+        self.misbehaviour.load(self.config.misbehaviour)
+        self.faults.load(self.config.faults)
+        self.defect_plan.reset()
         self.server_errors.take()

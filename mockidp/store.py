@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig
+from .grants import Grants
 from .people import generated_users
 
 
@@ -42,6 +43,8 @@ class Store:
         self.users: dict[str, UserConfig] = {}
         self.apis: dict[str, ApiConfig] = {}
         self.tokens: dict[str, IssuedToken] = {}
+        #: codes, refresh tokens, sign-ins and pending authorizations of the user flows
+        self.grants = Grants()
         self.load(config)
 
     def load(self, config: IdPConfig) -> None:
@@ -51,6 +54,7 @@ class Store:
             self.users = {u.sub: u for u in users}
             self.apis = {a.audience: a for a in config.apis}
             self.tokens = {}
+            self.grants.clear()
 
     def user_by_login(self, name: str) -> UserConfig | None:
         """A user by ``sub`` or ``username``."""

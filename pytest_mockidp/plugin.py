@@ -14,17 +14,28 @@ import pytest
 
 from mockidp import IdPConfig, MockIdP
 from mockidp.demo import demo_config
+from mockidp.keys import prewarm
+from mockidp.resources import MockApis
 from mockidp.server import as_config
+
+from . import collect
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockidp_config", "YAML config for the mockidp fixtures (default: the built-in demo)")
+    collect.add_ini(parser)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """YAML scenarios (``scenarios/**/*.yaml`` or the ``mockidp_scenarios`` paths) become tests."""
+    return collect.collect_file(file_path, parent)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mockidp(config=None, **keys): configure the mockidp fixture for this test"
     )
+    prewarm("RS256")  # generate the default key pool while pytest collects
 
 
 def _default_config(pytestconfig: pytest.Config) -> IdPConfig:
@@ -51,6 +62,14 @@ def mockidp(request: pytest.FixtureRequest, mockidp_config: IdPConfig) -> Iterat
     config = kwargs.pop("config", mockidp_config)
     with MockIdP(config, **kwargs) as idp:
         yield idp
+
+
+@pytest.fixture
+def mockidp_apis(mockidp: MockIdP) -> Iterator[MockApis]:
+    """The mock protected APIs ``inventory`` and ``billing``, trusting ``mockidp``; every client
+    may get tokens for them (audience = the API's URL, scopes ``<name>:read``/``<name>:write``)."""
+    with MockApis(mockidp) as apis:
+        yield apis
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import MockIdPError
-from . import serve
+from . import check_agent, check_api, defects, mint, run, serve
 
-COMMANDS = [serve]
+COMMANDS = [serve, check_api, mint, defects, run, check_agent]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..config import ClientConfig
+from ..claims import user_claims
+from ..config import ClientConfig, UserConfig
+from ..defects import mint_token
 from ..errors import InvalidScope, InvalidTarget
 from ..params import Params
 from ..state import IdPState
 from ..store import IssuedToken
-from ..tokens import ACCESS_TOKEN_TYP, access_token_claims, sign
+from ..tokens import ACCESS_TOKEN_TYP, access_token_claims, id_token_claims, sign
 
 #: scopes that belong to OpenID Connect rather than to an API
 OIDC_SCOPES = frozenset({"openid", "profile", "email", "address", "phone", "offline_access"})
@@ -108,8 +110,12 @@ def issue_access_token(
     scope: Sequence[str],
     grant_id: str | None = None,
     extra: dict[str, Any] | None = None,
+    defects: Sequence[str] | None = None,
 ) -> tuple[str, IssuedToken]:
-    """Mint, sign and remember an RFC 9068 access token."""
+    """Mint, sign and remember an RFC 9068 access token.
+
+    ``defects`` names catalog entries to break it with; ``None`` takes the IdP's defect plan.
+    """
     claims = access_token_claims(
         issuer=state.issuer,
         subject=subject,
@@ -120,7 +126,12 @@ def issue_access_token(
         ttl=state.config.access_token_ttl,
         extra=extra,
     )
-    token = sign(claims, state.keys.current, typ=ACCESS_TOKEN_TYP)
+    if defects is None:
+        defects = state.defect_plan.take("access", client_id)
+    minted = (
+        mint_token(state, claims, kind="access", typ=ACCESS_TOKEN_TYP, defects=defects) if defects else None
+    )
+    token = minted.token if minted else sign(claims, state.keys.current, typ=ACCESS_TOKEN_TYP)
     record = IssuedToken(
         jti=claims["jti"],
         kind="access",
@@ -134,7 +145,44 @@ def issue_access_token(
         grant_id=grant_id,
     )
     state.store.remember(record)
+    if minted:
+        minted.issued()
     return token, record
+
+
+def issue_id_token(
+    state: IdPState,
+    *,
+    client_id: str,
+    user: UserConfig,
+    nonce: str | None,
+    auth_time: float,
+    access_token: str | None,
+    scopes: Sequence[str],
+    defects: Sequence[str] | None = None,
+) -> str:
+    """Mint and sign an OpenID Connect ID token: the one place every flow gets one from.
+
+    ``defects`` names catalog entries to break it with; ``None`` takes the IdP's defect plan.
+    """
+    key = state.keys.current
+    claims = id_token_claims(
+        issuer=state.issuer,
+        subject=user.sub,
+        client_id=client_id,
+        now=state.clock.now(),
+        ttl=state.config.id_token_ttl,
+        auth_time=auth_time,
+        nonce=nonce,
+        access_token=access_token,
+        alg=key.alg,
+        user_claims=user_claims(user, scopes),
+    )
+    if defects is None:
+        defects = state.defect_plan.take("id", client_id)
+    if defects:
+        return mint_token(state, claims, kind="id", typ="JWT", defects=defects).token
+    return sign(claims, key, typ="JWT")
 
 
 def bearer_response(token: str, record: IssuedToken) -> dict[str, Any]:

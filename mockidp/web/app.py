@@ -7,7 +7,21 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ..state import IdPState
-from .handlers import discovery, jwks, token
+from . import control
+from .fault_middleware import ENDPOINT_ATTR, fault_middleware
+from .handlers import (
+    attacker,
+    authorize,
+    discovery,
+    end_session,
+    introspect,
+    jwks,
+    pages,
+    register,
+    revoke,
+    token,
+    userinfo,
+)
 from .keys import ENDPOINT, STATE
 from .middleware import error_middleware, journal_middleware
 
@@ -22,6 +36,7 @@ def _named(name: str, handler: Handler) -> Handler:
         request[ENDPOINT] = name
         return await handler(request)
 
+    setattr(wrapped, ENDPOINT_ATTR, name)  # read by the fault middleware before the handler runs
     return wrapped
 
 
@@ -33,7 +48,8 @@ def well_known_paths(issuer_path: str, name: str) -> list[str]:
 
 
 def create_app(state: IdPState) -> web.Application:
-    app = web.Application(middlewares=[journal_middleware, error_middleware], client_max_size=MAX_BODY)
+    middlewares = [journal_middleware, fault_middleware, error_middleware]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
     app[STATE] = state
     base = state.issuer_path
     routes: list[web.RouteDef] = []
@@ -43,6 +59,33 @@ def create_app(state: IdPState) -> web.Application:
     routes += [
         web.get(f"{base}/jwks", _named("jwks", jwks.handle), allow_head=False),
         web.post(f"{base}/token", _named("token", token.handle)),
+        # attacker material for the jku/x5u token defects (mockidp.defects.header)
+        web.get(f"{base}{attacker.JWKS_PATH}", _named("attacker", attacker.handle_jwks), allow_head=False),
+        web.get(f"{base}{attacker.CERT_PATH}", _named("attacker", attacker.handle_cert), allow_head=False),
     ]
+    routes += _user_flow_routes(base)
+    if state.config.dynamic_registration:
+        routes.append(web.post(f"{base}/register", _named("register", register.handle)))
+    routes += control.routes(base)
     app.add_routes(routes)
     return app
+
+
+def _user_flow_routes(base: str) -> list[web.RouteDef]:
+    """Authorization (with its login and consent pages), userinfo, introspection, revocation, logout."""
+    routes: list[web.RouteDef] = []
+    for name, handler in (
+        ("authorize", authorize.handle),
+        ("userinfo", userinfo.handle),
+        ("end_session", end_session.handle),
+    ):
+        routes.append(web.get(f"{base}/{name}", _named(name, handler), allow_head=False))
+        routes.append(web.post(f"{base}/{name}", _named(name, handler)))
+    return [
+        *routes,
+        web.post(f"{base}/authorize/login", _named("authorize", pages.login)),
+        web.get(f"{base}/authorize/consent", _named("authorize", pages.consent), allow_head=False),
+        web.post(f"{base}/authorize/consent", _named("authorize", pages.consent)),
+        web.post(f"{base}/introspect", _named("introspect", introspect.handle)),
+        web.post(f"{base}/revoke", _named("revoke", revoke.handle)),
+    ]

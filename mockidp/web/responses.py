@@ -15,7 +15,9 @@ def json_response(
 ) -> web.Response:
     merged = dict(NO_STORE) if no_store else {}
     merged.update(headers or {})
-    return web.json_response(data, status=status, headers=merged)
+    # aiohttp refuses a Content-Type header next to its own content_type argument
+    content_type = merged.pop("Content-Type", "application/json")
+    return web.json_response(data, status=status, headers=merged, content_type=content_type)
 
 
 def oauth_error_body(error: str, description: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ...claims import supported_claims
 from ...flows import GRANTS
 from ...flows.base import OIDC_SCOPES
 from ...state import IdPState
@@ -21,8 +22,8 @@ def metadata(state: IdPState) -> dict[str, Any]:
         api_scopes = {s for api in state.store.apis.values() for s in api.scopes}
         client_scopes = {s for c in state.store.clients.values() for s in c.scopes}
     scopes = sorted(api_scopes | client_scopes | OIDC_SCOPES)
-    return {
-        "issuer": state.issuer,
+    document: dict[str, Any] = {
+        "issuer": state.misbehaviour.metadata_issuer or state.issuer,
         "token_endpoint": state.endpoint("token"),
         "jwks_uri": state.endpoint("jwks"),
         "scopes_supported": scopes,
@@ -31,7 +32,32 @@ def metadata(state: IdPState) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [state.keys.alg],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash"],
+        "claims_supported": supported_claims(),
+        **user_flow_metadata(state),
+    }
+    if state.config.dynamic_registration:
+        document["registration_endpoint"] = state.endpoint("register")
+    return document
+
+
+def user_flow_metadata(state: IdPState) -> dict[str, Any]:
+    """The endpoints and capabilities of the user flows (authorization code, OIDC, logout)."""
+    client_auth = ["client_secret_basic", "client_secret_post"]
+    return {
+        "authorization_endpoint": state.endpoint("authorize"),
+        "userinfo_endpoint": state.endpoint("userinfo"),
+        "introspection_endpoint": state.endpoint("introspect"),
+        "revocation_endpoint": state.endpoint("revoke"),
+        "end_session_endpoint": state.endpoint("end_session"),
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "introspection_endpoint_auth_methods_supported": client_auth,
+        "revocation_endpoint_auth_methods_supported": [*client_auth, "none"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "claims_parameter_supported": False,
     }
 
 

@@ -9,4 +9,7 @@ from ..responses import json_response
 
 
 async def handle(request: web.Request) -> web.StreamResponse:
-    return json_response(request.app[STATE].keys.jwks(), headers={"Content-Type": "application/jwk-set+json"})
+    """The public keys; misbehaviour may leave out the key in use (see ``mockidp.misbehaviour``)."""
+    state = request.app[STATE]
+    document = state.misbehaviour.jwks(state.keys)
+    return json_response(document, headers={"Content-Type": "application/jwk-set+json"})

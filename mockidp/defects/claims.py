@@ -1,0 +1,138 @@
+"""Claim and scope defects: required claims missing, wrong shapes, too little scope.
+
+The insufficient-scope entry is the one a correct resource server answers with 403
+``insufficient_scope`` rather than 401 (RFC 6750 §3.1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import MockIdPError
+from ..tokens import token_hash
+from .edits import drop_claim, set_claim
+from .model import ACCESS, BOTH, ID, Defect, MintContext, TokenKind
+
+
+def _missing(name: str, applies_to: tuple[TokenKind, ...] = BOTH) -> Defect:
+    claim = name.replace("-", "_")
+    spec = "RFC 9068 §2.2" + ("; OIDC Core §2" if "id" in applies_to else "")
+    return Defect(
+        name=f"{name}-missing",
+        group="claims",
+        description=f"no `{claim}` claim",
+        spec=spec,
+        applies_to=applies_to,
+        check="missing-claim",
+        claims=drop_claim(claim),
+        touches=frozenset({f"claim:{claim}"}),
+    )
+
+
+def _required_scope(ctx: MintContext) -> tuple[str, ...]:
+    if not ctx.scope:
+        raise MockIdPError("this defect needs the scope the target API requires; pass scope=...")
+    return ctx.scope
+
+
+def _insufficient(claims: dict[str, Any], ctx: MintContext) -> str:
+    required = set(_required_scope(ctx))
+    return " ".join(s for s in ctx.other_scopes if s not in required)
+
+
+def _comma(claims: dict[str, Any], ctx: MintContext) -> str:
+    scope = _required_scope(ctx)
+    return ",".join(scope) if len(scope) > 1 else f"{scope[0]},"
+
+
+def _wrong_nonce(claims: dict[str, Any], ctx: MintContext) -> str:
+    return f"{claims.get('nonce', 'mockidp')}-wrong"
+
+
+def _wrong_at_hash(claims: dict[str, Any], ctx: MintContext) -> str:
+    return token_hash("not-the-access-token", ctx.key.alg)
+
+
+_SCOPE = frozenset({"claim:scope"})
+
+DEFECTS: tuple[Defect, ...] = (
+    _missing("exp"),
+    _missing("sub"),
+    _missing("iat"),
+    _missing("jti", ACCESS),
+    _missing("client-id", ACCESS),
+    Defect(
+        name="sub-not-string",
+        group="claims",
+        description="`sub` is a JSON object instead of a string",
+        spec="RFC 7519 §4.1.2",
+        check="claim-type",
+        claims=set_claim("sub", lambda claims, ctx: {"id": claims.get("sub")}),
+        touches=frozenset({"claim:sub"}),
+    ),
+    Defect(
+        name="scope-insufficient",
+        group="claims",
+        description="a valid token without the scope the API requires",
+        spec="RFC 6750 §3.1; OAuth 2.1 §5.3.2",
+        expected_status=403,
+        expected_error="insufficient_scope",
+        applies_to=ACCESS,
+        check="scope",
+        claims=set_claim("scope", _insufficient),
+        touches=_SCOPE,
+    ),
+    Defect(
+        name="scope-array",
+        group="claims",
+        description="`scope` is a JSON array instead of a space-delimited string",
+        spec="RFC 9068 §2.2.3; RFC 8693 §4.2",
+        applies_to=ACCESS,
+        check="scope-format",
+        claims=set_claim("scope", lambda claims, ctx: list(_required_scope(ctx))),
+        touches=_SCOPE,
+    ),
+    Defect(
+        name="scope-comma-separated",
+        group="claims",
+        description="`scope` separates (or ends) scopes with commas instead of spaces",
+        spec="OAuth 2.1 §1.4.1; RFC 9068 §2.2.3",
+        expected_status=403,
+        expected_error="insufficient_scope",
+        severity="should",
+        applies_to=ACCESS,
+        check="scope",
+        claims=set_claim("scope", _comma),
+        touches=_SCOPE,
+    ),
+    Defect(
+        name="nonce-wrong",
+        group="claims",
+        description="the ID token's `nonce` is not the one the client sent",
+        spec="OIDC Core §3.1.3.7 (11)",
+        applies_to=ID,
+        check="nonce",
+        claims=set_claim("nonce", _wrong_nonce),
+        touches=frozenset({"claim:nonce"}),
+    ),
+    Defect(
+        name="nonce-missing",
+        group="claims",
+        description="the ID token has no `nonce` although the client sent one",
+        spec="OIDC Core §2, §3.1.3.7 (11)",
+        applies_to=ID,
+        check="nonce",
+        claims=drop_claim("nonce"),
+        touches=frozenset({"claim:nonce"}),
+    ),
+    Defect(
+        name="at-hash-wrong",
+        group="claims",
+        description="the ID token's `at_hash` does not match the access token issued with it",
+        spec="OIDC Core §3.1.3.8, §3.2.2.9",
+        applies_to=ID,
+        check="at-hash",
+        claims=set_claim("at_hash", _wrong_at_hash),
+        touches=frozenset({"claim:at_hash"}),
+    ),
+)

@@ -1,0 +1,177 @@
+"""Header injection defects: the token tells the validator where to find its key, or breaks ``kid``.
+
+A resource server must use only the keys its issuer publishes (RFC 9068 §4) and never fetch
+a URL a token names (RFC 8725 §3.10). The attacker JWKS and certificate that ``jku``/``x5u``
+point at are hosted by mockidp itself, so following them stays on loopback.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from .attacker import CERT_NAME, JWKS_NAME, certificate_der_b64
+from .edits import attacker_key, attacker_signature, attacker_url, hmac_with, set_header
+from .model import Defect, MintContext
+
+ATTACKER_ALG = "RS256"
+INJECTION_SPEC = "RFC 9068 §4; RFC 8725 §2.9, §3.10"
+KID_TRAVERSAL = "../../../../../../dev/null"
+KID_SQL = "x' UNION SELECT 'mockidp';--"
+KID_COMMAND = "mockidp|sleep 10"
+
+
+def _jku(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    kid = attacker_key(ctx, ATTACKER_ALG).kid
+    return {**header, "alg": ATTACKER_ALG, "kid": kid, "jku": attacker_url(ctx, JWKS_NAME)}
+
+
+def _x5u(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    out = {k: v for k, v in header.items() if k != "kid"}
+    return {**out, "alg": ATTACKER_ALG, "x5u": attacker_url(ctx, CERT_NAME)}
+
+
+def _jwk(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    key = attacker_key(ctx, ATTACKER_ALG)
+    return {**header, "alg": ATTACKER_ALG, "kid": key.kid, "jwk": key.public_jwk()}
+
+
+def _x5c(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    pem = ctx.state.attacker.certificate_pem(attacker_key(ctx, ATTACKER_ALG))
+    out = {k: v for k, v in header.items() if k != "kid"}
+    return {**out, "alg": ATTACKER_ALG, "x5c": [certificate_der_b64(pem)]}
+
+
+def _unknown_kid(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    return {**header, "kid": f"mockidp-unknown-{secrets.token_hex(4)}"}
+
+
+def _publish_second_key(ctx: MintContext) -> None:
+    """Make sure the JWKS has several keys (rotation with grace keeps the old one published)."""
+    if len(ctx.state.keys.keys) < 2:
+        ctx.state.keys.rotate(keep=1)
+
+
+def _drop_kid(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    return {k: v for k, v in header.items() if k != "kid"}
+
+
+_KEY_HEADER = frozenset({"header:alg", "header:kid"})
+
+
+def _attacker(name: str, param: str, edit: Any, description: str, spec: str) -> Defect:
+    return Defect(
+        name=name,
+        group="header",
+        description=description,
+        spec=spec,
+        check="header-key",
+        header=edit,
+        sign=attacker_signature(ATTACKER_ALG),
+        touches=_KEY_HEADER | {f"header:{param}"},
+    )
+
+
+def _kid(name: str, kid: str, secret: bytes, description: str) -> Defect:
+    return Defect(
+        name=name,
+        group="header",
+        description=description,
+        spec=INJECTION_SPEC,
+        check="kid",
+        header=set_header(alg="HS256", kid=kid),
+        sign=hmac_with(lambda ctx: secret),
+        touches=_KEY_HEADER,
+    )
+
+
+DEFECTS: tuple[Defect, ...] = (
+    _attacker(
+        "jku-attacker",
+        "jku",
+        _jku,
+        "`jku` points at an attacker JWKS (hosted by mockidp) whose key signed the token",
+        "RFC 8725 §2.9, §3.10; RFC 9068 §4",
+    ),
+    _attacker(
+        "x5u-attacker",
+        "x5u",
+        _x5u,
+        "`x5u` points at an attacker certificate (hosted by mockidp) whose key signed the token",
+        "RFC 7515 §4.1.5; RFC 8725 §3.10; RFC 9068 §4",
+    ),
+    _attacker(
+        "jwk-embedded",
+        "jwk",
+        _jwk,
+        "the attacker's public key embedded in the `jwk` header signed the token",
+        "RFC 7515 §4.1.3; RFC 9068 §4; CVE-2018-0114",
+    ),
+    _attacker(
+        "x5c-embedded",
+        "x5c",
+        _x5c,
+        "a self-signed attacker certificate embedded in `x5c` signed the token",
+        "RFC 7515 §4.1.6; RFC 9068 §4",
+    ),
+    _kid(
+        "kid-path-traversal",
+        KID_TRAVERSAL,
+        b"",
+        "`kid` is a path to /dev/null and the token is HS256 with an empty key",
+    ),
+    _kid(
+        "kid-sql-injection",
+        KID_SQL,
+        b"mockidp",
+        "`kid` is an SQL injection selecting the HS256 key the token is signed with",
+    ),
+    Defect(
+        name="kid-command-injection",
+        group="header",
+        description="`kid` carries a shell command (`|sleep 10`); the signature is otherwise valid",
+        spec=INJECTION_SPEC,
+        check="kid",
+        header=set_header(kid=KID_COMMAND),
+        touches=frozenset({"header:kid"}),
+    ),
+    Defect(
+        name="kid-unknown",
+        group="header",
+        description="`kid` names no key in the IdP's JWKS",
+        spec="RFC 9068 §4; RFC 7515 §4.1.4",
+        check="kid",
+        header=_unknown_kid,
+        touches=frozenset({"header:kid"}),
+    ),
+    Defect(
+        name="kid-absent-several-keys",
+        group="header",
+        description="no `kid` while the JWKS publishes several keys (an extra key is rotated in)",
+        spec="OIDC Core §10.1; RFC 7517 §4.5",
+        severity="should",
+        check="kid",
+        prepare=_publish_second_key,
+        header=_drop_kid,
+        touches=frozenset({"header:kid"}),
+    ),
+    Defect(
+        name="crit-unknown",
+        group="header",
+        description="`crit` lists an extension header the validator cannot understand",
+        spec="RFC 7515 §4.1.11",
+        check="crit",
+        header=set_header(crit=["x-mockidp-critical"], **{"x-mockidp-critical": True}),
+        touches=frozenset({"header:crit"}),
+    ),
+    Defect(
+        name="crit-b64-false",
+        group="header",
+        description="`crit: [b64]` with `b64: false` (RFC 7797 unencoded payload) on a JWT",
+        spec="RFC 7797 §6, §7; RFC 7515 §4.1.11",
+        severity="should",
+        check="crit",
+        header=set_header(crit=["b64"], b64=False),
+        touches=frozenset({"header:crit"}),
+    ),
+)

@@ -1,0 +1,107 @@
+"""The shape of one catalog entry, and what its transformation may see while a token is minted.
+
+A defect changes a token in up to five places, in pipeline order: ``prepare`` (IdP state, e.g.
+publish an extra key), ``claims`` and ``header`` (edits before signing), ``encode`` (the JSON
+text of the segments), ``sign`` (the signature bytes), ``rewrite`` (the finished compact token)
+and ``issued`` (after the IdP has remembered the token, e.g. revoke it). ``touches`` names what
+it changes; two defects that touch the same thing cannot be combined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from ..keys import SigningKey
+    from ..state import IdPState
+
+Group = Literal["signature", "header", "time", "audience", "claims", "type", "structure"]
+TokenKind = Literal["access", "id"]
+Severity = Literal["must", "should"]
+
+GROUPS: tuple[Group, ...] = ("signature", "header", "time", "audience", "claims", "type", "structure")
+BOTH: tuple[TokenKind, ...] = ("access", "id")
+ACCESS: tuple[TokenKind, ...] = ("access",)
+ID: tuple[TokenKind, ...] = ("id",)
+
+
+@dataclass(slots=True, kw_only=True)
+class MintContext:
+    """What a transformation may read: the token's target and the IdP minting it.
+
+    ``audiences`` and ``scope`` are what the target requires (for an ID token: the client).
+    """
+
+    state: IdPState
+    kind: TokenKind
+    issuer: str
+    client_id: str
+    audiences: tuple[str, ...]
+    scope: tuple[str, ...]
+    #: scopes the client could also have had (an insufficient-scope token carries these)
+    other_scopes: tuple[str, ...] = ()
+    now: int
+
+    @property
+    def key(self) -> SigningKey:
+        """The key a well-formed token would be signed with (read late: ``prepare`` may rotate)."""
+        return self.state.keys.current
+
+
+ClaimEdit = Callable[[dict[str, Any], MintContext], dict[str, Any]]
+HeaderEdit = Callable[[dict[str, Any], MintContext], dict[str, Any]]
+#: header, claims -> the raw bytes of the header and payload segments
+Encoder = Callable[[dict[str, Any], dict[str, Any], MintContext], tuple[bytes, bytes]]
+#: signing input, header -> signature bytes
+Signer = Callable[[bytes, dict[str, Any], MintContext], bytes]
+Rewrite = Callable[[str, MintContext], str]
+Hook = Callable[[MintContext], None]
+IssuedHook = Callable[[MintContext, dict[str, Any]], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Defect:
+    """One named way a token is broken, with the reaction a correct validator shows."""
+
+    name: str
+    group: Group
+    description: str
+    spec: str
+    expected_status: int = 401
+    expected_error: str = "invalid_token"
+    severity: Severity = "must"
+    applies_to: tuple[TokenKind, ...] = BOTH
+    #: the validation step that must fail (the reference validator's reason code)
+    check: str
+    #: the signing algorithm of the IdP for which the defect is meaningful (None: any)
+    requires_alg: str | None = None
+    prepare: Hook | None = None
+    claims: ClaimEdit | None = None
+    header: HeaderEdit | None = None
+    encode: Encoder | None = None
+    sign: Signer | None = None
+    rewrite: Rewrite | None = None
+    issued: IssuedHook | None = None
+    touches: frozenset[str] = field(default_factory=frozenset)
+
+    def conflicts(self) -> frozenset[str]:
+        """Everything this defect changes, including whole pipeline stages it replaces."""
+        stages = {s for s in ("encode", "sign", "rewrite") if getattr(self, s) is not None}
+        return self.touches | stages
+
+    def summary(self) -> dict[str, Any]:
+        """The public, JSON-ready description (``mockidp defects --json``), in a fixed key order."""
+        return {
+            "name": self.name,
+            "group": self.group,
+            "description": self.description,
+            "spec": self.spec,
+            "expected_status": self.expected_status,
+            "expected_error": self.expected_error,
+            "severity": self.severity,
+            "applies_to": list(self.applies_to),
+            "check": self.check,
+            "requires_alg": self.requires_alg,
+        }

@@ -1,0 +1,155 @@
+"""Signature and algorithm defects: tokens whose signature proves nothing (RFC 8725 section 3.1)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .edits import attacker_signature, hmac_with, no_signature, set_header
+from .jose import b64url, b64url_decode, dumps, key_sign
+from .model import Defect, MintContext
+
+ALG_NONE_SPEC = "RFC 9068 §4; RFC 8725 §3.1"
+CONFUSION_SPEC = "RFC 8725 §2.1, §3.1; RFC 7515 §5.2"
+
+#: for each IdP algorithm, another one the same key could (mis)declare
+_OTHER_ALG = {"RS256": "PS256", "PS256": "RS256", "ES256": "ES384", "EdDSA": "Ed25519", "Ed25519": "EdDSA"}
+
+
+def _alg_none(name: str, variant: str) -> Defect:
+    return Defect(
+        name=name,
+        group="signature",
+        description=f'`alg: "{variant}"` with an empty signature',
+        spec=ALG_NONE_SPEC if variant == "none" else ALG_NONE_SPEC + "; RFC 8725bis §2.11",
+        check="alg",
+        header=set_header(alg=variant),
+        sign=no_signature,
+        touches=frozenset({"header:alg"}),
+    )
+
+
+def _truncate(token: str, ctx: MintContext) -> str:
+    return token[:-4]
+
+
+def _tamper(token: str, ctx: MintContext) -> str:
+    head, payload, signature = token.split(".")
+    claims = json.loads(b64url_decode(payload))
+    claims["sub"] = "admin"
+    return f"{head}.{b64url(dumps(claims))}.{signature}"
+
+
+def _public_pem(ctx: MintContext) -> bytes:
+    return bytes(ctx.key.key.as_pem(private=False))
+
+
+def _public_jwk_json(ctx: MintContext) -> bytes:
+    return dumps(ctx.key.public_jwk())
+
+
+def _zero_signature(data: bytes, header: dict[str, Any], ctx: MintContext) -> bytes:
+    return bytes(64)
+
+
+def _other_alg(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    return {**header, "alg": _OTHER_ALG.get(ctx.key.alg, "RS512")}
+
+
+def _sign_as_declared(data: bytes, header: dict[str, Any], ctx: MintContext) -> bytes:
+    """A real signature by the IdP key with the declared alg where the key supports it."""
+    declared = str(header["alg"])
+    both_rsa = {declared, ctx.key.alg} <= {"RS256", "PS256"}
+    return key_sign(data, ctx.key.key, declared if both_rsa else ctx.key.alg)
+
+
+DEFECTS: tuple[Defect, ...] = (
+    _alg_none("alg-none", "none"),
+    _alg_none("alg-none-capitalized", "None"),
+    _alg_none("alg-none-uppercase", "NONE"),
+    _alg_none("alg-none-mixed-case", "nOnE"),
+    Defect(
+        name="signature-empty",
+        group="signature",
+        description="the real `alg` is kept but the signature segment is empty",
+        spec="RFC 7515 §5.2; CVE-2020-28042",
+        check="signature",
+        sign=no_signature,
+    ),
+    Defect(
+        name="signature-truncated",
+        group="signature",
+        description="the last characters of a valid signature are cut off",
+        spec="RFC 7515 §5.2",
+        check="signature",
+        rewrite=_truncate,
+    ),
+    Defect(
+        name="payload-tampered",
+        group="signature",
+        description="`sub` changed to `admin` after signing; the old signature kept",
+        spec="RFC 7515 §5.2; RFC 9068 §4",
+        check="signature",
+        rewrite=_tamper,
+        touches=frozenset({"encode"}),
+    ),
+    Defect(
+        name="signature-unknown-key",
+        group="signature",
+        description="validly signed by a key the IdP never published, reusing the IdP's `kid`",
+        spec="RFC 9068 §4; OIDC Core §10.1.1",
+        check="signature",
+        sign=attacker_signature(),
+    ),
+    Defect(
+        name="alg-confusion-hs256-pem",
+        group="signature",
+        description="`alg: HS256` keyed with the IdP's public key as PEM (RS-to-HS confusion)",
+        spec=CONFUSION_SPEC + "; CVE-2016-10555",
+        check="alg",
+        header=set_header(alg="HS256"),
+        sign=hmac_with(_public_pem),
+        touches=frozenset({"header:alg"}),
+    ),
+    Defect(
+        name="alg-confusion-hs256-jwk",
+        group="signature",
+        description="`alg: HS256` keyed with the IdP's public JWK as compact JSON text",
+        spec=CONFUSION_SPEC,
+        check="alg",
+        header=set_header(alg="HS256"),
+        sign=hmac_with(_public_jwk_json),
+        touches=frozenset({"header:alg"}),
+    ),
+    Defect(
+        name="es256-zero-signature",
+        group="signature",
+        description="`alg: ES256`, the IdP's `kid`, and r = s = 0 (psychic signature)",
+        spec="RFC 8725 §3.3; CVE-2022-21449",
+        check="signature",
+        requires_alg="ES256",
+        header=set_header(alg="ES256"),
+        sign=_zero_signature,
+        touches=frozenset({"header:alg"}),
+    ),
+    Defect(
+        name="alg-key-mismatch",
+        group="signature",
+        description="signed by the IdP key but declaring another algorithm than the key's",
+        spec="RFC 8725 §3.1 (one algorithm per key); RFC 7515 §5.2",
+        check="alg",
+        header=_other_alg,
+        sign=_sign_as_declared,
+        touches=frozenset({"header:alg"}),
+    ),
+    Defect(
+        name="hs256-guessable-secret",
+        group="signature",
+        description="`alg: HS256` signed with the dictionary secret `secret`",
+        spec="RFC 8725 §2.2, §3.5",
+        check="alg",
+        header=set_header(alg="HS256"),
+        sign=hmac_with(lambda ctx: b"secret"),
+        touches=frozenset({"header:alg"}),
+    ),
+)

@@ -1,0 +1,179 @@
+"""Structure and encoding defects: not a compact JWS, or JSON a strict parser must refuse.
+
+Where the defect is inside a segment (JSON text, encoding), the segment is still signed by the
+IdP key, so a validator that skips the structural check would find the signature valid.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from .jose import b64url, dumps
+from .model import Defect, Encoder, MintContext
+
+SIZE_LIMIT = 4096
+#: bytes of base64url padding: the token lands between SIZE_LIMIT and common 8 KB header limits
+OVERSIZED = 6144
+COMPACT_SPEC = "RFC 7515 §7.1; RFC 7519 §7.2 (1)"
+
+
+def _drop_signature(token: str, ctx: MintContext) -> str:
+    return token.rsplit(".", 1)[0]
+
+
+def _extra_segment(token: str, ctx: MintContext) -> str:
+    return f"{token}.{b64url(b'{}')}"
+
+
+def _opaque(token: str, ctx: MintContext) -> str:
+    return f"mockidp-opaque-{secrets.token_urlsafe(24)}"
+
+
+def _json_serialization(token: str, ctx: MintContext) -> str:
+    head, payload, signature = token.split(".")
+    return json.dumps({"payload": payload, "protected": head, "signature": signature}, separators=(",", ":"))
+
+
+def _unpadded_payload(
+    header: dict[str, Any], claims: dict[str, Any], ctx: MintContext
+) -> tuple[bytes, bytes]:
+    """Compact JSON; a trailing space (still valid JSON) so the payload needs base64 padding."""
+    payload = dumps(claims)
+    if len(payload) % 3 == 0:
+        payload += b" "
+    return dumps(header), payload
+
+
+def _pad(token: str, ctx: MintContext) -> str:
+    return ".".join(s + "=" * (-len(s) % 4) for s in token.split("."))
+
+
+def _bad_character(token: str, ctx: MintContext) -> str:
+    head, payload, signature = token.split(".")
+    middle = len(payload) // 2
+    return f"{head}.{payload[:middle]}*{payload[middle:]}.{signature}"
+
+
+def _encoder(header_text: Any = None, payload_text: Any = None) -> Encoder:
+    def encode(header: dict[str, Any], claims: dict[str, Any], ctx: MintContext) -> tuple[bytes, bytes]:
+        head = header_text(header) if header_text else dumps(header)
+        return head, payload_text(claims) if payload_text else dumps(claims)
+
+    return encode
+
+
+def _pad_claims(claims: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    return {**claims, "mockidp_padding": "x" * (OVERSIZED * 3 // 4)}
+
+
+def _structure(name: str, description: str, spec: str, check: str, **stages: Any) -> Defect:
+    return Defect(
+        name=name,
+        group="structure",
+        description=description,
+        spec=spec,
+        severity=stages.pop("severity", "must"),
+        check=check,
+        **stages,
+    )
+
+
+DEFECTS: tuple[Defect, ...] = (
+    _structure(
+        "segments-two",
+        "two segments: the signature segment and its dot are gone",
+        COMPACT_SPEC,
+        "malformed",
+        rewrite=_drop_signature,
+    ),
+    _structure(
+        "segments-four",
+        "four segments: an extra segment after the signature",
+        COMPACT_SPEC,
+        "malformed",
+        rewrite=_extra_segment,
+    ),
+    _structure(
+        "not-a-jwt",
+        "an opaque random string where a JWT is expected",
+        "RFC 7519 §7.2 (1); RFC 6750 §3.1",
+        "malformed",
+        rewrite=_opaque,
+    ),
+    _structure(
+        "jws-json-serialization",
+        "the flattened JWS JSON serialization instead of the compact one",
+        "RFC 7519 §7.2 (1); RFC 8725bis §3.14",
+        "malformed",
+        rewrite=_json_serialization,
+    ),
+    _structure(
+        "base64-padding",
+        "segments carry `=` padding (base64url in JWS has none)",
+        "RFC 7515 §2 (Base64url Encoding); RFC 7519 §7.2 (3)",
+        "base64",
+        encode=_unpadded_payload,
+        rewrite=_pad,
+    ),
+    _structure(
+        "base64-invalid-character",
+        "a `*` (not in the base64url alphabet) inside the payload segment",
+        "RFC 7515 §2; RFC 7519 §7.2 (3)",
+        "base64",
+        rewrite=_bad_character,
+    ),
+    _structure(
+        "header-not-json",
+        "the signed header is truncated JSON (closing brace missing)",
+        "RFC 7515 §5.2 (3, 4); RFC 7519 §7.2 (4)",
+        "json",
+        encode=_encoder(header_text=lambda header: dumps(header)[:-1]),
+    ),
+    _structure(
+        "payload-not-json",
+        "the signed payload is JSON followed by trailing junk",
+        "RFC 7519 §7.2 (10)",
+        "json",
+        encode=_encoder(payload_text=lambda claims: dumps(claims) + b"x"),
+    ),
+    _structure(
+        "payload-not-object",
+        "the signed payload is a JSON array holding the claims",
+        "RFC 7519 §7.2 (10)",
+        "not-object",
+        encode=_encoder(payload_text=lambda claims: dumps([claims])),
+    ),
+    _structure(
+        "payload-utf16",
+        "the signed payload is JSON encoded as UTF-16 instead of UTF-8",
+        "RFC 7519 §7.2 (10); RFC 8725 §3.7",
+        "json",
+        encode=_encoder(payload_text=lambda claims: json.dumps(claims).encode("utf-16")),
+    ),
+    _structure(
+        "header-duplicate-alg",
+        'the header names `alg` twice: `"none"` first, the real one last',
+        "RFC 7515 §4 (duplicate names); RFC 8725 §3.1",
+        "duplicate-key",
+        encode=_encoder(header_text=lambda header: b'{"alg":"none",' + dumps(header)[1:]),
+    ),
+    _structure(
+        "payload-duplicate-sub",
+        'the claims name `sub` twice: `"admin"` first, the real one last',
+        "RFC 7519 §4 (duplicate names)",
+        "duplicate-key",
+        encode=_encoder(payload_text=lambda claims: b'{"sub":"admin",' + dumps(claims)[1:]),
+        touches=frozenset({"claim:sub"}),
+    ),
+    _structure(
+        "oversized",
+        "a validly signed token of about 7 KB: over a 4 KB size limit, under 8 KB header limits",
+        "RFC 8725bis §3.13; RFC 9110 §15.5.14",
+        "size",
+        severity="should",
+        claims=_pad_claims,
+        touches=frozenset({"claim:mockidp_padding"}),
+    ),
+)

@@ -1,0 +1,121 @@
+"""Token-type confusion: a well-signed JWT that is not an access token (RFC 8725 §3.11, §3.12).
+
+Each must be refused by its explicit type (``typ: at+jwt``, RFC 9068 §4) or by what the IdP
+knows about it (revocation), never by luck in some other claim.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ..errors import MockIdPError
+from .edits import set_header
+from .jose import b64url, b64url_decode, dumps
+from .model import ACCESS, Defect, MintContext
+
+TYP_SPEC = "RFC 9068 §4; RFC 8725 §3.11"
+LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def _as_id_token(claims: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    out = {k: v for k, v in claims.items() if k not in ("scope", "client_id")}
+    out.update({"aud": ctx.client_id, "azp": ctx.client_id, "nonce": "mockidp-nonce", "auth_time": ctx.now})
+    return out
+
+
+def _as_dpop_proof(claims: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    return {**claims, "htm": "GET", "htu": ctx.audiences[0]}
+
+
+def _as_logout_token(claims: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    return {**claims, "events": {LOGOUT_EVENT: {}}, "sid": "mockidp-session"}
+
+
+def _encrypt(token: str, ctx: MintContext) -> str:
+    """The same claims as a compact JWE (``dir`` + A256GCM) with no signature inside."""
+    payload = b64url_decode(token.split(".")[1])
+    header = {"alg": "dir", "enc": "A256GCM", "typ": "at+jwt", "kid": ctx.key.kid}
+    protected = b64url(dumps(header))
+    iv = os.urandom(12)
+    sealed = AESGCM(AESGCM.generate_key(bit_length=256)).encrypt(iv, payload, protected.encode("ascii"))
+    ciphertext, tag = sealed[:-16], sealed[-16:]
+    return f"{protected}..{b64url(iv)}.{b64url(ciphertext)}.{b64url(tag)}"
+
+
+def _revoke(ctx: MintContext, claims: dict[str, Any]) -> None:
+    """Revoke the token in the store, so introspection reports it inactive."""
+    jti = claims.get("jti")
+    with ctx.state.store.lock:
+        record = ctx.state.store.tokens.get(str(jti))
+        if record is None:
+            raise MockIdPError("the revoked defect needs a token the IdP remembers (issue it with jti)")
+        record.revoked = True
+
+
+_TYP = frozenset({"header:typ"})
+_SHAPE = frozenset({"header:typ", "claim:aud", "claim:scope", "claim:client_id", "claim:nonce"})
+
+
+def _typ(name: str, typ: str | None, description: str, claims: Any = None, **extra: Any) -> Defect:
+    return Defect(
+        name=name,
+        group="type",
+        description=description,
+        spec=extra.pop("spec", TYP_SPEC),
+        applies_to=ACCESS,
+        check="typ",
+        header=set_header(typ=typ),
+        claims=claims,
+        touches=extra.pop("touches", _TYP),
+        **extra,
+    )
+
+
+DEFECTS: tuple[Defect, ...] = (
+    _typ("typ-jwt", "JWT", '`typ: "JWT"` instead of `at+jwt`'),
+    _typ("typ-missing", None, "no `typ` header"),
+    _typ(
+        "id-token-as-access-token",
+        "JWT",
+        "an ID token (aud = client_id, nonce, no scope) presented as an access token",
+        _as_id_token,
+        spec="RFC 8725 §2.8, §3.12; RFC 9068 §4",
+        touches=_SHAPE,
+    ),
+    _typ(
+        "dpop-proof-as-access-token",
+        "dpop+jwt",
+        "a token typed `dpop+jwt` (a DPoP proof, with `htm`/`htu`) presented as an access token",
+        _as_dpop_proof,
+        spec="RFC 9449 §4.2; RFC 8725 §3.12",
+    ),
+    _typ(
+        "logout-token-as-access-token",
+        "logout+jwt",
+        "a back-channel logout token (`logout+jwt`, `events`) presented as an access token",
+        _as_logout_token,
+        spec="OIDC Back-Channel Logout §2.4; RFC 8725 §3.12",
+    ),
+    Defect(
+        name="jwe-instead-of-jws",
+        group="type",
+        description="a five-part JWE (`dir`, A256GCM) with the claims and no signature at all",
+        spec="RFC 8725 §3.3; RFC 9068 §4; RFC 7516 §9",
+        applies_to=ACCESS,
+        check="jwe",
+        rewrite=_encrypt,
+    ),
+    Defect(
+        name="revoked",
+        group="type",
+        description="a valid token the IdP has revoked (introspection says `active: false`)",
+        spec="RFC 7009 §2.2; RFC 7662 §2.2; OAuth 2.1 §5",
+        applies_to=ACCESS,
+        check="revoked",
+        issued=_revoke,
+        touches=frozenset({"revocation"}),
+    ),
+)

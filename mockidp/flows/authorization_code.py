@@ -1,0 +1,111 @@
+"""The authorization code grant with PKCE (OAuth 2.1 section 4.1) and OpenID Connect.
+
+A code is single use: a second redemption is refused and revokes every token issued from
+it (section 4.1.3). It lives ``config.code_ttl`` seconds by ``state.clock`` and is bound to
+the client, the redirect URI and the PKCE challenge. The verifier is required exactly when
+a challenge was sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any
+
+from ..errors import InvalidGrant, InvalidRequest
+from ..grants import AuthorizationCode, AuthorizationRequest, new_id
+from ..state import IdPState
+from ..tokens import opaque_token
+from .authorization_request import PKCE_VALUE
+from .base import TokenRequest, requested_targets, select_audiences
+from .user_tokens import user_token_response
+
+GRANT_TYPE = "authorization_code"
+
+
+def issue_code(state: IdPState, request: AuthorizationRequest, *, subject: str, auth_time: float) -> str:
+    """A fresh code for an approved request, bound to everything the request carried."""
+    code = opaque_token("code")
+    record = AuthorizationCode(
+        request=request,
+        subject=subject,
+        auth_time=auth_time,
+        expires_at=state.clock.now() + state.config.code_ttl,
+        grant_id=new_id("grant"),
+    )
+    state.store.grants.add_code(code, record)
+    return code
+
+
+def pkce_s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _check_pkce(request: AuthorizationRequest, verifier: str | None) -> None:
+    challenge = request.code_challenge
+    if challenge is None:
+        if verifier is not None:
+            raise InvalidGrant("code_verifier sent, but the authorization request had no code_challenge")
+        return
+    if verifier is None:
+        raise InvalidGrant("code_verifier is required: the authorization request sent a code_challenge")
+    if not PKCE_VALUE.fullmatch(verifier):
+        raise InvalidGrant("code_verifier is malformed (RFC 7636 section 4.1)")
+    computed = pkce_s256(verifier) if request.code_challenge_method == "S256" else verifier
+    if not hmac.compare_digest(computed.encode("ascii"), challenge.encode("ascii")):
+        raise InvalidGrant("code_verifier does not match the code_challenge")
+
+
+def _check_redirect(request: AuthorizationRequest, redirect_uri: str | None) -> None:
+    if redirect_uri is None:
+        if request.redirect_uri_sent:
+            raise InvalidRequest("redirect_uri is required: the authorization request sent one")
+        return
+    if redirect_uri != request.redirect_uri:
+        raise InvalidGrant("redirect_uri differs from the one in the authorization request")
+
+
+def _redeem(state: IdPState, client_id: str, code: str) -> AuthorizationCode:
+    """The code's record, marked used; a replay revokes what the first redemption issued."""
+    grants = state.store.grants
+    record = grants.code(code)
+    if record is None or record.request.client_id != client_id:
+        raise InvalidGrant("unknown authorization code, or one issued to another client")
+    with grants.lock:
+        replay = record.used
+        record.used = True
+    if replay:
+        state.store.revoke_grant(record.grant_id)
+        raise InvalidGrant("the authorization code was already used; tokens issued from it are revoked")
+    if record.expires_at <= state.clock.now():
+        raise InvalidGrant("the authorization code has expired")
+    return record
+
+
+def exchange(request: TokenRequest) -> dict[str, Any]:
+    state, client, params = request.state, request.client, request.params
+    record = _redeem(state, client.client_id, params.require("code"))
+    authorization = record.request
+    _check_redirect(authorization, params.get("redirect_uri"))
+    _check_pkce(authorization, params.get("code_verifier"))
+    audiences = list(authorization.audiences)
+    targets = requested_targets(params)
+    if targets:  # RFC 8707 section 2.2: the token request may pick among the granted resources
+        audiences = select_audiences(state, client, targets, allowed=authorization.audiences)
+    with state.store.lock:
+        user = state.store.users.get(record.subject)
+    if user is None:
+        raise InvalidGrant("the user of this code no longer exists")
+    return user_token_response(
+        state,
+        client=client,
+        user=user,
+        scopes=authorization.scopes,
+        audiences=audiences,
+        grant_id=record.grant_id,
+        auth_time=record.auth_time,
+        nonce=authorization.nonce,
+        ceiling=(authorization.scopes, authorization.audiences),
+    )

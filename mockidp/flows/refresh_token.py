@@ -1,0 +1,76 @@
+"""The refresh token grant (OAuth 2.1 section 4.3), with rotation on every use.
+
+A refresh token is bound to its client. Each use rotates it; presenting a rotated one again
+means it leaked, so the whole family (refresh and access tokens) is revoked (section 4.3.1).
+``scope`` and ``resource`` may narrow the original grant, never widen it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InvalidGrant, InvalidScope
+from ..grants import RefreshRecord
+from ..state import IdPState
+from .base import TokenRequest, requested_targets, select_audiences
+from .user_tokens import user_token_response
+
+GRANT_TYPE = "refresh_token"
+
+
+def _use(state: IdPState, client_id: str, token: str) -> RefreshRecord:
+    """The token's record, marked rotated; reuse of a rotated token revokes its family."""
+    grants = state.store.grants
+    record = grants.refresh_record(token)
+    if record is None or record.client_id != client_id:
+        raise InvalidGrant("unknown refresh token, or one issued to another client")
+    with grants.lock:
+        reuse = record.rotated
+        record.rotated = True
+    if reuse:
+        state.store.revoke_grant(record.family)
+        raise InvalidGrant("the refresh token was already used; its whole family is revoked")
+    if state.store.is_revoked(record.jti):
+        raise InvalidGrant("the refresh token has been revoked")
+    if record.expires_at <= state.clock.now():
+        raise InvalidGrant("the refresh token has expired")
+    return record
+
+
+def _narrowed_scopes(record: RefreshRecord, requested: str | None) -> list[str]:
+    if requested is None:
+        return list(record.scopes)
+    scopes: list[str] = []
+    for scope in requested.split(" "):
+        if not scope or scope in scopes:
+            continue
+        if scope not in record.scopes:
+            raise InvalidScope(f"scope {scope!r} was not granted; a refresh may only narrow the scope")
+        scopes.append(scope)
+    return scopes
+
+
+def exchange(request: TokenRequest) -> dict[str, Any]:
+    state, client, params = request.state, request.client, request.params
+    record = _use(state, client.client_id, params.require("refresh_token"))
+    scopes = _narrowed_scopes(record, params.get("scope"))
+    targets = requested_targets(params)
+    audiences = list(record.audiences)
+    if targets:
+        audiences = select_audiences(state, client, targets, allowed=record.audiences)
+    with state.store.lock:
+        user = state.store.users.get(record.subject)
+    if user is None:
+        state.store.revoke_grant(record.family)
+        raise InvalidGrant("the user of this refresh token no longer exists")
+    return user_token_response(
+        state,
+        client=client,
+        user=user,
+        scopes=scopes,
+        audiences=audiences,
+        grant_id=record.family,
+        auth_time=record.auth_time,
+        nonce=None,
+        ceiling=(record.scopes, record.audiences),
+    )

@@ -1,0 +1,182 @@
+"""What the user flows remember between requests: codes, refresh tokens, sign-ins, consents.
+
+Kept apart from the token records in ``store.py`` because these are keyed by secrets the
+client holds (a code, a refresh token, a session cookie, a transaction id) and have their
+own lifetimes. ``Store.load()`` (and so ``reset()``) empties them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+#: a pending sign-in (login and consent pages) lives this long
+TRANSACTION_TTL = 600
+#: at most this many pending sign-ins; the oldest are dropped first (bounded memory)
+MAX_TRANSACTIONS = 1000
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_urlsafe(24)}"
+
+
+def token_key(token: str) -> str:
+    """The store key for an opaque token, so the raw secret is not what the registries index."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthorizationRequest:
+    """A validated authorization request (everything a code must stay bound to)."""
+
+    client_id: str
+    redirect_uri: str
+    #: whether the client sent ``redirect_uri`` (then the token request must repeat it)
+    redirect_uri_sent: bool
+    scopes: tuple[str, ...]
+    audiences: tuple[str, ...]
+    state: str | None = None
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    login_hint: str | None = None
+    prompt: tuple[str, ...] = ()
+    #: OIDC ``max_age``: a sign-in older than this many seconds must be repeated
+    max_age: int | None = None
+
+    @property
+    def is_oidc(self) -> bool:
+        return "openid" in self.scopes
+
+
+@dataclass(slots=True, kw_only=True)
+class AuthorizationCode:
+    """An issued code: single use, short-lived, bound to client, redirect URI and PKCE."""
+
+    request: AuthorizationRequest
+    subject: str
+    auth_time: float
+    expires_at: float
+    #: every token issued from this code (and its refresh family) carries this grant id
+    grant_id: str
+    used: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class RefreshRecord:
+    """One refresh token of a family; ``rotated`` once it has been exchanged."""
+
+    family: str
+    client_id: str
+    subject: str
+    #: the ceiling a refresh may narrow but never widen
+    scopes: tuple[str, ...]
+    audiences: tuple[str, ...]
+    auth_time: float
+    expires_at: float
+    jti: str
+    rotated: bool = False
+
+
+@dataclass(slots=True, kw_only=True)
+class LoginSession:
+    """A signed-in browser (the ``mockidp_session`` cookie) and what it consented to."""
+
+    subject: str
+    auth_time: float
+    consents: dict[str, set[str]] = field(default_factory=dict)
+
+    def has_consented(self, client_id: str, scopes: tuple[str, ...]) -> bool:
+        return set(scopes) <= self.consents.get(client_id, set())
+
+
+@dataclass(slots=True, kw_only=True)
+class PendingAuthorization:
+    """An authorization waiting on the login and consent pages, keyed by a transaction id."""
+
+    request: AuthorizationRequest
+    expires_at: float
+    subject: str | None = None
+    auth_time: float | None = None
+
+
+class Grants:
+    """The registries of the user flows, behind one lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.codes: dict[str, AuthorizationCode] = {}
+        self.refresh: dict[str, RefreshRecord] = {}
+        self.sessions: dict[str, LoginSession] = {}
+        self.pending: OrderedDict[str, PendingAuthorization] = OrderedDict()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.codes.clear()
+            self.refresh.clear()
+            self.sessions.clear()
+            self.pending.clear()
+
+    def add_code(self, code: str, record: AuthorizationCode) -> None:
+        with self.lock:
+            self.codes[token_key(code)] = record
+
+    def code(self, code: str) -> AuthorizationCode | None:
+        with self.lock:
+            return self.codes.get(token_key(code))
+
+    def add_refresh(self, token: str, record: RefreshRecord) -> None:
+        with self.lock:
+            self.refresh[token_key(token)] = record
+
+    def refresh_record(self, token: str) -> RefreshRecord | None:
+        with self.lock:
+            return self.refresh.get(token_key(token))
+
+    def start(self, pending: PendingAuthorization) -> str:
+        """Remember a pending authorization; returns its transaction id."""
+        txn = new_id("txn")
+        with self.lock:
+            self.pending[txn] = pending
+            while len(self.pending) > MAX_TRANSACTIONS:
+                self.pending.popitem(last=False)
+        return txn
+
+    def transaction(self, txn: str, now: float) -> PendingAuthorization | None:
+        with self.lock:
+            pending = self.pending.get(txn)
+            if pending is not None and pending.expires_at <= now:
+                del self.pending[txn]
+                return None
+            return pending
+
+    def finish(self, txn: str) -> None:
+        with self.lock:
+            self.pending.pop(txn, None)
+
+    def sign_in(self, subject: str, auth_time: float) -> str:
+        sid = new_id("sid")
+        with self.lock:
+            self.sessions[sid] = LoginSession(subject=subject, auth_time=auth_time)
+        return sid
+
+    def session(self, sid: str | None) -> LoginSession | None:
+        if not sid:
+            return None
+        with self.lock:
+            return self.sessions.get(sid)
+
+    def sign_out(self, sid: str | None = None, *, subject: str | None = None) -> int:
+        """End one session, or every session of ``subject``; returns how many ended."""
+        with self.lock:
+            doomed = [
+                key
+                for key, value in self.sessions.items()
+                if key == sid or (subject is not None and value.subject == subject)
+            ]
+            for key in doomed:
+                del self.sessions[key]
+            return len(doomed)

@@ -1,0 +1,89 @@
+"""Introspection (RFC 7662) and revocation (RFC 7009) of the tokens this IdP issued.
+
+Library functions, so the HTTP handlers stay thin and tests or mock resource servers can
+ask the same questions without HTTP. Access tokens are recognised by signature; refresh
+tokens by their opaque value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import InvalidToken, UnauthorizedClient
+from .grants import RefreshRecord
+from .state import IdPState
+from .tokens import TokenVerificationError, audience_claim, verify_signature
+from .validation import validate_access_token
+
+INACTIVE: dict[str, Any] = {"active": False}
+INTROSPECTED = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti")
+
+
+def _live_refresh(state: IdPState, token: str) -> RefreshRecord | None:
+    record = state.store.grants.refresh_record(token)
+    if record is None or record.rotated or state.store.is_revoked(record.jti):
+        return None
+    return record if record.expires_at > state.clock.now() else None
+
+
+def introspect(state: IdPState, token: str) -> dict[str, Any]:
+    """The RFC 7662 answer: the token's claims if active, else just ``{"active": false}``."""
+    try:
+        claims = validate_access_token(state, token)
+    except InvalidToken:
+        return _introspect_refresh(state, token)
+    out: dict[str, Any] = {k: claims[k] for k in INTROSPECTED if k in claims}
+    user = state.store.user_by_login(str(claims.get("sub")))
+    if user is not None and user.sub == claims.get("sub"):
+        out["username"] = user.login_name
+    return {"active": True, "token_type": "Bearer", **out}
+
+
+def _introspect_refresh(state: IdPState, token: str) -> dict[str, Any]:
+    record = _live_refresh(state, token)
+    if record is None:
+        return dict(INACTIVE)
+    with state.store.lock:
+        issued = state.store.tokens.get(record.jti)
+    out: dict[str, Any] = {
+        "active": True,
+        "token_type": "refresh_token",
+        "scope": " ".join(record.scopes),
+        "client_id": record.client_id,
+        "sub": record.subject,
+        "iss": state.issuer,
+        "exp": int(record.expires_at),
+    }
+    if issued is not None:
+        out["iat"] = issued.issued_at
+    if record.audiences:
+        out["aud"] = audience_claim(record.audiences)
+    return out
+
+
+def revoke(state: IdPState, client_id: str, token: str) -> bool:
+    """Revoke ``token`` for ``client_id``; a refresh token takes its whole family with it.
+
+    Unknown tokens are ignored (RFC 7009 section 2.2); another client's token is refused.
+    Returns whether something was revoked.
+    """
+    record = state.store.grants.refresh_record(token)
+    if record is not None:
+        if record.client_id != client_id:
+            raise UnauthorizedClient("the token was issued to another client")
+        return state.store.revoke_grant(record.family) > 0
+    try:
+        _, claims = verify_signature(token, state.keys.find)
+    except TokenVerificationError:
+        return False
+    if claims.get("iss") != state.issuer or not isinstance(claims.get("jti"), str):
+        return False
+    with state.store.lock:
+        issued = state.store.tokens.get(claims["jti"])
+        if issued is None or issued.kind != "access":
+            return False
+        if issued.client_id != client_id:
+            raise UnauthorizedClient("the token was issued to another client")
+        was_active = not issued.revoked
+        issued.revoked = True
+    return was_active

@@ -1,0 +1,57 @@
+"""Reading a bearer token from a request (RFC 6750 section 2), for UserInfo and the like.
+
+The header and a form-body ``access_token`` are both accepted, never both at once; a query
+``access_token`` is ignored (OAuth 2.1 section 5.1). Challenges follow RFC 6750 section 3.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from ..errors import InvalidRequest, InvalidToken, OAuthError
+from .request_params import FORM_TYPE, form_params
+
+BARE_CHALLENGE = 'Bearer realm="mockidp"'
+_UNSAFE = re.compile(r'[^\x20-\x7e]|["\\]')
+
+
+def challenge(error: str, description: str, **extra: str) -> dict[str, str]:
+    """A ``WWW-Authenticate`` header with an error code (quoted-string safe)."""
+    parts = [f'error="{error}"', f'error_description="{_UNSAFE.sub("", description)}"']
+    parts += [f'{name}="{_UNSAFE.sub("", value)}"' for name, value in extra.items()]
+    return {"WWW-Authenticate": f"{BARE_CHALLENGE}, " + ", ".join(parts)}
+
+
+def invalid_token(exc: InvalidToken) -> InvalidToken:
+    """The same error, carrying its RFC 6750 challenge."""
+    return InvalidToken(exc.description, headers=challenge("invalid_token", exc.description))
+
+
+async def bearer_token(request: web.Request) -> str | None:
+    """The presented token, ``None`` when there is none (answer with a bare challenge)."""
+    header = request.headers.get("Authorization")
+    body_token: str | None = None
+    if request.method == "POST" and request.content_type == FORM_TYPE:
+        body_token = (await form_params(request)).get("access_token")
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer":
+            header = None
+        elif body_token is not None:
+            raise _bad_request("send the access token in the header or the body, not both")
+        elif not value.strip():
+            raise invalid_token(InvalidToken("the Authorization header carries no token"))
+        else:
+            return value.strip()
+    return body_token
+
+
+def _bad_request(description: str) -> OAuthError:
+    return InvalidRequest(description, headers=challenge("invalid_request", description))
+
+
+def missing_token() -> web.Response:
+    """401 with a bare challenge: no token was presented (RFC 6750 section 3.1)."""
+    return web.Response(status=401, headers={"WWW-Authenticate": BARE_CHALLENGE, "Cache-Control": "no-store"})

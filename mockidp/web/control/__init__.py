@@ -1,0 +1,83 @@
+"""The HTTP control API under ``{issuer}/_mockidp/``: the library's test hooks, for other processes.
+
+Tests in other languages, and agents running out of process, mint tokens, queue faults,
+read the journal, drive the clock and add registrations through it. It answers loopback
+callers only (403 otherwise), speaks JSON both ways, is never faulted, and is described by
+the OpenAPI 3.1 document at ``{issuer}/_mockidp/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from ...errors import OAuthError
+from ...faults import CONTROL_ENDPOINT
+from ..fault_middleware import ENDPOINT_ATTR
+from ..keys import ENDPOINT
+from . import handlers, openapi
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+PREFIX = "/_mockidp"
+
+
+class Forbidden(OAuthError):
+    error = "access_denied"
+    status = 403
+
+
+def is_loopback(remote: str | None) -> bool:
+    """True for 127.0.0.0/8 and ::1 (also IPv4-mapped); unknown or unparsable peers are not."""
+    if not remote:
+        return False
+    try:
+        address = ipaddress.ip_address(remote.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def _guarded(handler: Handler) -> Handler:
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        request[ENDPOINT] = CONTROL_ENDPOINT
+        if not is_loopback(request.remote):
+            raise Forbidden("the mockidp control API answers loopback clients only")
+        return await handler(request)
+
+    setattr(wrapped, ENDPOINT_ATTR, CONTROL_ENDPOINT)
+    return wrapped
+
+
+#: (method, path below the prefix, handler); the OpenAPI test checks each one is documented
+ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("POST", "/tokens", handlers.mint_token),
+    ("GET", "/faults", handlers.list_faults),
+    ("POST", "/faults", handlers.add_faults),
+    ("DELETE", "/faults", handlers.clear_faults),
+    ("GET", "/misbehaviour", handlers.get_misbehaviour),
+    ("POST", "/misbehaviour", handlers.set_misbehaviour),
+    ("DELETE", "/misbehaviour", handlers.reset_misbehaviour),
+    ("GET", "/journal", handlers.read_journal),
+    ("DELETE", "/journal", handlers.clear_journal),
+    ("GET", "/clock", handlers.get_clock),
+    ("POST", "/clock", handlers.set_clock),
+    ("POST", "/clients", handlers.add_clients),
+    ("POST", "/users", handlers.add_users),
+    ("POST", "/apis", handlers.add_apis),
+    ("POST", "/rotate-keys", handlers.rotate_keys),
+    ("POST", "/reset", handlers.reset),
+    ("GET", "/openapi.json", openapi.handle),
+)
+
+
+def routes(issuer_path: str) -> list[web.RouteDef]:
+    """The control routes under ``{issuer_path}/_mockidp``."""
+    return [
+        web.route(method, f"{issuer_path}{PREFIX}{path}", _guarded(handler))
+        for method, path, handler in ROUTES
+    ]

@@ -1,0 +1,292 @@
+"""Handlers of the control API: parse JSON, call the same library code as ``MockIdP``, answer JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from ...config import ApiConfig, ClientConfig, UserConfig, _build, _check_client, _Source, to_dict
+from ...errors import ConfigError, InvalidRequest, MockIdPError, OAuthError
+from ...faults import Fault
+from ...minting import issue_token
+from ...state import IdPState
+from ..keys import STATE
+from ..responses import json_response
+
+T = TypeVar("T")
+
+
+class ControlRequestError(InvalidRequest):
+    """A control request that cannot be carried out; names the offending key when there is one."""
+
+    def __init__(self, description: str, *, key_path: str = "") -> None:
+        super().__init__(description)
+        self.key_path = key_path
+
+    def body(self) -> dict[str, str]:
+        body = super().body()
+        if self.key_path:
+            body["key_path"] = self.key_path
+        return body
+
+
+def _config_error(exc: ConfigError) -> ControlRequestError:
+    return ControlRequestError(str(exc), key_path=exc.key_path)
+
+
+async def _json(request: web.Request) -> Any:
+    """The JSON body (an empty body is ``{}``)."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..." bombs
+        raise ControlRequestError("the request body must be JSON") from None
+
+
+async def _object(request: web.Request) -> dict[str, Any]:
+    body = await _json(request)
+    if not isinstance(body, dict):
+        raise ControlRequestError("the request body must be a JSON object")
+    return body
+
+
+def _items(body: Any) -> list[Any]:
+    """One object or a list of them, as a list."""
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        raise ControlRequestError("expected an object or a non-empty list of objects")
+    return items
+
+
+def _state(request: web.Request) -> IdPState:
+    return request.app[STATE]
+
+
+def _optional(body: Mapping[str, Any], key: str, *types: type) -> Any:
+    value = body.get(key)
+    if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
+        names = " or ".join("list" if t is list else "object" if t is dict else "string" for t in types)
+        raise ControlRequestError(f"'{key}' must be a {names}", key_path=key)
+    return value
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+MINT_KEYS = frozenset({"client_id", "subject", "audience", "scope", "claims", "defects"})
+
+
+async def mint_token(request: web.Request) -> web.StreamResponse:
+    body = await _object(request)
+    unknown = sorted(set(body) - MINT_KEYS)
+    if unknown:
+        raise ControlRequestError(f"unknown key '{unknown[0]}'", key_path=unknown[0])
+    for key in ("audience", "scope", "defects"):
+        value = _optional(body, key, str, list) if key != "defects" else _optional(body, key, list)
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            raise ControlRequestError(f"'{key}' must hold strings only", key_path=key)
+    try:
+        token = issue_token(
+            _state(request),
+            client_id=_optional(body, "client_id", str),
+            subject=_optional(body, "subject", str),
+            audience=body.get("audience"),
+            scope=body.get("scope"),
+            claims=_optional(body, "claims", dict),
+            defects=body.get("defects"),
+        )
+    except ConfigError as exc:
+        raise _config_error(exc) from None
+    except OAuthError:
+        raise  # invalid_target, invalid_scope: the same answer as the token endpoint
+    except MockIdPError as exc:
+        raise ControlRequestError(str(exc)) from None
+    return json_response({"access_token": token, "token_type": "Bearer"}, no_store=True)
+
+
+# --- faults and misbehaviour ------------------------------------------------------------------
+
+
+def _fault_json(fault: Fault, remaining: int | None) -> dict[str, Any]:
+    return {**fault.to_dict(), "remaining": remaining}
+
+
+async def list_faults(request: web.Request) -> web.StreamResponse:
+    pending = _state(request).faults.pending()
+    return json_response({"faults": [_fault_json(f, n) for f, n in pending]})
+
+
+async def add_faults(request: web.Request) -> web.StreamResponse:
+    items = _items(await _json(request))
+    faults = [_build_item(Fault, item, f"faults[{i}]") for i, item in enumerate(items)]
+    queue = _state(request).faults
+    for fault in faults:
+        queue.add(fault)
+    return json_response({"faults": [_fault_json(f, f.uses) for f in faults]}, status=201)
+
+
+async def clear_faults(request: web.Request) -> web.StreamResponse:
+    _state(request).faults.clear()
+    return json_response({"faults": []})
+
+
+async def get_misbehaviour(request: web.Request) -> web.StreamResponse:
+    return json_response(_state(request).misbehaviour.config.to_dict())
+
+
+async def set_misbehaviour(request: web.Request) -> web.StreamResponse:
+    body = await _object(request)
+    try:
+        config = _state(request).misbehaviour.set(**body)
+    except ConfigError as exc:
+        raise _config_error(exc) from None
+    return json_response(config.to_dict())
+
+
+async def reset_misbehaviour(request: web.Request) -> web.StreamResponse:
+    """Back to the configured switches (all off unless the config's ``misbehaviour`` says so)."""
+    state = _state(request)
+    state.misbehaviour.load(state.config.misbehaviour)
+    return json_response(state.misbehaviour.config.to_dict())
+
+
+# --- journal and clock --------------------------------------------------------------------------
+
+
+async def read_journal(request: web.Request) -> web.StreamResponse:
+    """The journal, oldest first; the control API's own requests only with ``include_control``."""
+    include_control = request.query.get("include_control", "") in ("1", "true")
+    records = [
+        r.to_dict() for r in _state(request).journal.snapshot() if include_control or r.endpoint != "control"
+    ]
+    return json_response({"requests": records})
+
+
+async def clear_journal(request: web.Request) -> web.StreamResponse:
+    _state(request).journal.clear()
+    return json_response({"requests": []})
+
+
+def _clock_json(state: IdPState) -> dict[str, Any]:
+    return {"now": state.clock.now(), "frozen": state.clock.frozen}
+
+
+async def get_clock(request: web.Request) -> web.StreamResponse:
+    return json_response(_clock_json(_state(request)))
+
+
+def _number(body: Mapping[str, Any], key: str) -> float | None:
+    value = body.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise ControlRequestError(f"'{key}' must be a number of seconds", key_path=key)
+    return None if value is None else float(value)
+
+
+async def set_clock(request: web.Request) -> web.StreamResponse:
+    """``freeze`` (true/false), then ``set`` (epoch seconds), then ``advance`` (seconds)."""
+    body = await _object(request)
+    unknown = sorted(set(body) - {"freeze", "set", "advance"})
+    if unknown:
+        raise ControlRequestError(f"unknown key '{unknown[0]}'", key_path=unknown[0])
+    freeze = body.get("freeze")
+    if freeze is not None and not isinstance(freeze, bool):
+        raise ControlRequestError("'freeze' must be true or false", key_path="freeze")
+    at, advance = _number(body, "set"), _number(body, "advance")
+    clock = _state(request).clock
+    if freeze is False:
+        clock.unfreeze()
+    if freeze:
+        clock.freeze(at)
+    elif at is not None:
+        clock.set(at)
+    if advance:
+        clock.advance(advance)
+    return json_response(_clock_json(_state(request)))
+
+
+# --- registrations, keys, reset ---------------------------------------------------------------
+
+
+def _build_item(cls: type[T], item: Any, path: str) -> T:
+    try:
+        return _build(cls, item, path, _Source(None, {}))
+    except ConfigError as exc:
+        raise _config_error(exc) from None
+
+
+def _register(
+    request: web.Request,
+    items: list[Any],
+    cls: type[T],
+    section: str,
+    add: Callable[[IdPState, T], None],
+    check: Callable[[IdPState, T, str], None] | None = None,
+) -> web.Response:
+    """Build every item (all or nothing, errors naming ``section[i].key``), then register them."""
+    state = _state(request)
+    made = [_build_item(cls, item, f"{section}[{i}]") for i, item in enumerate(items)]
+    if check is not None:
+        for i, thing in enumerate(made):
+            try:
+                check(state, thing, f"{section}[{i}]")
+            except ConfigError as exc:
+                raise _config_error(exc) from None
+    for thing in made:
+        add(state, thing)
+    return json_response({section: [to_dict(m) for m in made]}, status=201)
+
+
+def _check_new_client(state: IdPState, client: ClientConfig, path: str) -> None:
+    """The config's cross-field checks (secret vs grant types, known audiences...)."""
+    with state.store.lock:
+        audiences = set(state.store.apis)
+    _check_client(client, path, audiences)
+
+
+def _add_client(state: IdPState, client: ClientConfig) -> None:
+    with state.store.lock:
+        state.store.clients[client.client_id] = client
+
+
+def _add_user(state: IdPState, user: UserConfig) -> None:
+    with state.store.lock:
+        state.store.users[user.sub] = user
+
+
+def _add_api(state: IdPState, api: ApiConfig) -> None:
+    with state.store.lock:
+        state.store.apis[api.audience] = api
+
+
+async def add_clients(request: web.Request) -> web.StreamResponse:
+    items = _items(await _json(request))
+    return _register(request, items, ClientConfig, "clients", _add_client, _check_new_client)
+
+
+async def add_users(request: web.Request) -> web.StreamResponse:
+    return _register(request, _items(await _json(request)), UserConfig, "users", _add_user)
+
+
+async def add_apis(request: web.Request) -> web.StreamResponse:
+    return _register(request, _items(await _json(request)), ApiConfig, "apis", _add_api)
+
+
+async def rotate_keys(request: web.Request) -> web.StreamResponse:
+    """A new current signing key; ``keep`` (default 1) previous keys stay published."""
+    body = await _object(request)
+    keep = body.get("keep", 1)
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
+        raise ControlRequestError("'keep' must be a non-negative integer", key_path="keep")
+    state = _state(request)
+    key = state.keys.rotate(keep)
+    return json_response({"kid": key.kid, "jwks": state.keys.jwks()})
+
+
+async def reset(request: web.Request) -> web.StreamResponse:
+    """Back to the config: registrations, tokens, keys, journal, clock, faults, misbehaviour."""
+    _state(request).reset()
+    return json_response({"reset": True})

@@ -1,0 +1,259 @@
+"""The OpenAPI 3.1 document of the control API, served at ``{issuer}/_mockidp/openapi.json``.
+
+Built from the same lists the code uses (fault kinds, misbehaviour modes), so it cannot
+drift on those; a test validates it and calls every path it documents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ...faults import FAULT_KINDS, MAX_DELAY
+from ...misbehaviour import MODES
+from ..keys import STATE
+from ..responses import json_response
+
+Schema = dict[str, Any]
+
+STRINGS: Schema = {"type": "array", "items": {"type": "string"}}
+STRING_OR_LIST: Schema = {"oneOf": [{"type": "string"}, STRINGS]}
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict[str, Schema], required: tuple[str, ...] = (), *, extra: bool = False) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties, "additionalProperties": extra}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _one_or_many(name: str) -> Schema:
+    return {"oneOf": [_ref(name), {"type": "array", "items": _ref(name), "minItems": 1}]}
+
+
+def _fault_schema() -> Schema:
+    return _obj(
+        {
+            "endpoint": {"type": "string", "description": "endpoint name (token, jwks, ...) or *"},
+            "kind": {"enum": list(FAULT_KINDS)},
+            "status": {"type": ["integer", "null"], "minimum": 100, "maximum": 599},
+            "body": {"description": "a string sent as is, or JSON data"},
+            "retry_after": {"type": ["integer", "null"], "minimum": 0},
+            "delay": {"type": ["number", "null"], "minimum": 0, "maximum": MAX_DELAY},
+            "times": {
+                "oneOf": [{"type": "integer", "minimum": 1}, {"type": "null"}, {"const": "always"}],
+                "default": 1,
+            },
+        },
+        ("endpoint", "kind"),
+    )
+
+
+def _journal_and_clock_schemas() -> dict[str, Schema]:
+    return {
+        "RequestRecord": _obj(
+            {
+                "method": {"type": "string"},
+                "path": {"type": "string"},
+                "endpoint": {"type": "string"},
+                "query": {"type": "object", "additionalProperties": STRINGS},
+                "form": {"type": "object", "additionalProperties": STRINGS},
+                "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                "client_id": {"type": ["string", "null"]},
+                "status": {"type": "integer", "description": "599: connection dropped"},
+                "time": {"type": "number"},
+            }
+        ),
+        "Journal": _obj({"requests": {"type": "array", "items": _ref("RequestRecord")}}),
+        "Clock": _obj({"now": {"type": "number"}, "frozen": {"type": "boolean"}}),
+        "ClockUpdate": _obj(
+            {"freeze": {"type": "boolean"}, "set": {"type": "number"}, "advance": {"type": "number"}}
+        ),
+    }
+
+
+def _schemas() -> dict[str, Schema]:
+    nullable_int: Schema = {"type": ["integer", "null"]}
+    tamper: Schema = {"type": "string", "description": f"{' | '.join(MODES)}, or a value to send verbatim"}
+    fault = _fault_schema()
+    return {
+        "Fault": fault,
+        "QueuedFault": _obj(
+            {**fault["properties"], "remaining": {**nullable_int, "description": "uses left (null: always)"}},
+            ("endpoint", "kind", "remaining"),
+        ),
+        "Error": _obj(
+            {
+                "error": {"type": "string"},
+                "error_description": {"type": "string"},
+                "key_path": {"type": "string"},
+            },
+            ("error",),
+        ),
+        "MintRequest": _obj(
+            {
+                "client_id": {"type": "string"},
+                "subject": {"type": "string"},
+                "audience": STRING_OR_LIST,
+                "scope": STRING_OR_LIST,
+                "claims": {"type": "object"},
+                "defects": STRINGS,
+            }
+        ),
+        "MintResponse": _obj({"access_token": {"type": "string"}, "token_type": {"type": "string"}}),
+        "Faults": _obj({"faults": {"type": "array", "items": _ref("QueuedFault")}}),
+        "Misbehaviour": _obj(
+            {
+                "metadata_issuer": {"type": ["string", "null"]},
+                "authorization_iss": tamper,
+                "authorization_state": tamper,
+                "jwks_drop_current": {"type": "boolean"},
+                "jwks_unreachable": {"type": "boolean"},
+            }
+        ),
+        "Client": _obj({"client_id": {"type": "string"}}, ("client_id",), extra=True),
+        "User": _obj({"sub": {"type": "string"}}, ("sub",), extra=True),
+        "Api": _obj({"audience": {"type": "string"}, "scopes": STRINGS}, ("audience",)),
+        "RotateKeys": _obj({"keep": {"type": "integer", "minimum": 0, "default": 1}}),
+        "RotatedKeys": _obj({"kid": {"type": "string"}, "jwks": {"type": "object"}}),
+        **_journal_and_clock_schemas(),
+    }
+
+
+def _json_body(schema: Schema, *, required: bool = True) -> Schema:
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+def _answer(description: str, schema: Schema, status: str = "200") -> dict[str, Schema]:
+    error = {"description": "error", "content": {"application/json": {"schema": _ref("Error")}}}
+    return {
+        status: {"description": description, "content": {"application/json": {"schema": schema}}},
+        "400": error,
+        "403": {**error, "description": "the caller is not on loopback"},
+    }
+
+
+def _op(summary: str, op_id: str, responses: dict[str, Schema], body: Schema | None = None) -> Schema:
+    operation: Schema = {"summary": summary, "operationId": op_id, "responses": responses}
+    if body is not None:
+        operation["requestBody"] = body
+    return operation
+
+
+def _registration(name: str, section: str) -> Schema:
+    listed = _obj({section: {"type": "array", "items": _ref(name)}})
+    keys = "the same keys as the config file's"
+    return {
+        "post": _op(
+            f"Register {section} ({keys} '{section}' entries)",
+            f"add_{section}",
+            _answer("registered", listed, "201"),
+            _json_body(_one_or_many(name)),
+        )
+    }
+
+
+def _paths() -> dict[str, Schema]:
+    faults = _ref("Faults")
+    return {
+        "/tokens": {
+            "post": _op(
+                "Mint an access token (optionally with defects)",
+                "mint_token",
+                _answer("a token", _ref("MintResponse")),
+                _json_body(_ref("MintRequest"), required=False),
+            )
+        },
+        "/faults": {
+            "get": _op("List queued faults", "list_faults", _answer("the queue", faults)),
+            "post": _op(
+                "Queue faults",
+                "add_faults",
+                _answer("queued", faults, "201"),
+                _json_body(_one_or_many("Fault")),
+            ),
+            "delete": _op("Clear every fault", "clear_faults", _answer("cleared", faults)),
+        },
+        "/misbehaviour": {
+            "get": _op("Read the switches", "get_misbehaviour", _answer("switches", _ref("Misbehaviour"))),
+            "post": _op(
+                "Change some switches (others keep their value)",
+                "set_misbehaviour",
+                _answer("switches", _ref("Misbehaviour")),
+                _json_body(_ref("Misbehaviour")),
+            ),
+            "delete": _op(
+                "Back to the configured switches",
+                "reset_misbehaviour",
+                _answer("switches", _ref("Misbehaviour")),
+            ),
+        },
+        **_state_paths(),
+    }
+
+
+def _state_paths() -> dict[str, Schema]:
+    journal_param = {"name": "include_control", "in": "query", "schema": {"type": "boolean"}}
+    return {
+        "/journal": {
+            "get": {
+                **_op("Read the journal", "read_journal", _answer("requests, oldest first", _ref("Journal"))),
+                "parameters": [journal_param],
+            },
+            "delete": _op("Clear the journal", "clear_journal", _answer("cleared", _ref("Journal"))),
+        },
+        "/clock": {
+            "get": _op("Read the clock", "get_clock", _answer("the clock", _ref("Clock"))),
+            "post": _op(
+                "Freeze or unfreeze, then set, then advance the clock",
+                "set_clock",
+                _answer("the clock", _ref("Clock")),
+                _json_body(_ref("ClockUpdate")),
+            ),
+        },
+        "/clients": _registration("Client", "clients"),
+        "/users": _registration("User", "users"),
+        "/apis": _registration("Api", "apis"),
+        "/rotate-keys": {
+            "post": _op(
+                "Rotate the signing key",
+                "rotate_keys",
+                _answer("the new key", _ref("RotatedKeys")),
+                _json_body(_ref("RotateKeys"), required=False),
+            )
+        },
+        "/reset": {
+            "post": _op(
+                "Back to the config (registrations, tokens, keys, journal, clock, faults, misbehaviour)",
+                "reset",
+                _answer("reset", _obj({"reset": {"type": "boolean"}})),
+            )
+        },
+        "/openapi.json": {
+            "get": _op("This document", "openapi", {"200": {"description": "OpenAPI 3.1 document"}}),
+        },
+    }
+
+
+def document(issuer: str) -> dict[str, Any]:
+    """The OpenAPI document, its server URL being this IdP's control prefix."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "mockidp control API",
+            "version": "1",
+            "description": "Test hooks of a running mockidp: loopback callers only, JSON in and out.",
+        },
+        "servers": [{"url": f"{issuer.rstrip('/')}/_mockidp"}],
+        "paths": _paths(),
+        "components": {"schemas": _schemas()},
+    }
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    return json_response(document(request.app[STATE].issuer))

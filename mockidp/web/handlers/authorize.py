@@ -1,0 +1,181 @@
+"""Authorization endpoint (OAuth 2.1 section 4.1.1; OIDC Core 3.1.2): GET or POST form.
+
+Validates the request, then either answers at once (``login: auto``) or hands over to the
+login and consent pages (``login: form``, see ``pages.py``). Every response that goes back
+to the client passes through ``state.misbehaviour.tamper_authorization_response``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from aiohttp import web
+
+from ...config import UserConfig
+from ...errors import OAuthError
+from ...flows.authorization_code import issue_code
+from ...flows.authorization_request import (
+    AuthorizationPageError,
+    AuthorizationRedirect,
+    parse_authorization_request,
+)
+from ...grants import TRANSACTION_TTL, AuthorizationRequest, LoginSession, PendingAuthorization
+from ...state import IdPState
+from .. import pages
+from ..keys import CLIENT_ID, STATE
+from ..request_params import form_params, query_params
+
+
+def session_cookie(state: IdPState) -> str:
+    """The login-session cookie's name; cookies ignore ports, so it names the issuer."""
+    return "mockidp_session_" + hashlib.sha256(state.issuer.encode()).hexdigest()[:10]
+
+
+def current_session(request: web.Request, state: IdPState) -> LoginSession | None:
+    return state.store.grants.session(request.cookies.get(session_cookie(state)))
+
+
+def redirect(location: str, *, status: int = 302) -> web.Response:
+    return web.Response(status=status, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+def respond(state: IdPState, redirect_uri: str, params: dict[str, str], *, status: int = 302) -> web.Response:
+    """Send an authorization response (RFC 9207 ``iss`` included) to the redirect URI."""
+    params = {**params, "iss": state.issuer}
+    params = state.misbehaviour.tamper_authorization_response(params)
+    parts = urlsplit(redirect_uri)
+    query = "&".join(q for q in (parts.query, urlencode(params)) if q)
+    return redirect(urlunsplit(parts._replace(query=query)), status=status)
+
+
+def error_response(
+    state: IdPState, redirect_uri: str, error: OAuthError, state_value: str | None, *, status: int = 302
+) -> web.Response:
+    params = {"error": error.error, "error_description": error.description}
+    if state_value is not None:
+        params["state"] = state_value
+    return respond(state, redirect_uri, params, status=status)
+
+
+def approve(
+    state: IdPState, auth: AuthorizationRequest, subject: str, auth_time: float, *, status: int = 302
+) -> web.Response:
+    """Issue the code and send it back with ``state`` and ``iss``."""
+    code = issue_code(state, auth, subject=subject, auth_time=auth_time)
+    params = {"code": code}
+    if auth.state is not None:
+        params["state"] = auth.state
+    return respond(state, auth.redirect_uri, params, status=status)
+
+
+def refuse(
+    state: IdPState, auth: AuthorizationRequest, error: str, description: str, *, status: int = 302
+) -> web.Response:
+    """Send an error (``access_denied``, ``login_required``...) back to the client."""
+    failure = OAuthError(description, error=error)
+    return error_response(state, auth.redirect_uri, failure, auth.state, status=status)
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    params = query_params(request) if request.method == "GET" else await form_params(request)
+    client_ids = params.getall("client_id")
+    if len(client_ids) == 1:
+        request[CLIENT_ID] = client_ids[0]  # for the journal
+    try:
+        auth = parse_authorization_request(state, params)
+    except AuthorizationPageError as exc:
+        return pages.error_page(str(exc))
+    except AuthorizationRedirect as exc:
+        return error_response(state, exc.redirect_uri, exc.error, exc.state)
+    if state.config.login == "auto":
+        return _auto(state, auth)
+    return _form(request, state, auth)
+
+
+def _auto(state: IdPState, auth: AuthorizationRequest) -> web.Response:
+    """``login: auto``: the user named by ``login_hint`` (sub or username), else the first."""
+    user: UserConfig | None
+    if auth.login_hint is not None:
+        user = state.store.user_by_login(auth.login_hint)
+        if user is None:
+            return refuse(state, auth, "login_required", f"login_hint {auth.login_hint!r} names no user")
+    else:
+        with state.store.lock:
+            user = next(iter(state.store.users.values()), None)
+        if user is None:
+            return refuse(state, auth, "login_required", "no users are configured")
+    return approve(state, auth, user.sub, state.clock.now())
+
+
+def _usable_session(request: web.Request, state: IdPState, auth: AuthorizationRequest) -> LoginSession | None:
+    """The signed-in session, unless the request wants another user, a fresher or a new sign-in."""
+    session = current_session(request, state)
+    if session is None or "login" in auth.prompt:
+        return None
+    if auth.login_hint is not None:
+        hinted = state.store.user_by_login(auth.login_hint)
+        if hinted is None or hinted.sub != session.subject:
+            return None
+    if auth.max_age is not None and state.clock.now() - session.auth_time > auth.max_age:
+        return None  # OIDC Core 3.1.2.1: the sign-in is too old, do it again
+    return session
+
+
+def _form(request: web.Request, state: IdPState, auth: AuthorizationRequest) -> web.Response:
+    """``login: form``: reuse a signed-in session where allowed, else show the pages."""
+    session = _usable_session(request, state, auth)
+    if session is None:
+        if "none" in auth.prompt:
+            return refuse(state, auth, "login_required", "prompt=none, and nobody is signed in")
+        txn = _start(state, auth, None, None)
+        return login_view(state, txn, auth)
+    if session.has_consented(auth.client_id, auth.scopes) and "consent" not in auth.prompt:
+        return approve(state, auth, session.subject, session.auth_time)
+    if "none" in auth.prompt:
+        return refuse(state, auth, "consent_required", "prompt=none, and these scopes need consent")
+    txn = _start(state, auth, session.subject, session.auth_time)
+    return redirect(consent_url(state, txn), status=303)
+
+
+def _start(state: IdPState, auth: AuthorizationRequest, subject: str | None, auth_time: float | None) -> str:
+    pending = PendingAuthorization(
+        request=auth,
+        expires_at=state.clock.now() + TRANSACTION_TTL,
+        subject=subject,
+        auth_time=auth_time,
+    )
+    return state.store.grants.start(pending)
+
+
+def client_name(state: IdPState, client_id: str) -> str:
+    with state.store.lock:
+        client = state.store.clients.get(client_id)
+    return (client.client_name if client else None) or client_id
+
+
+def login_view(
+    state: IdPState,
+    txn: str,
+    auth: AuthorizationRequest,
+    *,
+    username: str = "",
+    error: str | None = None,
+) -> web.Response:
+    with state.store.lock:
+        users = list(state.store.users.values())
+    hint = state.store.user_by_login(auth.login_hint) if auth.login_hint else None
+    view = pages.LoginView(
+        action=state.endpoint("authorize/login"),
+        transaction=txn,
+        client_name=client_name(state, auth.client_id),
+        users=users,
+        username=username or (hint.login_name if hint else ""),
+        error=error,
+    )
+    return pages.login_page(view, issuer=state.issuer)
+
+
+def consent_url(state: IdPState, txn: str) -> str:
+    return f"{state.endpoint('authorize/consent')}?{urlencode({'transaction': txn})}"

@@ -1,0 +1,127 @@
+"""The login and consent pages of ``login: form`` (part of the authorization endpoint).
+
+A pending authorization is keyed by a random transaction id carried in a hidden field, so
+the pages need no JavaScript and a forged POST without the id does nothing. Signing in sets
+a login-session cookie; Approve issues the code, Deny answers ``access_denied``.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from ...config import UserConfig
+from ...grants import PendingAuthorization
+from ...params import Params
+from ...state import IdPState
+from .. import pages
+from ..keys import STATE
+from ..request_params import form_params, query_params
+from .authorize import (
+    approve,
+    client_name,
+    consent_url,
+    current_session,
+    login_view,
+    redirect,
+    refuse,
+    session_cookie,
+)
+
+EXPIRED = "This sign-in request has expired or is unknown. Start again from the application."
+WRONG_PASSWORD = "Wrong username or password."
+
+
+def _pending(state: IdPState, params: Params) -> tuple[str, PendingAuthorization] | None:
+    txn = params.get("transaction")
+    pending = state.store.grants.transaction(txn, state.clock.now()) if txn else None
+    return (txn, pending) if txn and pending else None
+
+
+def _check_password(state: IdPState, username: str | None, password: str | None) -> UserConfig | None:
+    user = state.store.user_by_login(username) if username else None
+    if user is None or user.password is None or password is None:
+        return None
+    if not hmac.compare_digest(user.password.encode(), password.encode()):
+        return None
+    return user
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    """POST: username and password, or a one-click ``user``; then on to the consent page."""
+    state = request.app[STATE]
+    params = await form_params(request)
+    params.check_single()
+    found = _pending(state, params)
+    if found is None:
+        return pages.error_page(EXPIRED)
+    txn, pending = found
+    one_click = params.get("user")
+    if one_click is not None:
+        with state.store.lock:
+            user = state.store.users.get(one_click)
+    else:
+        user = _check_password(state, params.get("username"), params.get("password"))
+    if user is None:
+        username = params.get("username") or ""
+        return login_view(state, txn, pending.request, username=username, error=WRONG_PASSWORD)
+    now = state.clock.now()
+    sid = state.store.grants.sign_in(user.sub, now)
+    pending.subject, pending.auth_time = user.sub, now
+    response = redirect(consent_url(state, txn), status=303)
+    response.set_cookie(
+        session_cookie(state), sid, path=state.issuer_path or "/", httponly=True, samesite="Lax"
+    )
+    return response
+
+
+async def consent(request: web.Request) -> web.StreamResponse:
+    """GET shows the requested scopes; POST records Approve or Deny."""
+    state = request.app[STATE]
+    params = query_params(request) if request.method == "GET" else await form_params(request)
+    params.check_single()
+    found = _pending(state, params)
+    if found is None or found[1].subject is None:
+        return pages.error_page(EXPIRED)
+    txn, pending = found
+    subject = pending.subject or ""
+    if request.method == "GET":
+        return _consent_page(state, txn, pending)
+    decision = params.get("decision")
+    if decision not in ("approve", "deny"):
+        return _consent_page(state, txn, pending)
+    state.store.grants.finish(txn)
+    auth = pending.request
+    if decision == "deny":
+        return refuse(state, auth, "access_denied", "the user denied the request", status=303)
+    session = current_session(request, state)
+    if session is not None and session.subject == subject:
+        with state.store.grants.lock:
+            session.consents.setdefault(auth.client_id, set()).update(auth.scopes)
+    auth_time = pending.auth_time or state.clock.now()
+    return approve(state, auth, subject, auth_time, status=303)
+
+
+def _consent_page(state: IdPState, txn: str, pending: PendingAuthorization) -> web.Response:
+    auth = pending.request
+    with state.store.lock:
+        user = state.store.users.get(pending.subject or "")
+        apis = {a: state.store.apis.get(a) for a in auth.audiences}
+    if user is None:
+        return pages.error_page(EXPIRED)
+    api_scopes = {
+        audience: [s for s in auth.scopes if api is not None and s in api.scopes]
+        for audience, api in apis.items()
+        if audience != state.issuer
+    }
+    view = pages.ConsentView(
+        action=state.endpoint("authorize/consent"),
+        transaction=txn,
+        client_name=client_name(state, auth.client_id),
+        user=user,
+        scopes=auth.scopes,
+        apis=api_scopes,
+        redirect_uri=auth.redirect_uri,
+    )
+    return pages.consent_page(view, issuer=state.issuer)
