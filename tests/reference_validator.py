@@ -1,0 +1,254 @@
+"""A strict reference validator: what a careful resource server (RFC 9068 §4) and RP (OIDC Core
+§3.1.3.7) check, written independently of mockidp's minting code (PyJWT plus manual checks).
+
+It answers with a :class:`Verdict` naming the first check that failed, so a test can prove a
+defective token is rejected for exactly its stated reason and not by accident elsewhere.
+Reason codes: size, malformed, jwe, base64, json, not-object, duplicate-key, crit, header-key,
+kid, alg, signature, typ, claim-type, missing-claim, iss, aud, exp, nbf, iat, scope-format,
+revoked, scope (the only 403), nonce, at-hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+
+MAX_TOKEN_BYTES = 4096
+LEEWAY = 60
+B64URL = re.compile(r"[A-Za-z0-9_-]*")
+KEY_HEADERS = ("jku", "x5u", "jwk", "x5c")
+ACCESS_TYPES = ("at+jwt", "application/at+jwt")
+ACCESS_REQUIRED = ("iss", "exp", "aud", "sub", "client_id", "iat", "jti")
+ID_REQUIRED = ("iss", "sub", "aud", "exp", "iat")
+NUMERIC = ("exp", "iat", "nbf", "auth_time")
+STRINGS = ("iss", "sub", "client_id", "jti", "azp", "nonce")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str | None = None
+    status: int = 200
+    error: str | None = None
+    detail: str = ""
+    claims: dict[str, Any] = field(default_factory=dict)
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """What one resource server accepts."""
+
+    issuer: str
+    audience: str
+    jwks: dict[str, Any]
+    required_scope: Sequence[str] = ()
+    #: asked last, for an otherwise valid token (introspection or a store lookup)
+    is_active: Callable[[str, dict[str, Any]], bool] = lambda token, claims: True
+    now: Callable[[], float] = time.time
+    leeway: int = LEEWAY
+
+
+def validate_access_token(token: str, policy: AccessPolicy) -> Verdict:
+    try:
+        header, claims = _verified(token, policy.jwks)
+        _access_checks(token, header, claims, policy)
+    except _Reject as exc:
+        status, error = (403, "insufficient_scope") if exc.reason == "scope" else (401, "invalid_token")
+        return Verdict(False, exc.reason, status, error, exc.detail)
+    return Verdict(True, claims=claims)
+
+
+def validate_id_token(
+    token: str,
+    *,
+    issuer: str,
+    client_id: str,
+    jwks: dict[str, Any],
+    nonce: str | None = None,
+    access_token: str | None = None,
+    now: Callable[[], float] = time.time,
+) -> Verdict:
+    """OIDC Core §3.1.3.7 plus at_hash (§3.1.3.8), for the ID-token defects."""
+    try:
+        header, claims = _verified(token, jwks)
+        if str(header.get("typ", "JWT")).lower() not in ("jwt", "application/jwt"):
+            raise _Reject("typ", str(header.get("typ")))
+        _claim_types(claims)
+        _required(claims, ID_REQUIRED)
+        _issuer_audience(claims, issuer, client_id)
+        if len(_audiences(claims)) > 1 and claims.get("azp") != client_id:
+            raise _Reject("aud", "several audiences and azp is not the client")
+        _times(claims, now(), LEEWAY)
+        if nonce is not None and claims.get("nonce") != nonce:
+            raise _Reject("nonce", repr(claims.get("nonce")))
+        expected_hash = None if access_token is None else _left_hash(access_token, str(header["alg"]))
+        if "at_hash" in claims and expected_hash is not None and claims["at_hash"] != expected_hash:
+            raise _Reject("at-hash")
+    except _Reject as exc:
+        return Verdict(False, exc.reason, 401, "invalid_token", exc.detail)
+    return Verdict(True, claims=claims)
+
+
+# --- structure, header and signature -------------------------------------------------------
+
+
+def _verified(token: str, jwks: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    if len(token.encode("utf-8")) > MAX_TOKEN_BYTES:
+        raise _Reject("size", f"{len(token)} bytes")
+    parts = token.split(".")
+    if len(parts) == 5:
+        raise _Reject("jwe", "five segments: an encrypted token, not a JWS")
+    if len(parts) != 3:
+        raise _Reject("malformed", f"{len(parts)} segments")
+    for part in parts:
+        if not B64URL.fullmatch(part) or len(part) % 4 == 1:
+            raise _Reject("base64", "a segment is not unpadded base64url")
+    header, claims = _json_object(parts[0]), _json_object(parts[1])
+    _header_checks(header)
+    jwk = _key_for(header, jwks)
+    _check_signature(token, jwk)
+    return header, claims
+
+
+def _json_object(segment: str) -> dict[str, Any]:
+    raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    try:
+        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except _Duplicate as exc:
+        raise _Reject("duplicate-key", str(exc)) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _Reject("json", str(exc)) from None
+    if not isinstance(value, dict):
+        raise _Reject("not-object", type(value).__name__)
+    return value
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Duplicate(f"duplicate member {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _header_checks(header: dict[str, Any]) -> None:
+    if "crit" in header:
+        raise _Reject("crit", f"no extension is understood: {header['crit']!r}")
+    present = [k for k in KEY_HEADERS if k in header]
+    if present:
+        raise _Reject("header-key", f"key-locating header {present[0]!r} is never honoured")
+
+
+def _key_for(header: dict[str, Any], jwks: dict[str, Any]) -> dict[str, Any]:
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise _Reject("kid", "no kid")
+    for key in jwks.get("keys", []):
+        if key.get("kid") == kid:
+            if header.get("alg") != key.get("alg"):
+                raise _Reject("alg", f"{header.get('alg')!r} is not the key's {key.get('alg')!r}")
+            return dict(key)
+    raise _Reject("kid", f"{kid!r} is not in the JWKS")
+
+
+def _check_signature(token: str, jwk: dict[str, Any]) -> None:
+    key = jwt.PyJWK(jwk)
+    try:
+        jwt.PyJWS().decode_complete(token, key=key, algorithms=[str(jwk["alg"])])
+    except jwt.InvalidSignatureError as exc:
+        raise _Reject("signature", str(exc)) from None
+    except jwt.PyJWTError as exc:
+        raise _Reject("signature", f"{type(exc).__name__}: {exc}") from None
+
+
+# --- claims ---------------------------------------------------------------------------------
+
+
+def _access_checks(token: str, header: dict[str, Any], claims: dict[str, Any], policy: AccessPolicy) -> None:
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ.lower() not in ACCESS_TYPES:
+        raise _Reject("typ", repr(typ))
+    _claim_types(claims)
+    _required(claims, ACCESS_REQUIRED)
+    _issuer_audience(claims, policy.issuer, policy.audience)
+    _times(claims, policy.now(), policy.leeway)
+    scope = claims.get("scope", "")
+    if not isinstance(scope, str):
+        raise _Reject("scope-format", f"scope is a {type(scope).__name__}")
+    if not policy.is_active(token, claims):
+        raise _Reject("revoked", "the issuer says the token is not active")
+    missing = [s for s in policy.required_scope if s not in scope.split(" ")]
+    if missing:
+        raise _Reject("scope", f"missing {' '.join(missing)}")
+
+
+def _claim_types(claims: dict[str, Any]) -> None:
+    for name in NUMERIC:
+        value = claims.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Reject("claim-type", f"{name} is not a NumericDate")
+    for name in STRINGS:
+        if name in claims and not isinstance(claims[name], str):
+            raise _Reject("claim-type", f"{name} is not a string")
+    aud = claims.get("aud", "")
+    if not isinstance(aud, str) and not (isinstance(aud, list) and all(isinstance(a, str) for a in aud)):
+        raise _Reject("claim-type", "aud is neither a string nor an array of strings")
+
+
+def _required(claims: dict[str, Any], names: Sequence[str]) -> None:
+    for name in names:
+        if name not in claims:
+            raise _Reject("missing-claim", name)
+
+
+def _audiences(claims: dict[str, Any]) -> list[str]:
+    aud = claims["aud"]
+    return [aud] if isinstance(aud, str) else list(aud)
+
+
+def _issuer_audience(claims: dict[str, Any], issuer: str, audience: str) -> None:
+    if claims["iss"] != issuer:
+        raise _Reject("iss", repr(claims["iss"]))
+    if audience not in _audiences(claims):
+        raise _Reject("aud", repr(claims["aud"]))
+
+
+def _times(claims: dict[str, Any], now: float, leeway: int) -> None:
+    if now > claims["exp"] + leeway:
+        raise _Reject("exp", "expired")
+    if "nbf" in claims and claims["nbf"] > now + leeway:
+        raise _Reject("nbf", "not yet valid")
+    if claims["iat"] > now + leeway:
+        raise _Reject("iat", "issued in the future")
+
+
+def _left_hash(value: str, alg: str) -> str:
+    digest = {"384": hashlib.sha384, "512": hashlib.sha512}.get(alg[-3:], hashlib.sha256)
+    if alg in ("EdDSA", "Ed25519"):
+        digest = hashlib.sha512
+    raw = digest(value.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(raw[: len(raw) // 2]).rstrip(b"=").decode("ascii")

@@ -1,0 +1,199 @@
+"""The catalog's shape, the library surface (``issue_token(defects=...)``) and its combinations."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import jwt
+import pytest
+import requests
+from reference_validator import AccessPolicy, validate_access_token
+
+from mockidp import MockIdP, MockIdPError
+from mockidp.defects import CATALOG, GROUPS, defect_names, get_defect
+
+AUD = "demo-api"
+SCOPE = "demo-api:read"
+KEBAB = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+PUBLIC_KEYS = ["name", "group", "description", "spec", "expected_status", "expected_error", "severity"]
+
+
+def part(token: str, index: int) -> dict[str, object]:
+    segment = token.split(".")[index]
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+def test_catalog_has_at_least_40_complete_entries_in_all_seven_groups() -> None:
+    assert len(CATALOG) >= 40
+    assert {d.group for d in CATALOG.values()} == set(GROUPS) and len(GROUPS) == 7
+    for name, defect in CATALOG.items():
+        assert name == defect.name and KEBAB.fullmatch(name), name
+        summary = defect.summary()
+        assert list(summary)[:7] == PUBLIC_KEYS
+        assert all(summary[k] not in ("", None, []) for k in PUBLIC_KEYS), name
+        assert "\n" not in defect.description
+        assert defect.severity in ("must", "should")
+        assert set(defect.applies_to) <= {"access", "id"} and defect.applies_to
+        insufficient = (defect.expected_status, defect.expected_error) == (403, "insufficient_scope")
+        assert insufficient or (defect.expected_status, defect.expected_error) == (401, "invalid_token")
+
+
+def test_issue_4_minimum_list_is_in_the_catalog() -> None:
+    required = [
+        "alg-none",
+        "alg-none-capitalized",
+        "alg-none-uppercase",
+        "alg-none-mixed-case",
+        "signature-empty",
+        "payload-tampered",
+        "signature-unknown-key",
+        "alg-confusion-hs256-pem",
+        "alg-confusion-hs256-jwk",
+        "es256-zero-signature",
+        "jku-attacker",
+        "x5u-attacker",
+        "jwk-embedded",
+        "kid-path-traversal",
+        "kid-sql-injection",
+        "kid-unknown",
+        "crit-unknown",
+        "expired",
+        "nbf-future",
+        "iat-future",
+        "exp-string",
+        "aud-wrong",
+        "aud-missing",
+        "aud-lookalike",
+        "iss-wrong",
+        "iss-missing",
+        "iss-trailing-slash",
+        "exp-missing",
+        "sub-missing",
+        "scope-insufficient",
+        "scope-array",
+        "id-token-as-access-token",
+        "typ-jwt",
+        "typ-missing",
+        "dpop-proof-as-access-token",
+        "logout-token-as-access-token",
+        "jwe-instead-of-jws",
+        "revoked",
+        "segments-two",
+        "base64-padding",
+        "payload-not-json",
+        "payload-not-object",
+        "payload-duplicate-sub",
+        "oversized",
+    ]
+    assert set(required) <= set(CATALOG)
+    assert defect_names() == list(CATALOG)
+    assert "nonce-wrong" in defect_names("id") and "nonce-wrong" not in defect_names("access")
+
+
+def test_unknown_defect_is_named(mockidp: MockIdP) -> None:
+    with pytest.raises(MockIdPError, match="unknown defect 'no-such-thing'"):
+        mockidp.issue_token(defects=["no-such-thing"])
+    with pytest.raises(MockIdPError, match="unknown defect"):
+        get_defect("no-such-thing")
+    with pytest.raises(MockIdPError, match="list of names"):
+        mockidp.issue_token(defects="expired")
+
+
+def test_id_only_defect_refused_on_access_token(mockidp: MockIdP) -> None:
+    with pytest.raises(MockIdPError, match="does not apply to access tokens"):
+        mockidp.issue_token(defects=["nonce-wrong"])
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("alg-none", "alg-confusion-hs256-pem"), ("expired", "exp-missing"), ("segments-two", "not-a-jwt")],
+)
+def test_incompatible_defects_are_refused(mockidp: MockIdP, first: str, second: str) -> None:
+    with pytest.raises(MockIdPError, match=f"'{first}' and '{second}' cannot be combined"):
+        mockidp.issue_token(audience=AUD, scope=SCOPE, defects=[first, second])
+
+
+def test_defects_compose(mockidp: MockIdP, http: requests.Session) -> None:
+    token = mockidp.issue_token(audience=AUD, scope=SCOPE, defects=["expired", "aud-wrong", "typ-jwt"])
+    claims, header = part(token, 1), part(token, 0)
+    assert claims["exp"] < mockidp.clock.now() - 3000
+    assert claims["aud"] != AUD and header["typ"] == "JWT"
+    jwks = http.get(mockidp.jwks_uri).json()
+    # still validly signed by the IdP: only the named defects are wrong
+    key = jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == header["kid"]))
+    jwt.PyJWS().decode(token, key=key, algorithms=["RS256"])
+
+
+def test_insufficient_scope_keeps_other_scopes_and_audience(mockidp: MockIdP) -> None:
+    token = mockidp.issue_token(audience=AUD, scope=SCOPE, defects=["scope-insufficient"])
+    claims = part(token, 1)
+    assert SCOPE not in str(claims["scope"]).split() and claims["aud"] == AUD
+
+
+def test_revoked_defect_is_inactive_at_introspection(mockidp: MockIdP, http: requests.Session) -> None:
+    token = mockidp.issue_token(audience=AUD, scope=SCOPE, defects=["revoked"])
+    r = http.post(mockidp.url("introspect"), data={"token": token}, auth=("demo-agent", "demo-agent-secret"))
+    assert r.json() == {"active": False}
+
+
+def test_kid_absent_rotates_in_a_second_key(mockidp: MockIdP, http: requests.Session) -> None:
+    assert len(http.get(mockidp.jwks_uri).json()["keys"]) == 1
+    token = mockidp.issue_token(audience=AUD, scope=SCOPE, defects=["kid-absent-several-keys"])
+    keys = http.get(mockidp.jwks_uri).json()["keys"]
+    assert len(keys) == 2 and "kid" not in part(token, 0)
+    # the signature is real: one of the published keys verifies it
+    assert any(_verifies(token, k) for k in keys)
+
+
+def _verifies(token: str, jwk: dict[str, object]) -> bool:
+    try:
+        jwt.PyJWS().decode(token, key=jwt.PyJWK(jwk), algorithms=[str(jwk["alg"])])
+    except jwt.InvalidSignatureError:
+        return False
+    return True
+
+
+def test_attacker_jwks_is_hosted_and_signs_jku_tokens(mockidp: MockIdP, http: requests.Session) -> None:
+    token = mockidp.issue_token(audience=AUD, scope=SCOPE, defects=["jku-attacker"])
+    header = part(token, 0)
+    assert header["jku"] == mockidp.url("_mockidp/attacker/jwks.json")
+    attacker = http.get(str(header["jku"]))
+    assert attacker.status_code == 200
+    assert attacker.headers["Content-Type"].startswith("application/jwk-set+json")
+    [key] = attacker.json()["keys"]
+    assert key["kid"] == header["kid"] and _verifies(token, key)
+    idp_keys = http.get(mockidp.jwks_uri).json()["keys"]
+    assert all(k["n"] != key["n"] for k in idp_keys)
+    # a validator that trusts only the IdP's JWKS refuses it before looking for a key
+    policy = AccessPolicy(issuer=mockidp.issuer, audience=AUD, jwks={"keys": idp_keys})
+    assert validate_access_token(token, policy).reason == "header-key"
+    assert [r.endpoint for r in mockidp.requests].count("attacker") == 1
+
+
+def test_x5u_points_at_a_hosted_certificate_of_the_signing_key(
+    mockidp: MockIdP, http: requests.Session
+) -> None:
+    from cryptography import x509
+
+    token = mockidp.issue_token(audience=AUD, scope=SCOPE, defects=["x5u-attacker"])
+    url = str(part(token, 0)["x5u"])
+    assert url == mockidp.url("_mockidp/attacker/cert.pem")
+    cert = x509.load_pem_x509_certificate(http.get(url).content)
+    jwt.PyJWS().decode(token, key=cert.public_key(), algorithms=["RS256"])
+
+
+def test_psychic_signature_is_es256_with_the_idp_kid(mockidp: MockIdP) -> None:
+    token = mockidp.issue_token(audience=AUD, scope=SCOPE, defects=["es256-zero-signature"])
+    assert part(token, 0)["alg"] == "ES256" and part(token, 0)["kid"] == mockidp.signing_key.kid
+    assert base64.urlsafe_b64decode(token.split(".")[2] + "==") == bytes(64)
+
+
+def test_unsafe_minting_leaves_joserfc_registry_alone(mockidp: MockIdP) -> None:
+    from joserfc.jws import JWSRegistry
+
+    before = {name: alg.recommended for name, alg in JWSRegistry.algorithms.items()}
+    for name in ("alg-none", "alg-confusion-hs256-pem", "hs256-guessable-secret"):
+        mockidp.issue_token(audience=AUD, scope=SCOPE, defects=[name])
+    assert {name: alg.recommended for name, alg in JWSRegistry.algorithms.items()} == before
