@@ -1,0 +1,308 @@
+"""The HTTP control API over real loopback HTTP, its OpenAPI document, and its loopback guard."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+from unittest import mock
+
+import pytest
+import requests
+from aiohttp.test_utils import make_mocked_request
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+from mockidp import MockIdP
+from mockidp.errors import OAuthError
+from mockidp.web.control import ROUTES, _guarded, is_loopback
+
+AGENT = ("demo-agent", "demo-agent-secret")
+
+#: a request body that the operation accepts, for the "every documented path answers" test
+EXAMPLES: dict[tuple[str, str], Any] = {
+    ("post", "/tokens"): {"scope": "demo-api:read"},
+    ("post", "/faults"): {"endpoint": "jwks", "kind": "status"},
+    ("post", "/misbehaviour"): {"jwks_drop_current": False},
+    ("post", "/clock"): {"advance": 1},
+    ("post", "/clients"): {"client_id": "extra", "client_secret": "s"},
+    ("post", "/users"): {"sub": "bob", "password": "pw"},
+    ("post", "/apis"): {"audience": "https://api.example", "scopes": ["a"]},
+    ("post", "/rotate-keys"): {"keep": 1},
+}
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
+
+
+def check_against_document(document: dict[str, Any], path: str, method: str, r: requests.Response) -> None:
+    """The answer matches the schema the document gives for its status (refs resolved in the document)."""
+    answer = document["paths"][path][method]["responses"][str(r.status_code)]
+    if "content" not in answer:
+        return
+    pointer = "/".join(
+        p.replace("~", "~0").replace("/", "~1")
+        for p in ("#", "paths", path, method, "responses", str(r.status_code), "content", "application/json")
+    )
+    root = {
+        **document,
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": pointer + "/schema",
+    }
+    Draft202012Validator(root).validate(r.json())
+
+
+@pytest.fixture
+def control(mockidp: MockIdP) -> str:
+    return mockidp.url("_mockidp")
+
+
+def test_openapi_document_is_valid_and_every_path_answers(
+    mockidp: MockIdP, http: requests.Session, control: str
+) -> None:
+    document = http.get(f"{control}/openapi.json").json()
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+    assert document["servers"] == [{"url": control}]
+    documented = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
+    assert documented == {(method, path) for method, path, _ in ROUTES}
+    for path, operations in document["paths"].items():
+        for method in operations:
+            body = EXAMPLES.get((method, path))
+            r = http.request(method, f"{control}{path}", json=body)
+            assert r.status_code in (200, 201), (method, path, r.text)
+            assert r.headers["Content-Type"].startswith("application/json")
+            check_against_document(document, path, method, r)
+
+
+def test_mint_token(mockidp: MockIdP, http: requests.Session, control: str) -> None:
+    body = {
+        "subject": "alice",
+        "audience": "demo-api",
+        "scope": ["demo-api:read"],
+        "claims": {"tenant": "t1"},
+    }
+    r = http.post(f"{control}/tokens", json=body)
+    assert r.status_code == 200, r.text
+    assert r.headers["Cache-Control"] == "no-store"
+    claims = claims_of(r.json()["access_token"])
+    assert (claims["sub"], claims["aud"], claims["scope"], claims["tenant"]) == (
+        "alice",
+        "demo-api",
+        "demo-api:read",
+        "t1",
+    )
+    assert claims["iss"] == mockidp.issuer
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error", "key_path"),
+    [
+        ({"client_id": "nobody"}, 400, "invalid_request", None),
+        ({"scope": "admin"}, 400, "invalid_scope", None),
+        ({"audience": "https://elsewhere.example"}, 400, "invalid_target", None),
+        ({"colour": "red"}, 400, "invalid_request", "colour"),
+        ({"claims": ["x"]}, 400, "invalid_request", "claims"),
+        ({"defects": "expired"}, 400, "invalid_request", "defects"),
+        ([], 400, "invalid_request", None),
+    ],
+)
+def test_mint_token_errors(
+    http: requests.Session, control: str, body: Any, status: int, error: str, key_path: str | None
+) -> None:
+    r = http.post(f"{control}/tokens", json=body)
+    assert (r.status_code, r.json()["error"]) == (status, error)
+    assert r.json().get("key_path") == key_path
+
+
+def test_faults_queue_list_and_clear(mockidp: MockIdP, http: requests.Session, control: str) -> None:
+    r = http.post(
+        f"{control}/faults",
+        json=[
+            {"endpoint": "token", "kind": "rate_limited", "times": 2},
+            {"endpoint": "jwks", "kind": "drop"},
+        ],
+    )
+    assert r.status_code == 201, r.text
+    data = {"grant_type": "client_credentials"}
+    assert http.post(mockidp.token_endpoint, data=data, auth=AGENT).status_code == 429
+    listed = http.get(f"{control}/faults").json()["faults"]
+    assert [(f["endpoint"], f["kind"], f["remaining"]) for f in listed] == [
+        ("token", "rate_limited", 1),
+        ("jwks", "drop", 1),
+    ]
+    assert http.delete(f"{control}/faults").json() == {"faults": []}
+    assert mockidp.faults == []
+    assert http.post(mockidp.token_endpoint, data=data, auth=AGENT).status_code == 200
+
+
+def test_fault_errors_name_the_key(http: requests.Session, control: str) -> None:
+    r = http.post(f"{control}/faults", json=[{"endpoint": "jwks", "kind": "status"}, {"endpoint": "jwks"}])
+    assert r.status_code == 400
+    assert r.json()["key_path"] == "faults[1]"
+    assert "missing required key 'kind'" in r.json()["error_description"]
+    r = http.post(f"{control}/faults", json={"endpoint": "token", "kind": "latency", "delay": "slow"})
+    assert r.json()["key_path"] == "faults[0].delay"
+    assert http.get(f"{control}/faults").json() == {"faults": []}  # nothing half-queued
+
+
+def test_misbehaviour(mockidp: MockIdP, http: requests.Session, control: str) -> None:
+    r = http.post(f"{control}/misbehaviour", json={"metadata_issuer": "https://evil.example"})
+    assert r.json()["metadata_issuer"] == "https://evil.example"
+    assert http.get(mockidp.metadata_url).json()["issuer"] == "https://evil.example"
+    assert http.get(f"{control}/misbehaviour").json()["metadata_issuer"] == "https://evil.example"
+    r = http.post(f"{control}/misbehaviour", json={"jwks_unreachable": "yes"})
+    assert (r.status_code, r.json()["key_path"]) == (400, "misbehaviour.jwks_unreachable")
+    assert http.delete(f"{control}/misbehaviour").json()["metadata_issuer"] is None
+    assert http.get(mockidp.metadata_url).json()["issuer"] == mockidp.issuer
+
+
+def test_journal_read_and_clear(mockidp: MockIdP, http: requests.Session, control: str) -> None:
+    http.post(
+        mockidp.token_endpoint,
+        data={"grant_type": "client_credentials", "client_id": AGENT[0], "client_secret": AGENT[1]},
+    )
+    records = http.get(f"{control}/journal").json()["requests"]
+    assert [(r["endpoint"], r["status"], r["client_id"]) for r in records] == [("token", 200, "demo-agent")]
+    assert records[0]["form"]["client_secret"] == ["***"]
+    everything = http.get(f"{control}/journal", params={"include_control": "true"}).json()["requests"]
+    assert [r["endpoint"] for r in everything] == ["token", "control"]
+    assert http.delete(f"{control}/journal").json() == {"requests": []}
+    assert http.get(f"{control}/journal").json() == {"requests": []}
+
+
+@pytest.mark.parametrize(
+    ("body", "key_path"),
+    [
+        ({"freeze": "yes"}, "freeze"),
+        ({"advance": "1h"}, "advance"),
+        ({"set": True}, "set"),
+        ({"at": 1}, "at"),
+    ],
+)
+def test_clock_errors(http: requests.Session, control: str, body: dict[str, Any], key_path: str) -> None:
+    r = http.post(f"{control}/clock", json=body)
+    assert (r.status_code, r.json()["key_path"]) == (400, key_path)
+
+
+def test_registrations(mockidp: MockIdP, http: requests.Session, control: str) -> None:
+    r = http.post(f"{control}/apis", json={"audience": "https://orders.example", "scopes": ["orders:read"]})
+    assert r.status_code == 201, r.text
+    client = {
+        "client_id": "orders-bot",
+        "client_secret": "bot-secret",
+        "audiences": ["https://orders.example"],
+        "scopes": ["orders:read"],
+    }
+    r = http.post(f"{control}/clients", json=client)
+    assert r.json()["clients"][0]["client_id"] == "orders-bot"
+    r = http.post(
+        mockidp.token_endpoint, data={"grant_type": "client_credentials"}, auth=("orders-bot", "bot-secret")
+    )
+    assert claims_of(r.json()["access_token"])["aud"] == "https://orders.example"
+    r = http.post(
+        f"{control}/users", json=[{"sub": "bob", "password": "pw", "claims": {"email": "b@x.example"}}]
+    )
+    assert r.status_code == 201
+    assert mockidp.users["bob"].claims["email"] == "b@x.example"
+
+
+@pytest.mark.parametrize(
+    ("section", "body", "key_path"),
+    [
+        ("clients", {"client_id": "c", "client_secret": 7}, "clients[0].client_secret"),
+        ("clients", {"client_id": "c", "grant_types": ["client_credentials"]}, "clients[0].grant_types"),
+        ("clients", {"client_id": "c", "audiences": ["https://nowhere.example"]}, "clients[0].audiences[0]"),
+        ("users", [{"sub": "a"}, {"password": "x"}], "users[1]"),
+        ("apis", {"audience": "a", "scopes": "x"}, "apis[0].scopes"),
+        ("apis", "not an object", "apis[0]"),
+    ],
+)
+def test_registration_errors(
+    mockidp: MockIdP, http: requests.Session, control: str, section: str, body: Any, key_path: str
+) -> None:
+    before = (mockidp.clients, mockidp.users, mockidp.apis)
+    r = http.post(f"{control}/{section}", json=body)
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_request")
+    assert r.json().get("key_path", "") == key_path
+    assert (mockidp.clients, mockidp.users, mockidp.apis) == before
+
+
+def test_rotate_keys_and_reset(mockidp: MockIdP, http: requests.Session, control: str) -> None:
+    first = mockidp.signing_key.kid
+    r = http.post(f"{control}/rotate-keys")
+    assert r.json()["kid"] == mockidp.signing_key.kid != first
+    assert [k["kid"] for k in http.get(mockidp.jwks_uri).json()["keys"]] == [r.json()["kid"], first]
+    r = http.post(f"{control}/rotate-keys", json={"keep": 0})
+    assert [k["kid"] for k in r.json()["jwks"]["keys"]] == [r.json()["kid"]]
+    http.post(f"{control}/faults", json={"endpoint": "jwks", "kind": "status", "times": "always"})
+    http.post(f"{control}/clients", json={"client_id": "temp", "client_secret": "x"})
+    assert http.post(f"{control}/reset").json() == {"reset": True}
+    assert mockidp.signing_key.kid == first
+    assert "temp" not in mockidp.clients
+    assert http.get(mockidp.jwks_uri).status_code == 200
+
+
+def test_bad_bodies_are_json_errors(http: requests.Session, control: str) -> None:
+    r = http.post(f"{control}/faults", data="{not json", headers={"Content-Type": "application/json"})
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_request")
+    r = http.get(f"{control}/nothing-here")
+    assert (r.status_code, r.json()["error"]) == (404, "not_found")
+    r = http.put(f"{control}/clock", json={})
+    assert r.status_code == 405
+    assert r.json()["error"] == "invalid_request"
+
+
+@pytest.mark.mockidp(issuer="/tenant-a")
+def test_control_api_lives_under_the_issuer_path(mockidp: MockIdP, http: requests.Session) -> None:
+    assert mockidp.url("_mockidp/clock").startswith(mockidp.base_url + "/tenant-a/_mockidp/")
+    assert http.get(mockidp.url("_mockidp/clock")).status_code == 200
+    assert http.get(mockidp.base_url + "/_mockidp/clock").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("remote", "allowed"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("10.0.0.1", False),
+        ("192.168.1.20", False),
+        ("::ffff:10.0.0.1", False),
+        ("2001:db8::1", False),
+        ("", False),
+        (None, False),
+        ("not-an-address", False),
+    ],
+)
+def test_is_loopback(remote: str | None, allowed: bool) -> None:
+    assert is_loopback(remote) is allowed
+
+
+@pytest.mark.asyncio
+async def test_non_loopback_caller_is_refused(mockidp: MockIdP) -> None:
+    called = mock.AsyncMock()
+    transport = mock.Mock()
+    transport.get_extra_info.return_value = ("203.0.113.9", 40000)
+    request = make_mocked_request("GET", "/_mockidp/journal", transport=transport)
+    assert request.remote == "203.0.113.9"
+    with pytest.raises(OAuthError) as raised:
+        await _guarded(called)(request)
+    assert (raised.value.status, raised.value.error) == (403, "access_denied")
+    called.assert_not_awaited()
+    transport.get_extra_info.return_value = ("127.0.0.1", 40000)
+    await _guarded(called)(make_mocked_request("GET", "/_mockidp/journal", transport=transport))
+    called.assert_awaited_once()
+
+
+def test_mint_token_with_defects(mockidp: MockIdP, http: requests.Session, control: str) -> None:
+    r = http.post(f"{control}/tokens", json={"defects": ["expired"]})
+    assert r.status_code == 200, r.text
+    assert claims_of(r.json()["access_token"])["exp"] < mockidp.clock.now()
+    r = http.post(f"{control}/tokens", json={"defects": ["no-such-defect"]})
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_request")
+    assert "no-such-defect" in r.json()["error_description"]
