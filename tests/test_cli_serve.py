@@ -1,0 +1,162 @@
+"""``mockidp serve`` as a real subprocess: start-up line, options, signals, refusals."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from serving import ServeProcess, run_serve
+
+AGENT = ("demo-agent", "demo-agent-secret")
+
+
+def token_status(issuer: str, auth: tuple[str, str] = AGENT) -> int:
+    r = requests.post(f"{issuer}/token", data={"grant_type": "client_credentials"}, auth=auth, timeout=5)
+    return r.status_code
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_demo_server_starts_serves_and_stops_cleanly(sig: signal.Signals) -> None:
+    with ServeProcess("--port", "0") as server:
+        assert server.issuer.startswith("http://127.0.0.1:")
+        assert not server.issuer.endswith(":0")
+        assert any("demo-agent" in line for line in server.lines)  # the demo config is printed
+        # the issuer line comes once the socket accepts connections: no retry needed
+        doc = requests.get(f"{server.issuer}/.well-known/openid-configuration", timeout=5).json()
+        assert doc["issuer"] == server.issuer
+        assert token_status(server.issuer) == 200
+        started = time.monotonic()
+        assert server.stop(sig) == 0
+        assert time.monotonic() - started < 5
+        assert "mockidp: stopped" in server.rest_of_stdout()
+        assert "Traceback" not in server.stderr()
+
+
+def test_issuer_and_login_options() -> None:
+    with ServeProcess("--port", "0", "--issuer", "/tenant-a", "--login", "auto") as server:
+        assert server.issuer.endswith("/tenant-a")
+        base = server.issuer.removesuffix("/tenant-a")
+        doc = requests.get(f"{base}/.well-known/oauth-authorization-server/tenant-a", timeout=5).json()
+        assert doc["issuer"] == server.issuer
+        assert token_status(server.issuer) == 200
+
+
+AUTHORIZE = {
+    "response_type": "code",
+    "client_id": "demo-app",
+    "redirect_uri": "http://127.0.0.1/callback",
+    "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    "code_challenge_method": "S256",
+    "scope": "openid",
+    "state": "xyz",
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "form"), [((), True), (("--login", "form"), True), (("--login", "auto"), False)]
+)
+def test_login_option(args: tuple[str, ...], form: bool) -> None:
+    """``serve`` shows the login form by default; ``--login auto`` signs the demo user in directly."""
+    with ServeProcess("--port", "0", *args) as server:
+        r = requests.get(f"{server.issuer}/authorize", params=AUTHORIZE, allow_redirects=False, timeout=5)
+    if form:
+        assert r.status_code == 200
+        assert r.headers["Content-Type"].startswith("text/html")
+    else:
+        assert r.status_code in (302, 303)
+        assert r.headers["Location"].startswith("http://127.0.0.1/callback?code=")
+
+
+def test_absolute_issuer_option() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    issuer = f"http://localhost:{port}/x"
+    with ServeProcess("--port", str(port), "--issuer", issuer) as server:
+        assert server.issuer == issuer
+        doc = requests.get(f"http://127.0.0.1:{port}/x/.well-known/openid-configuration", timeout=5).json()
+        assert doc["issuer"] == issuer
+
+
+def test_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "idp.yaml"
+    config.write_text(
+        "clients:\n  - client_id: cli-agent\n    client_secret: cli-secret\n"
+        "    audiences: [cli-api]\n    scopes: [cli:read]\n"
+        "apis:\n  - audience: cli-api\n    scopes: [cli:read]\n",
+        encoding="utf-8",
+    )
+    with ServeProcess("--port", "0", "--config", str(config)) as server:
+        assert not any("demo-agent" in line for line in server.lines)
+        assert token_status(server.issuer, ("cli-agent", "cli-secret")) == 200
+        assert token_status(server.issuer) == 401
+
+
+def test_config_error_exits_2_with_file_line_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("access_token_ttl: 60\nclients:\n  - client_id: a\n    secret: x\n", encoding="utf-8")
+    result = run_serve("--port", "0", "--config", str(config))
+    assert result.returncode == 2
+    assert f"{config}:4 at 'clients[0].secret'" in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = run_serve("--port", "0", "--config", str(tmp_path / "none.yaml"))
+    assert missing.returncode == 2
+    assert "none.yaml" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_bad_issuer_option_exits_2() -> None:
+    result = run_serve("--port", "0", "--issuer", "ftp://nope")
+    assert result.returncode == 2
+    assert "issuer" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "example.com", "::"])
+def test_non_loopback_host_is_refused(host: str) -> None:
+    result = run_serve("--host", host, "--port", "0")
+    assert result.returncode == 2
+    assert "--allow-remote" in result.stderr
+
+
+def test_allow_remote_lifts_the_refusal_without_listening_remotely() -> None:
+    """With --allow-remote the loopback check passes; a bad port stops it before any bind."""
+    result = run_serve("--host", "192.0.2.10", "--allow-remote", "--port", "70000")
+    assert result.returncode == 2
+    assert "--allow-remote" not in result.stderr
+    assert "not a port number" in result.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+def test_loopback_hosts_are_accepted(host: str) -> None:
+    if host == "::1" and not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        server = ServeProcess("--host", host, "--port", "0")
+        server.wait_for_issuer()
+    except AssertionError as exc:
+        if host == "::1" and "Cannot assign" in str(exc):
+            pytest.skip("IPv6 loopback not configured")
+        raise
+    with server:
+        assert token_status(server.issuer) == 200
+
+
+def test_port_in_use_is_a_clear_exit_2() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_serve("--port", str(port))
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_lists_the_options() -> None:
+    result = run_serve("--help")
+    assert result.returncode == 0
+    for option in ("--config", "--host", "--port", "--issuer", "--login", "--allow-remote"):
+        assert option in result.stdout

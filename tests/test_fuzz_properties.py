@@ -1,0 +1,175 @@
+"""Hypothesis properties: parsers and endpoints answer every input with success or a clean error."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from fuzzing import ALLOWED_ERRORS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mockidp import ConfigError, IdPConfig, MockIdP
+from mockidp.demo import demo_config
+from mockidp.errors import OAuthError
+from mockidp.params import decode
+
+FAST = settings(max_examples=150, deadline=None)
+HTTP = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+TOKEN_PARAMS = ["grant_type", "client_id", "client_secret", "scope", "resource", "audience", "code"]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+REGISTRATION_KEYS = [
+    "redirect_uris",
+    "grant_types",
+    "response_types",
+    "token_endpoint_auth_method",
+    "scope",
+    "jwks",
+    "jwks_uri",
+    "client_name",
+    "application_type",
+    "contacts",
+    "post_logout_redirect_uris",
+]
+META_VALUES = st.one_of(
+    JSON,
+    st.sampled_from(["none", "client_secret_basic", "client_secret_post", "code", "web", "native"]),
+    st.lists(
+        st.sampled_from(
+            [
+                "authorization_code",
+                "client_credentials",
+                "refresh_token",
+                "implicit",
+                "code",
+                "token",
+                "https://app.example/cb",
+                "http://127.0.0.1:9/cb",
+                "http://evil.example/cb",
+                "com.example.app:/cb",
+            ]
+        ),
+        max_size=4,
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[MockIdP]:
+    with MockIdP(demo_config()) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[requests.Session]:
+    with requests.Session() as s:
+        s.trust_env = False
+        yield s
+
+
+def assert_oauth_error(r: requests.Response, statuses: tuple[int, ...] = (400, 401)) -> dict[str, Any]:
+    assert r.status_code in statuses, (r.status_code, r.text)
+    body: dict[str, Any] = r.json()
+    assert body["error"] in ALLOWED_ERRORS
+    assert isinstance(body.get("error_description", ""), str)
+    assert r.headers["Cache-Control"] == "no-store"
+    return body
+
+
+@FAST
+@given(st.binary(max_size=300) | st.text(max_size=300))
+def test_decode_never_crashes(raw: bytes | str) -> None:
+    try:
+        params = decode(raw)
+    except OAuthError as exc:
+        error = exc.error
+        assert error == "invalid_request"
+    else:
+        for name, values in params.values.items():
+            assert values and all(v and "\x00" not in v for v in values), name
+
+
+@FAST
+@given(st.dictionaries(st.sampled_from(["issuer", "login", "signing_alg", "access_token_ttl", "x"]), JSON))
+def test_config_from_any_dict_is_a_model_or_a_config_error(data: dict[str, Any]) -> None:
+    try:
+        config = IdPConfig.from_dict(data)
+    except ConfigError as exc:
+        top = exc.key_path.split(".")[0].split("[")[0]
+        assert top in data or not top
+    else:
+        assert IdPConfig.from_dict({k: v for k, v in data.items()}) == config
+
+
+@HTTP
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(TOKEN_PARAMS), st.text(min_size=1, max_size=40)),
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_token_endpoint_answers_any_form(
+    idp: MockIdP, session: requests.Session, pairs: list[tuple[str, str]], basic: bool
+) -> None:
+    auth = ("demo-agent", "demo-agent-secret") if basic else None
+    r = session.post(idp.token_endpoint, data=pairs, auth=auth)
+    if r.status_code == 200:
+        body = r.json()
+        assert body["token_type"] == "Bearer"
+        assert dict(pairs).get("grant_type") == "client_credentials"
+    else:
+        assert_oauth_error(r)
+    assert not idp.state.server_errors.errors
+
+
+@HTTP
+@given(st.text(max_size=60), st.text(max_size=60))
+def test_any_basic_credentials_are_refused_cleanly(
+    idp: MockIdP, session: requests.Session, client_id: str, secret: str
+) -> None:
+    header = "Basic " + base64.b64encode(f"{client_id}:{secret}".encode("utf-8", "surrogatepass")).decode()
+    r = session.post(
+        idp.token_endpoint, data={"grant_type": "client_credentials"}, headers={"Authorization": header}
+    )
+    if (client_id, secret) == ("demo-agent", "demo-agent-secret"):
+        assert r.status_code == 200
+        return
+    body = assert_oauth_error(r)
+    if body["error"] == "invalid_client":
+        assert r.status_code == 401
+        assert r.headers["WWW-Authenticate"].startswith("Basic")
+
+
+@HTTP
+@given(st.dictionaries(st.sampled_from(REGISTRATION_KEYS), META_VALUES, max_size=6))
+def test_registration_is_consistent(
+    idp: MockIdP, session: requests.Session, metadata: dict[str, Any]
+) -> None:
+    r = session.post(
+        idp.url("register"), data=json.dumps(metadata), headers={"Content-Type": "application/json"}
+    )
+    if r.status_code != 201:
+        body = assert_oauth_error(r, (400,))
+        assert body["error"] in ("invalid_client_metadata", "invalid_redirect_uri")
+        return
+    body = r.json()
+    client = idp.clients[body["client_id"]]
+    public = body["token_endpoint_auth_method"] == "none"
+    assert client.is_public == public == ("client_secret" not in body)
+    assert public or body["client_secret_expires_at"] == 0
+    assert ("authorization_code" in body["grant_types"]) == ("code" in body["response_types"])
+    assert not (public and "client_credentials" in body["grant_types"])
+    assert not ("jwks" in body and "jwks_uri" in body)
+    for uri in body["redirect_uris"]:
+        assert "#" not in uri and not uri.startswith("http://evil")
+    assert list(client.redirect_uris) == body["redirect_uris"]
