@@ -1,0 +1,52 @@
+"""``mockidp check-agent --flow F --run CMD``: does this agent follow the practices, trial by trial?"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..conformance.check_agent import check_agent
+from ..conformance.junit import write_junit
+from ..conformance.report import write_json
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "check-agent",
+        help="run an agent against misbehaving IdPs and APIs and report which practices it skips",
+        description="Exit status: 0 every check passed, 1 a check failed, 2 usage or config error.",
+    )
+    p.add_argument("--flow", required=True, choices=["client_credentials", "authorization_code"])
+    p.add_argument(
+        "--run",
+        dest="agent_command",
+        required=True,
+        metavar="CMD",
+        help="shell command that runs the agent once",
+    )
+    p.add_argument("--config", metavar="FILE", help="YAML IdP config (default: one client per flow)")
+    p.add_argument("--report-json", metavar="FILE", help="write the JSON report here")
+    p.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report here")
+    p.add_argument(
+        "--timeout", type=float, default=30.0, metavar="S", help="seconds per agent run (default 30)"
+    )
+    p.add_argument("--trial", action="append", metavar="NAME", help="run only this trial (repeatable)")
+    p.add_argument("--client-id", metavar="ID", help="the config's client the agent uses")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = check_agent(
+        args.agent_command,
+        args.flow,
+        config=args.config,
+        timeout=args.timeout,
+        trials=args.trial,
+        client_id=args.client_id,
+    )
+    print(report.table())
+    if args.report_json:
+        write_json(report, args.report_json)
+    if args.junit_xml:
+        write_junit(report, args.junit_xml, "mockidp.check-agent")
+    return 0 if report.passed else 1

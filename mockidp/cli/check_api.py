@@ -1,0 +1,45 @@
+"""``mockidp check-api URL``: does this API reject every broken token in the catalog?"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..conformance.check_api import ApiTarget, check_api
+from ..conformance.junit import write_junit
+from ..conformance.report import write_json
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "check-api",
+        help="send an API every catalog defect and report what got through",
+        description="Exit status: 0 every must case passed, 1 a case failed, "
+        "2 usage or config error, or the API cannot be reached.",
+    )
+    p.add_argument("url", metavar="URL", help="the endpoint to call (e.g. http://127.0.0.1:8000/items)")
+    p.add_argument("--audience", required=True, metavar="AUD", help="the audience the API expects")
+    p.add_argument("--scope", required=True, metavar="SCOPE", help="space-separated scopes the call needs")
+    p.add_argument("--method", default="GET", help="HTTP method of the call (default GET)")
+    p.add_argument("--config", metavar="FILE", help="YAML IdP config (default: a minimal one)")
+    p.add_argument("--port", type=int, default=0, help="port for the IdP (default 0: a free port)")
+    p.add_argument("--start", metavar="CMD", help="shell command that starts the API (stopped at the end)")
+    p.add_argument("--strict", action="store_true", help="'should' failures fail the run too")
+    p.add_argument("--report-json", metavar="FILE", help="write the JSON report here")
+    p.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report here")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        print(f"mockidp: error: --port {args.port} is not a port number", file=sys.stderr)
+        return 2
+    target = ApiTarget(url=args.url, audience=args.audience, scope=args.scope, method=args.method.upper())
+    report = check_api(target, config=args.config, port=args.port, start=args.start, strict=args.strict)
+    print(report.table())
+    if args.report_json:
+        write_json(report, args.report_json)
+    if args.junit_xml:
+        write_junit(report, args.junit_xml, "mockidp.check-api")
+    return 0 if report.passed else 1

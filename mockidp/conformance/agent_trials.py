@@ -1,0 +1,127 @@
+"""check-agent's trials as data: a name, how the IdP and APIs misbehave, the exit and the checks.
+
+A trial never holds code: what the IdP does differently is config keys (``faults``,
+``misbehaviour``), planned ID-token defects, and APIs that refuse the first valid token. So
+the built-in trials and the ones a scenario defines are the same kind of thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..errors import ScenarioError
+from .agent_checks import CHECKS
+
+Flow = Literal["client_credentials", "authorization_code"]
+FLOWS: tuple[Flow, ...] = ("client_credentials", "authorization_code")
+WRONG_ISSUER = "https://wrong-issuer.invalid"
+
+COMMON = (
+    "exit-status",
+    "api-called",
+    "resource-indicator",
+    "audience-per-api",
+    "least-privilege",
+    "no-credentials-in-url",
+)
+BASELINE_CHECKS: Mapping[str, tuple[str, ...]] = {
+    "client_credentials": COMMON,
+    "authorization_code": (*COMMON, "pkce-s256", "state-checked", "nonce-checked"),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trial:
+    name: str
+    description: str = ""
+    flows: tuple[Flow, ...] = FLOWS
+    #: IdP config keys for this trial (merged over the base config)
+    idp: Mapping[str, Any] = field(default_factory=dict)
+    id_token_defects: tuple[str, ...] = ()
+    #: mock APIs that refuse the first valid token ("*": every API)
+    reject_first_token: tuple[str, ...] = ()
+    expect_exit: Literal["zero", "nonzero"] = "zero"
+    #: check keys (see agent_checks.CHECKS); None: the flow's baseline checks
+    checks: tuple[str, ...] | None = None
+
+    def check_keys(self, flow: str) -> tuple[str, ...]:
+        return self.checks if self.checks is not None else BASELINE_CHECKS[flow]
+
+
+def _id_token(name: str, defect: str, what: str, check: str = "id-token-validated") -> Trial:
+    return Trial(
+        name=name,
+        description=f"the ID token {what}: the agent must stop and call no API",
+        flows=("authorization_code",),
+        id_token_defects=(defect,),
+        expect_exit="nonzero",
+        checks=("exit-status", check),
+    )
+
+
+def _tampered_response(name: str, switch: str, check: str) -> Trial:
+    return Trial(
+        name=name,
+        description=f"the authorization response has a wrong `{switch.split('_')[1]}`: the agent must stop",
+        flows=("authorization_code",),
+        idp={"misbehaviour": {switch: "wrong"}},
+        expect_exit="nonzero",
+        checks=("exit-status", check),
+    )
+
+
+TRIALS: tuple[Trial, ...] = (
+    Trial(name="baseline", description="an honest IdP and APIs: the agent does its job, the right way"),
+    Trial(
+        name="token-503",
+        description="the token endpoint answers 503 with Retry-After: 1 once: the agent waits and retries",
+        idp={"faults": [{"endpoint": "token", "kind": "unavailable", "retry_after": 1, "times": 1}]},
+        checks=("exit-status", "retry-after-honoured"),
+    ),
+    Trial(
+        name="reauth-after-401",
+        description="each API answers the first valid token with 401 invalid_token: the agent gets a new one",
+        reject_first_token=("*",),
+        checks=("exit-status", "reauth-after-401"),
+    ),
+    Trial(
+        name="issuer-mismatch",
+        description="the metadata's issuer is not the IdP's: the agent must stop before using it",
+        idp={"misbehaviour": {"metadata_issuer": WRONG_ISSUER}},
+        expect_exit="nonzero",
+        checks=("exit-status", "stops-on-issuer-mismatch"),
+    ),
+    _id_token(
+        "id-token-bad-signature", "signature-unknown-key", "is signed by a key the IdP never published"
+    ),
+    _id_token("id-token-wrong-nonce", "nonce-wrong", "carries another nonce", "nonce-checked:stopped"),
+    _id_token("id-token-wrong-aud", "aud-wrong", "is for another client"),
+    _id_token("id-token-wrong-iss", "iss-wrong", "comes from another issuer"),
+    _id_token("id-token-expired", "expired", "has expired"),
+    _tampered_response("authorization-state-wrong", "authorization_state", "state-checked:stopped"),
+    _tampered_response("authorization-iss-wrong", "authorization_iss", "authorization-iss-checked"),
+)
+BY_NAME: Mapping[str, Trial] = {t.name: t for t in TRIALS}
+
+
+def trials_for(flow: str, names: tuple[str, ...] | None = None) -> list[Trial]:
+    """The built-in trials of ``flow`` (or the named ones, which must exist and fit the flow)."""
+    if names is None:
+        return [t for t in TRIALS if flow in t.flows]
+    chosen = []
+    for name in names:
+        trial = BY_NAME.get(name)
+        if trial is None:
+            raise ScenarioError(f"unknown trial {name!r}; known: {', '.join(BY_NAME)}")
+        if flow not in trial.flows:
+            raise ScenarioError(f"trial {name!r} does not apply to the {flow} flow")
+        chosen.append(trial)
+    return chosen
+
+
+def check_known(keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if key not in CHECKS:
+            raise ScenarioError(f"unknown check {key!r}; known: {', '.join(CHECKS)}")

@@ -1,0 +1,34 @@
+"""JUnit XML for CI systems: one testsuite per run, one testcase per case."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
+
+from .report import Report
+
+
+def testsuite(report: Report, suite: str) -> ET.Element:
+    cases = report.cases
+    strict = getattr(report, "strict", False)
+    failed = [c for c in cases if not c.passed and c.counts(strict)]
+    node = ET.Element("testsuite", name=suite, tests=str(len(cases)), failures=str(len(failed)), errors="0")
+    for case in cases:
+        item = ET.SubElement(node, "testcase", classname=f"{suite}.{report.target}", name=case.name)
+        if not case.passed:
+            tag = "failure" if case.counts(strict) else "skipped"
+            message = case.detail or f"got {case.got}"
+            ET.SubElement(item, tag, message=message).text = message
+    return node
+
+
+def junit_xml(runs: Sequence[tuple[Report, str]]) -> str:
+    """One ``<testsuites>`` document holding a ``<testsuite>`` per (report, suite name)."""
+    root = ET.Element("testsuites")
+    root.extend(testsuite(report, suite) for report, suite in runs)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_junit(report: Report, path: str | Path, suite: str) -> None:
+    Path(path).write_text(junit_xml([(report, suite)]), encoding="utf-8")

@@ -1,0 +1,95 @@
+"""One HTTP request to the API under test, with its status and ``WWW-Authenticate`` challenge.
+
+``http.client`` rather than a client library: no redirects followed, no proxies, no retries,
+so what is reported is exactly what the API answered.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+TIMEOUT = 5.0
+_PARAM = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    #: 0 when there was no answer (timeout or connection closed)
+    status: int
+    challenge: str | None = None
+    failure: str = ""
+
+    @property
+    def scheme(self) -> str:
+        return (self.challenge or "").split(" ", 1)[0].lower()
+
+    @property
+    def error(self) -> str | None:
+        return challenge_params(self.challenge or "").get("error")
+
+    def describe(self) -> str:
+        if self.status == 0:
+            return self.failure or "no answer"
+        return f"{self.status} {self.error or ''}".rstrip()
+
+
+def challenge_params(challenge: str) -> dict[str, str]:
+    """The auth-params of a ``WWW-Authenticate: Bearer k="v", ...`` challenge."""
+    _, _, rest = challenge.partition(" ")
+    return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in _PARAM.finditer(rest)}
+
+
+class Unreachable(Exception):
+    """The API refused the connection: nothing is listening there."""
+
+
+def send(url: str, method: str, token: str | None, timeout: float = TIMEOUT) -> Answer:
+    parts = urlsplit(url)
+    conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = conn_type(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {"Accept": "application/json", "Connection": "close"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    body = b"{}" if method in ("POST", "PUT", "PATCH") else None
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return Answer(response.status, response.getheader("WWW-Authenticate"))
+    except ConnectionRefusedError as exc:
+        raise Unreachable(f"cannot connect to {url}: {exc.strerror}") from None
+    except TimeoutError:
+        return Answer(0, failure=f"timeout after {timeout:g} s")
+    except (OSError, http.client.HTTPException) as exc:
+        return Answer(0, failure=f"no answer ({type(exc).__name__})")
+    finally:
+        conn.close()
+
+
+def get_json(url: str, timeout: float = TIMEOUT) -> tuple[int, object]:
+    """GET a JSON document; (status, parsed body or None). Raises Unreachable like :func:`send`."""
+    import json
+
+    parts = urlsplit(url)
+    conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = conn_type(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    try:
+        conn.request("GET", parts.path or "/", headers={"Accept": "application/json", "Connection": "close"})
+        response = conn.getresponse()
+        raw = response.read()
+        try:
+            return response.status, json.loads(raw)
+        except ValueError:
+            return response.status, None
+    except ConnectionRefusedError as exc:
+        raise Unreachable(f"cannot connect to {url}: {exc.strerror}") from None
+    except (OSError, http.client.HTTPException):
+        return 0, None
+    finally:
+        conn.close()

@@ -1,0 +1,15 @@
+"""Mock protected APIs hosted by mockidp: strict bearer-token resource servers for agent tests."""
+
+from .api import ApiCall, MockApi
+from .host import DEFAULT_APIS, MockApis
+from .validation import TokenRejected, ValidToken, validate_access_token
+
+__all__ = [
+    "DEFAULT_APIS",
+    "ApiCall",
+    "MockApi",
+    "MockApis",
+    "TokenRejected",
+    "ValidToken",
+    "validate_access_token",
+]

@@ -1,0 +1,180 @@
+"""One mock protected API: bearer-token checks, RFC 6750 challenges, RFC 9728 metadata, call records.
+
+An API's URL is also its RFC 8707 resource identifier, so a token is for this API exactly when
+its ``aud`` holds that URL. ``GET`` needs ``<name>:read``; every other method ``<name>:write``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from ..state import IdPState
+from .validation import TokenRejected, validate_access_token
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiCall:
+    """One request to a mock API, with the claims of its token when the token was valid."""
+
+    api: str
+    method: str
+    path: str
+    status: int
+    #: query parameter names (a token in the URL shows up here as ``access_token``)
+    query: tuple[str, ...] = ()
+    token_sent: bool = False
+    claims: Mapping[str, Any] | None = None
+    error: str | None = None
+    #: the ``aud`` a refused token claimed (read without verification, for diagnostics)
+    token_aud: Any = None
+    time: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "api": self.api,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "query": list(self.query),
+            "token_sent": self.token_sent,
+            "claims": dict(self.claims) if self.claims is not None else None,
+            "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class MockApi:
+    """A resource server named ``name`` mounted at ``/<name>`` on the hosting server."""
+
+    name: str
+    url: str = ""
+    #: answer the next N otherwise valid tokens with 401 invalid_token (re-authentication trial)
+    reject_valid: int = 0
+    calls: list[ApiCall] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def scopes(self) -> tuple[str, str]:
+        return (f"{self.name}:read", f"{self.name}:write")
+
+    @property
+    def path(self) -> str:
+        return f"/{self.name}"
+
+    @property
+    def metadata_url(self) -> str:
+        base = self.url[: -len(self.path)]
+        return f"{base}/.well-known/oauth-protected-resource{self.path}"
+
+    def required_scope(self, method: str) -> str:
+        return self.scopes[0] if method in ("GET", "HEAD") else self.scopes[1]
+
+    def metadata(self, issuer: str) -> dict[str, Any]:
+        """The RFC 9728 section 2 protected-resource metadata document."""
+        return {
+            "resource": self.url,
+            "authorization_servers": [issuer],
+            "scopes_supported": list(self.scopes),
+            "bearer_methods_supported": ["header"],
+            "resource_name": self.name,
+        }
+
+    def snapshot(self) -> list[ApiCall]:
+        with self.lock:
+            return list(self.calls)
+
+    def record(self, call: ApiCall) -> None:
+        with self.lock:
+            self.calls.append(call)
+
+    def take_rejection(self) -> bool:
+        with self.lock:
+            if self.reject_valid > 0:
+                self.reject_valid -= 1
+                return True
+            return False
+
+    def challenge(self, error: str | None = None, description: str = "", scope: str = "") -> str:
+        """The ``WWW-Authenticate`` value (RFC 6750 section 3, RFC 9728 section 5.1)."""
+        params = []
+        if error:
+            params.append(f'error="{error}"')
+            if description:
+                params.append(f'error_description="{_quote(description)}"')
+        if scope:
+            params.append(f'scope="{scope}"')
+        params.append(f'resource_metadata="{self.metadata_url}"')
+        return "Bearer " + ", ".join(params)
+
+
+def _quote(text: str) -> str:
+    return "".join(c for c in text if c not in '"\\' and 32 <= ord(c) < 127)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token from ``Authorization: Bearer`` (scheme case-insensitive); the query is ignored."""
+    value = request.headers.get("Authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Response, ApiCall]:
+    """Check the request's token and answer it; returns the response and its record."""
+    token = bearer_token(request)
+    base: dict[str, Any] = {
+        "api": api.name,
+        "method": request.method,
+        "path": request.path,
+        "query": tuple(request.query.keys()),
+        "token_sent": token is not None,
+        "time": state.clock.now(),
+    }
+    if token is None:
+        headers = {"WWW-Authenticate": api.challenge()}
+        return _error(401, "missing_token", headers), ApiCall(status=401, error="missing_token", **base)
+    try:
+        valid = validate_access_token(state, token, api.url)
+    except TokenRejected as exc:
+        headers = {"WWW-Authenticate": api.challenge("invalid_token", exc.description)}
+        call = ApiCall(status=401, error="invalid_token", token_aud=_claimed_aud(token), **base)
+        return _error(401, "invalid_token", headers), call
+    claims = dict(valid.claims)
+    if api.take_rejection():
+        headers = {"WWW-Authenticate": api.challenge("invalid_token", "token no longer accepted")}
+        call = ApiCall(status=401, error="invalid_token", claims=claims, **base)
+        return _error(401, "invalid_token", headers), call
+    needed = api.required_scope(request.method)
+    if needed not in valid.scopes:
+        headers = {"WWW-Authenticate": api.challenge("insufficient_scope", scope=needed)}
+        call = ApiCall(status=403, error="insufficient_scope", claims=claims, **base)
+        return _error(403, "insufficient_scope", headers), call
+    body = {"api": api.name, "method": request.method, "sub": claims["sub"], "items": [f"{api.name}-1"]}
+    return web.json_response(body), ApiCall(status=200, claims=claims, **base)
+
+
+def _claimed_aud(token: str) -> Any:
+    """The unverified ``aud`` of a refused token, or None when it cannot be read."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    return payload.get("aud") if isinstance(payload, dict) else None
+
+
+def _error(status: int, error: str, headers: dict[str, str]) -> web.Response:
+    return web.json_response({"error": error}, status=status, headers=headers)

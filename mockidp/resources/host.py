@@ -1,0 +1,150 @@
+"""``MockApis``: the mock protected APIs of one IdP, served together on one loopback port.
+
+Each API lives under ``/<name>`` and its RFC 9728 metadata under
+``/.well-known/oauth-protected-resource/<name>``. Starting them registers each one with the
+IdP (audience = its URL, scopes ``<name>:read``/``<name>:write``) and lets the named clients
+get tokens for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from types import TracebackType
+
+from aiohttp import web
+
+from ..config import ApiConfig
+from ..errors import MockIdPError
+from ..server import MockIdP, _LoopThread
+from .api import ApiCall, MockApi, answer
+
+DEFAULT_APIS = ("inventory", "billing")
+log = logging.getLogger("mockidp")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class MockApis:
+    """Resource servers that trust ``idp``; a sync and an async context manager like MockIdP."""
+
+    __test__ = False
+
+    def __init__(
+        self, idp: MockIdP, names: Sequence[str] = DEFAULT_APIS, *, clients: Iterable[str] | None = None
+    ) -> None:
+        self.idp = idp
+        self.apis = {name: MockApi(name) for name in names}
+        self._clients = clients
+        self._runner: web.AppRunner | None = None
+        self._loop: _LoopThread | None = None
+
+    def __getitem__(self, name: str) -> MockApi:
+        return self.apis[name]
+
+    @property
+    def calls(self) -> list[ApiCall]:
+        """Every call to every API, in arrival order."""
+        return sorted((c for api in self.apis.values() for c in api.snapshot()), key=lambda c: c.time)
+
+    def env(self) -> dict[str, str]:
+        """``MOCKIDP_API_<NAME>_URL`` for each API, as agents receive them."""
+        return {f"MOCKIDP_API_{n.upper().replace('-', '_')}_URL": a.url for n, a in self.apis.items()}
+
+    def _app(self) -> web.Application:
+        app = web.Application(middlewares=[self._bug_middleware])
+        for api in self.apis.values():
+            handler = self._handler(api)
+            app.router.add_route("*", api.path, handler)
+            app.router.add_route("*", api.path + "/{tail:.*}", handler)
+            app.router.add_get(f"/.well-known/oauth-protected-resource{api.path}", self._metadata(api))
+        return app
+
+    def _handler(self, api: MockApi) -> Handler:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            response, call = answer(self.idp.state, api, request)
+            api.record(call)
+            return response
+
+        return handle
+
+    def _metadata(self, api: MockApi) -> Handler:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return web.json_response(api.metadata(self.idp.issuer))
+
+        return handle
+
+    @web.middleware
+    async def _bug_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception as exc:
+            self.idp.state.server_errors.add(exc)
+            log.exception("mock API bug while handling %s %s", request.method, request.path)
+            return web.json_response({"error": "server_error"}, status=500)
+
+    async def astart(self) -> MockApis:
+        if self._runner is not None:
+            raise MockIdPError("these mock APIs are already started")
+        runner = web.AppRunner(self._app(), access_log=None, handle_signals=False, shutdown_timeout=0.5)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.base_events.Server)
+        port = server.sockets[0].getsockname()[1]
+        self._runner = runner
+        for api in self.apis.values():
+            api.url = f"http://127.0.0.1:{port}{api.path}"
+        self._register()
+        return self
+
+    def _register(self) -> None:
+        """Make the IdP issue tokens for the APIs: audience = URL, and the clients get the scopes."""
+        for api in self.apis.values():
+            self.idp.add_api(ApiConfig(audience=api.url, scopes=api.scopes))
+        names = set(self.idp.clients) if self._clients is None else set(self._clients)
+        urls = tuple(a.url for a in self.apis.values())
+        scopes = tuple(s for a in self.apis.values() for s in a.scopes)
+        for client_id in names:
+            client = self.idp.clients[client_id]
+            self.idp.add_client(
+                dataclasses.replace(
+                    client,
+                    audiences=client.audiences + urls,
+                    scopes=client.scopes + tuple(s for s in scopes if s not in client.scopes),
+                )
+            )
+
+    async def astop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    def start(self) -> MockApis:
+        self._loop = _LoopThread.get()
+        return self._loop.run(self.astart())
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.run(self.astop())
+            self._loop = None
+
+    def __enter__(self) -> MockApis:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> MockApis:
+        return await self.astart()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.astop()

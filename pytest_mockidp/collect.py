@@ -1,0 +1,88 @@
+"""Scenario files as pytest items: ``scenarios/**/*.yaml`` and the paths in ``mockidp_scenarios``.
+
+One item per file; a failure lists each case that did not go as the scenario expects, with the
+YAML line it comes from, followed by the run's table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mockidp.conformance.runner import ScenarioResult, run_scenario
+from mockidp.conformance.scenario import LoadedScenario, load_scenario
+
+INI = "mockidp_scenarios"
+DEFAULT_DIRS = ("scenarios",)
+SUFFIXES = (".yaml", ".yml")
+
+
+def add_ini(parser: pytest.Parser) -> None:
+    parser.addini(
+        INI, "directories or files collected as mockidp scenarios (default: scenarios)", type="paths"
+    )
+
+
+def _roots(config: pytest.Config) -> list[Path]:
+    configured: list[Path] = list(config.getini(INI) or ())
+    return configured or [config.rootpath / d for d in DEFAULT_DIRS]
+
+
+def _is_scenario(path: Path) -> bool:
+    """A mapping with ``version: 1`` and a target; other YAML (compose files, configs) is left alone."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return True  # let the loader report the error, with its line
+    return isinstance(data, dict) and data.get("version") == 1 and ("api" in data or "agent" in data)
+
+
+def collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
+    """The ``pytest_collect_file`` hook body (called by plugin.py)."""
+    if file_path.suffix not in SUFFIXES:
+        return None
+    roots = _roots(parent.config)
+    if not any(file_path == root or root in file_path.parents for root in roots):
+        return None
+    if not _is_scenario(file_path):
+        return None
+    made: ScenarioFile = ScenarioFile.from_parent(parent, path=file_path)
+    return made
+
+
+class ScenarioFailure(Exception):
+    def __init__(self, result: ScenarioResult) -> None:
+        super().__init__(result.explain())
+        self.result = result
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> Iterator[ScenarioItem]:
+        loaded = load_scenario(self.path)
+        yield ScenarioItem.from_parent(self, name=loaded.name, loaded=loaded)
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, loaded: LoadedScenario, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.loaded = loaded
+
+    def runtest(self) -> None:
+        result = run_scenario(self.loaded)
+        if not result.passed:
+            raise ScenarioFailure(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
+        if isinstance(excinfo.value, ScenarioFailure):
+            result = excinfo.value.result
+            return result.explain() + "\n\n" + result.report.table()
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        target = "api" if self.loaded.scenario.api is not None else "agent"
+        line = self.loaded.line(target)
+        return self.path, (line - 1 if line else None), f"scenario: {self.loaded.name}"

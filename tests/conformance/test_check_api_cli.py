@@ -1,0 +1,108 @@
+"""``mockidp check-api`` end to end: --start in a process group, reports, exit statuses."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from mockidp.cli import main
+from mockidp.conformance.processes import port_open
+
+CORPUS = Path(__file__).with_name("broken_rs.py")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_cmd(port: int, skip: str | None = None) -> str:
+    cmd = f"{sys.executable} {CORPUS} --port {port} --scope items:read"
+    return cmd + (f" --skip {skip}" if skip else "")
+
+
+def test_start_reports_and_exit_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    code = main(
+        [
+            "check-api",
+            f"http://127.0.0.1:{port}/items",
+            "--audience=https://api.example/items",
+            "--scope=items:read",
+            f"--start={start_cmd(port)}",
+            f"--report-json={report}",
+            f"--junit-xml={junit}",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "defect" in out and "verdict" in out and "PASSED" in out
+    data = json.loads(report.read_text())
+    assert data["target"] == f"http://127.0.0.1:{port}/items"
+    assert data["passed"] is True
+    assert data["cases"][0] == {
+        "name": "valid-token",
+        "severity": "must",
+        "expected_status": None,
+        "status": 200,
+        "passed": True,
+        "detail": "",
+    }
+    assert set(data["cases"][1]) == {"name", "severity", "expected_status", "status", "passed", "detail"}
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0"
+    assert int(suite.get("tests", "0")) == len(data["cases"])
+    # the process group was stopped: nothing listens there any more
+    assert not port_open("127.0.0.1", port)
+
+
+def test_skipping_aud_exits_one_and_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()
+    report = tmp_path / "report.json"
+    code = main(
+        [
+            "check-api",
+            f"http://127.0.0.1:{port}/items",
+            "--audience",
+            "https://api.example/items",
+            "--scope",
+            "items:read",
+            "--start",
+            start_cmd(port, "aud"),
+            "--report-json",
+            str(report),
+        ]
+    )
+    assert code == 1
+    failed = [c["name"] for c in json.loads(report.read_text())["cases"] if not c["passed"]]
+    assert "aud-wrong" in failed and all(name.startswith("aud-") for name in failed), failed
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_unreachable_api_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()
+    code = main(["check-api", f"http://127.0.0.1:{port}/", "--audience", "a", "--scope", "s"])
+    assert code == 2
+    assert "nothing accepts connections" in capsys.readouterr().err
+
+
+def test_start_command_that_dies_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()
+    args = ["check-api", f"http://127.0.0.1:{port}/", "--audience", "a", "--scope", "s", "--start", "exit 3"]
+    assert main(args) == 2
+    assert "exited with status 3" in capsys.readouterr().err
+
+
+def test_bad_config_exits_two(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "idp.yaml"
+    bad.write_text("clients:\n  - client_id: x\n    wat: 1\n")
+    code = main(["check-api", "http://127.0.0.1:9/", "--audience", "a", "--scope", "s", "--config", str(bad)])
+    assert code == 2
+    assert "idp.yaml:3" in capsys.readouterr().err
