@@ -1,20 +1,26 @@
 """Signing keys: a process-wide pool so no test pays for key generation, and a per-IdP ring.
 
-RSA key generation costs tens of milliseconds, which would blow the per-test budget, so keys
-come from a pool that is filled once per process and handed out round-robin. Each IdP still
+RSA key generation costs about 50 ms a key, which would blow the per-test budget, so RSA keys
+come from a pool shipped with the package (``data/rsa-pool.json``: test-only keys, public by
+design) and loaded without OpenSSL's slow consistency check; EC and Ed25519 keys are cheap
+and generated once per process. Keys are handed out round-robin. Each IdP still
 gets its own ``kid`` (a random suffix), and consecutive IdPs get different key material, so a
 token from one IdP never verifies against the JWKS of the IdP created just before or after it.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 import secrets
 import threading
 import warnings
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from .config import SIGNING_ALGS
@@ -35,6 +41,23 @@ def generate_key(alg: str) -> Key:
     raise ValueError(f"unsupported signing algorithm {alg!r}; use one of {', '.join(SIGNING_ALGS)}")
 
 
+def _b64_int(value: str) -> int:
+    return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+
+def _shipped_rsa_keys() -> list[Key]:
+    """The packaged RSA test keys; skipping validation is safe because we made them."""
+    data = json.loads(resources.files("mockidp").joinpath("data/rsa-pool.json").read_text("utf-8"))
+    keys: list[Key] = []
+    for item in data["keys"]:
+        n = {name: _b64_int(item[name]) for name in ("n", "e", "d", "p", "q", "dp", "dq", "qi")}
+        public = rsa.RSAPublicNumbers(n["e"], n["n"])
+        numbers = rsa.RSAPrivateNumbers(n["p"], n["q"], n["d"], n["dp"], n["dq"], n["qi"], public)
+        native = numbers.private_key(unsafe_skip_rsa_key_validation=True)
+        keys.append(RSAKey(native, native))
+    return keys
+
+
 class _Pool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -45,24 +68,16 @@ class _Pool:
         family = "RSA" if alg in ("RS256", "PS256") else alg
         with self._lock:
             if family not in self._keys:
-                self._keys[family] = [generate_key(alg) for _ in range(POOL_SIZE)]
+                if family == "RSA":
+                    self._keys[family] = _shipped_rsa_keys()
+                else:
+                    self._keys[family] = [generate_key(alg) for _ in range(POOL_SIZE)]
                 self._next[family] = itertools.count()
-            index = next(self._next[family]) % POOL_SIZE
-            return self._keys[family][index]
+            pool = self._keys[family]
+            return pool[next(self._next[family]) % len(pool)]
 
 
 _POOL = _Pool()
-
-
-def prewarm(alg: str = "RS256") -> threading.Thread:
-    """Fill the pool for ``alg`` on a daemon thread, ahead of the first IdP.
-
-    Key generation runs in OpenSSL without the GIL, so the pytest plugin starts this while
-    pytest collects, and the first test waits for what is left, if anything.
-    """
-    thread = threading.Thread(target=_POOL.take, args=(alg,), name="mockidp-keys", daemon=True)
-    thread.start()
-    return thread
 
 
 def pooled_key(alg: str, kid: str | None = None) -> Key:

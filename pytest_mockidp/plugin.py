@@ -14,7 +14,6 @@ import pytest
 
 from mockidp import IdPConfig, MockIdP
 from mockidp.demo import demo_config
-from mockidp.keys import prewarm
 from mockidp.resources import MockApis
 from mockidp.server import as_config
 
@@ -35,7 +34,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mockidp(config=None, **keys): configure the mockidp fixture for this test"
     )
-    prewarm("RS256")  # generate the default key pool while pytest collects
 
 
 def _default_config(pytestconfig: pytest.Config) -> IdPConfig:
