@@ -134,6 +134,8 @@ class IdPConfig:
     clock: ClockConfig = field(default_factory=ClockConfig)
     #: defective tokens from the token endpoint, e.g. ``[{defects: [expired], token: id}]``
     token_defects: tuple[TokenDefectsConfig, ...] = ()
+    #: the journal keeps the newest this many requests, so a long-running server stays bounded
+    journal_limit: int = 10_000
 
     def __post_init__(self) -> None:
         _check_config(self)
@@ -338,6 +340,8 @@ def _check_config(config: IdPConfig) -> None:
     for name in ("access_token_ttl", "id_token_ttl", "refresh_token_ttl", "code_ttl"):
         if getattr(config, name) <= 0:
             raise ConfigError("must be a positive number of seconds", key_path=name)
+    if config.journal_limit < 1:
+        raise ConfigError("must be at least 1", key_path="journal_limit")
     if config.generated_users < 0:
         raise ConfigError("must not be negative", key_path="generated_users")
     if config.issuer is not None:

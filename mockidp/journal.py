@@ -7,6 +7,7 @@ test's output or returned by the control API without leaking secrets.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,11 +64,14 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 class Journal:
-    """Thread-safe list of :class:`RequestRecord`; the server appends, tests read."""
+    """Thread-safe, bounded list of :class:`RequestRecord`; the server appends, tests read.
 
-    def __init__(self) -> None:
+    Only the newest ``limit`` records are kept, so a server under load for hours stays bounded.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
         self._lock = threading.Lock()
-        self._records: list[RequestRecord] = []
+        self._records: deque[RequestRecord] = deque(maxlen=limit)
 
     def append(self, record: RequestRecord) -> None:
         with self._lock:

@@ -42,7 +42,7 @@ class IdPState:
         self.store = Store(config)
         self.keys = KeyRing(config.signing_alg)
         self.clock = MockClock()
-        self.journal = Journal()
+        self.journal = Journal(config.journal_limit)
         self.server_errors = ServerErrors()
         self.misbehaviour = Misbehaviour(config.misbehaviour)
         self.faults = FaultQueue()

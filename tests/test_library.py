@@ -223,3 +223,21 @@ def test_server_bug_is_raised_in_the_caller() -> None:
         idp.stop()
     with pytest.raises(ServerBugError, match="boom"):
         idp.raise_server_errors()
+
+
+def test_journal_keeps_only_the_newest_requests(http: requests.Session) -> None:
+    with MockIdP(journal_limit=3) as idp:
+        for _ in range(5):
+            http.get(idp.jwks_uri)
+        http.get(idp.metadata_url)
+        records = idp.requests
+        assert len(records) == 3
+        assert records[-1].endpoint == "discovery"
+        assert [r.endpoint for r in records[:2]] == ["jwks", "jwks"]
+
+
+def test_consecutive_idps_have_different_key_material() -> None:
+    with MockIdP() as first, MockIdP() as second:
+        one, two = first.jwks()["keys"][0], second.jwks()["keys"][0]
+        assert one["kid"] != two["kid"]
+        assert one["n"] != two["n"]
