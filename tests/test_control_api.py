@@ -29,6 +29,7 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("post", "/users"): {"sub": "bob", "password": "pw"},
     ("post", "/apis"): {"audience": "https://api.example", "scopes": ["a"]},
     ("post", "/rotate-keys"): {"keep": 1},
+    ("post", "/token-defects"): {"defects": ["expired"]},
 }
 
 
@@ -306,3 +307,37 @@ def test_mint_token_with_defects(mockidp: MockIdP, http: requests.Session, contr
     r = http.post(f"{control}/tokens", json={"defects": ["no-such-defect"]})
     assert (r.status_code, r.json()["error"]) == (400, "invalid_request")
     assert "no-such-defect" in r.json()["error_description"]
+
+
+def test_planned_token_defects(mockidp: MockIdP, http: requests.Session, control: str) -> None:
+    r = http.post(f"{control}/token-defects", json={"defects": ["aud-wrong"], "client_id": "demo-agent"})
+    assert r.status_code == 201
+    assert r.json()["token_defects"] == [
+        {"defects": ["aud-wrong"], "token": "access", "client_id": "demo-agent", "times": 1}
+    ]
+    first = http.post(mockidp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT)
+    second = http.post(mockidp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT)
+    assert claims_of(first.json()["access_token"])["aud"] != "demo-api"  # planned once
+    assert claims_of(second.json()["access_token"])["aud"] == "demo-api"
+    assert http.get(f"{control}/token-defects").json() == {"token_defects": []}
+    http.post(f"{control}/token-defects", json=[{"defects": ["expired"], "times": None}])
+    assert http.delete(f"{control}/token-defects").json() == {"token_defects": []}
+    third = http.post(mockidp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT)
+    assert claims_of(third.json()["access_token"])["aud"] == "demo-api"
+
+
+@pytest.mark.parametrize(
+    ("body", "key_path"),
+    [
+        ({"defects": ["no-such-defect"]}, "token_defects[0].defects"),
+        ({"defects": ["expired"], "token": "refresh"}, "token_defects[0].token"),
+        ([{"defects": ["expired"]}, {"defects": "expired"}], "token_defects[1].defects"),
+    ],
+)
+def test_planned_token_defect_errors_name_the_key(
+    mockidp: MockIdP, http: requests.Session, control: str, body: Any, key_path: str
+) -> None:
+    r = http.post(f"{control}/token-defects", json=body)
+    assert r.status_code == 400
+    assert r.json()["key_path"] == key_path
+    assert http.get(f"{control}/token-defects").json() == {"token_defects": []}  # all or nothing

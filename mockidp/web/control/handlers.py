@@ -8,7 +8,17 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from ...config import ApiConfig, ClientConfig, UserConfig, _build, _check_client, _Source, to_dict
+from ...config import (
+    ApiConfig,
+    ClientConfig,
+    TokenDefectsConfig,
+    UserConfig,
+    _build,
+    _check_client,
+    _Source,
+    to_dict,
+)
+from ...defects import resolve_defects
 from ...errors import ConfigError, InvalidRequest, MockIdPError, OAuthError
 from ...faults import Fault
 from ...minting import issue_token
@@ -152,6 +162,48 @@ async def reset_misbehaviour(request: web.Request) -> web.StreamResponse:
     state = _state(request)
     state.misbehaviour.load(state.config.misbehaviour)
     return json_response(state.misbehaviour.config.to_dict())
+
+
+# --- planned token defects -----------------------------------------------------------------------
+
+
+def _plans_json(state: IdPState) -> dict[str, Any]:
+    return {
+        "token_defects": [
+            {"defects": list(p.defects), "token": p.token, "client_id": p.client_id, "times": p.times}
+            for p in state.defect_plan.pending
+        ]
+    }
+
+
+async def list_token_defects(request: web.Request) -> web.StreamResponse:
+    return json_response(_plans_json(_state(request)))
+
+
+async def plan_token_defects(request: web.Request) -> web.StreamResponse:
+    """Plan defective tokens at the token endpoint; ``times`` defaults to 1 here (null: always)."""
+    items = _items(await _json(request))
+    plans = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and "times" not in item:
+            item = {**item, "times": 1}
+        plans.append(_build_item(TokenDefectsConfig, item, f"token_defects[{i}]"))
+    state = _state(request)
+    for i, plan in enumerate(plans):  # validate every plan before adding any
+        try:
+            resolve_defects(list(plan.defects), plan.token)
+        except MockIdPError as exc:
+            raise ControlRequestError(str(exc), key_path=f"token_defects[{i}].defects") from None
+    for plan in plans:
+        state.defect_plan.add(plan.defects, token=plan.token, client_id=plan.client_id, times=plan.times)
+    return json_response(_plans_json(state), status=201)
+
+
+async def clear_token_defects(request: web.Request) -> web.StreamResponse:
+    """Drop every plan, configured ones included, until the next reset."""
+    state = _state(request)
+    state.defect_plan.clear()
+    return json_response(_plans_json(state))
 
 
 # --- journal and clock --------------------------------------------------------------------------

@@ -107,6 +107,16 @@ def _schemas() -> dict[str, Schema]:
         ),
         "MintResponse": _obj({"access_token": {"type": "string"}, "token_type": {"type": "string"}}),
         "Faults": _obj({"faults": {"type": "array", "items": _ref("QueuedFault")}}),
+        "TokenDefectPlan": _obj(
+            {
+                "defects": {**STRINGS, "description": "defect catalog names (`mockidp defects --json`)"},
+                "token": {"type": "string", "enum": ["access", "id"], "default": "access"},
+                "client_id": {"type": ["string", "null"], "description": "null: every client"},
+                "times": {**nullable_int, "minimum": 1, "default": 1, "description": "null: every token"},
+            },
+            ("defects",),
+        ),
+        "TokenDefectPlans": _obj({"token_defects": {"type": "array", "items": _ref("TokenDefectPlan")}}),
         "Misbehaviour": _obj(
             {
                 "metadata_issuer": {"type": ["string", "null"]},
@@ -178,6 +188,22 @@ def _paths() -> dict[str, Schema]:
                 _json_body(_one_or_many("Fault")),
             ),
             "delete": _op("Clear every fault", "clear_faults", _answer("cleared", faults)),
+        },
+        "/token-defects": {
+            "get": _op(
+                "List planned token defects", "list_token_defects", _answer("plans", _ref("TokenDefectPlans"))
+            ),
+            "post": _op(
+                "Make the token endpoint issue defective access or ID tokens",
+                "plan_token_defects",
+                _answer("planned", _ref("TokenDefectPlans"), "201"),
+                _json_body(_one_or_many("TokenDefectPlan")),
+            ),
+            "delete": _op(
+                "Drop every plan until the next reset",
+                "clear_token_defects",
+                _answer("cleared", _ref("TokenDefectPlans")),
+            ),
         },
         "/misbehaviour": {
             "get": _op("Read the switches", "get_misbehaviour", _answer("switches", _ref("Misbehaviour"))),
