@@ -37,7 +37,7 @@ SCOPE_CLAIMS: Mapping[str, tuple[str, ...]] = {
 STANDARD_CLAIMS = frozenset(c for claims in SCOPE_CLAIMS.values() for c in claims)
 #: claims the IdP sets itself; a user's configured claims never override them
 PROTOCOL_CLAIMS = frozenset(
-    {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "azp", "nonce", "auth_time", "at_hash", "c_hash"}
+    {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "azp", "nonce", "auth_time", "at_hash"}
 )
 
 SCOPE_DESCRIPTIONS: Mapping[str, str] = {

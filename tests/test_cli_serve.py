@@ -32,7 +32,9 @@ def test_demo_server_starts_serves_and_stops_cleanly(sig: signal.Signals) -> Non
         started = time.monotonic()
         assert server.stop(sig) == 0
         assert time.monotonic() - started < 5
-        assert "mockidp: stopped" in server.rest_of_stdout()
+        rest = server.rest_of_stdout()
+        assert f"control API: {server.issuer}/_mockidp/openapi.json (loopback only)" in rest
+        assert "mockidp: stopped" in rest
         assert "Traceback" not in server.stderr()
 
 

@@ -127,6 +127,19 @@ def test_session_skips_login_and_remembered_consent_skips_consent(
     assert r.status_code == 200 and "Sign in" in r.text
 
 
+def test_prompt_select_account_shows_the_account_chooser(mockidp: MockIdP, http: requests.Session) -> None:
+    consent, _ = form_login(mockidp, http)
+    decide(mockidp, http, consent.text, "approve")
+    _, challenge = pkce()
+    r = http.get(
+        mockidp.url("authorize"),
+        params=authorize_params(challenge, prompt="select_account"),
+        allow_redirects=False,
+    )
+    assert r.status_code == 200
+    assert "Sign in" in r.text and "Alice Example" in r.text  # one-click button per user
+
+
 def test_prompt_none_without_session_is_login_required(mockidp: MockIdP, http: requests.Session) -> None:
     _, challenge = pkce()
     r = http.get(

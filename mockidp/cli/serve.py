@@ -96,6 +96,7 @@ async def _serve(config: IdPConfig, host: str, port: int) -> int:
         loop.add_signal_handler(sig, stop.set)
     print(f"issuer: {idp.issuer}", flush=True)
     print(f"metadata: {idp.metadata_url}", flush=True)
+    print(f"control API: {idp.url('_mockidp/openapi.json')} (loopback only)", flush=True)
     try:
         await stop.wait()
     finally:

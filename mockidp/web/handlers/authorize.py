@@ -112,8 +112,8 @@ def _auto(state: IdPState, auth: AuthorizationRequest) -> web.Response:
 def _usable_session(request: web.Request, state: IdPState, auth: AuthorizationRequest) -> LoginSession | None:
     """The signed-in session, unless the request wants another user, a fresher or a new sign-in."""
     session = current_session(request, state)
-    if session is None or "login" in auth.prompt:
-        return None
+    if session is None or "login" in auth.prompt or "select_account" in auth.prompt:
+        return None  # select_account: the login page is the account chooser (one click per user)
     if auth.login_hint is not None:
         hinted = state.store.user_by_login(auth.login_hint)
         if hinted is None or hinted.sub != session.subject:
