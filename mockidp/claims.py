@@ -66,5 +66,9 @@ def user_claims(user: UserConfig, scopes: Iterable[str]) -> dict[str, Any]:
 
 
 def supported_claims() -> list[str]:
-    """Every claim this IdP can release, for ``claims_supported`` in the metadata."""
-    return sorted(PROTOCOL_CLAIMS | STANDARD_CLAIMS)
+    """Every claim this IdP can release, for ``claims_supported`` in the metadata.
+
+    ``nbf`` is only protected from user claims, never put into an ID token or UserInfo
+    answer, so it is not advertised (the metadata names only what is implemented).
+    """
+    return sorted((PROTOCOL_CLAIMS - {"nbf"}) | STANDARD_CLAIMS)

@@ -19,7 +19,8 @@ from .errors import InvalidClientMetadata, InvalidRedirectUri
 
 AUTH_METHODS: tuple[str, ...] = get_args(AuthMethod)
 GRANT_TYPE_NAMES: tuple[str, ...] = get_args(GrantType)
-OIDC_CLIENT_SCOPES = ("openid", "profile", "email", "offline_access")
+#: the OpenID scopes a registered client may ask for: the same set the metadata advertises
+OIDC_CLIENT_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access")
 #: optional string metadata stored and echoed as sent (RFC 7591 section 2, OIDC Registration)
 STRING_FIELDS = ("client_uri", "logo_uri", "tos_uri", "policy_uri", "software_id", "software_version")
 

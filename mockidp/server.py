@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar
 from aiohttp import web
 
 from .clock import MockClock
-from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config
+from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, _check_client, load_config
 from .defects.plan import PlannedDefects
 from .errors import MockIdPError
 from .faults import Fault, make_fault
@@ -153,6 +153,8 @@ class MockIdP:
     def raise_server_errors(self) -> None:
         """Re-raise, in the caller's thread, the first unexpected exception a handler hit."""
         errors = self.state.server_errors.take()
+        if errors and isinstance(errors[0], MockIdPError):
+            raise errors[0]  # a setup mistake, in mockidp's own words
         if errors:
             raise ServerBugError(f"mockidp handler raised {errors[0]!r}") from errors[0]
 
@@ -200,6 +202,8 @@ class MockIdP:
         """Register a client (a ``ClientConfig`` or its keys as keyword arguments)."""
         made = client or _build(ClientConfig, fields, "clients")
         with self.state.store.lock:
+            # the cross-field checks a config file gets (a public client_credentials client...)
+            _check_client(made, "clients", set(self.state.store.apis))
             self.state.store.clients[made.client_id] = made
         return made
 

@@ -136,3 +136,35 @@ def test_discovery_advertises_the_user_flows(mockidp: MockIdP, http: requests.Se
     assert {"authorization_code", "refresh_token"} <= set(meta["grant_types_supported"])
     assert "email" in meta["claims_supported"]
     assert "client_secret_basic" in meta["introspection_endpoint_auth_methods_supported"]
+
+
+def test_replay_without_the_verifier_does_not_revoke(mockidp: MockIdP, http: requests.Session) -> None:
+    """Only a second *valid* redemption revokes (RFC 9700 4.1.1, ASVS 10.4.2): someone holding a
+    leaked code but not the PKCE verifier must not be able to kill the user's tokens."""
+    got = authorize(mockidp, http)
+    first = redeem(mockidp, http, got).json()
+    token_error(redeem(mockidp, http, got, code_verifier="x" * 43), "invalid_grant", "does not match")
+    token_error(redeem(mockidp, http, got, code_verifier=""), "invalid_grant", "code_verifier")
+    bearer = {"Authorization": f"Bearer {first['access_token']}"}
+    assert http.get(mockidp.url("userinfo"), headers=bearer).status_code == 200
+    token_error(redeem(mockidp, http, got), "invalid_grant", "already used")
+    assert http.get(mockidp.url("userinfo"), headers=bearer).status_code == 401
+
+
+def test_a_refused_redemption_does_not_burn_the_code(mockidp: MockIdP, http: requests.Session) -> None:
+    """A request refused for its parameters issued nothing, so the client may correct it."""
+    got = authorize(mockidp, http)
+    token_error(redeem(mockidp, http, got, resource="https://nowhere.example"), "invalid_target")
+    token_error(redeem(mockidp, http, got, code_verifier="x" * 43), "invalid_grant", "does not match")
+    assert redeem(mockidp, http, got).status_code == 200
+
+
+def test_claims_supported_names_only_claims_an_id_token_carries(
+    mockidp: MockIdP, http: requests.Session
+) -> None:
+    """Every protocol claim advertised in ``claims_supported`` is really issued."""
+    from mockidp.claims import STANDARD_CLAIMS
+
+    advertised = set(http.get(mockidp.metadata_url).json()["claims_supported"]) - STANDARD_CLAIMS
+    id_token = claims_of(redeem(mockidp, http, authorize(mockidp, http)).json()["id_token"])
+    assert advertised <= set(id_token), advertised - set(id_token)

@@ -127,6 +127,23 @@ def test_add_client_rejects_bad_keys() -> None:
         idp.add_client(client_id="x", secret="s")
 
 
+def test_add_client_applies_the_config_cross_checks() -> None:
+    """The library path must refuse what a YAML file refuses: a public client with the
+    client_credentials grant would get tokens without authenticating (RFC 6749 4.4)."""
+    from mockidp import ConfigError
+
+    with MockIdP() as idp:
+        with pytest.raises(ConfigError, match="confidential"):
+            idp.add_client(client_id="open", grant_types=["client_credentials"], scopes=["demo-api:read"])
+        with pytest.raises(ConfigError, match="needs a client_secret"):
+            idp.add_client(client_id="x", token_endpoint_auth_method="client_secret_post")
+        assert "open" not in idp.clients and "x" not in idp.clients
+        r = requests.post(
+            idp.token_endpoint, data={"grant_type": "client_credentials", "client_id": "open"}, timeout=5
+        )
+        assert r.json()["error"] == "invalid_client"
+
+
 def test_issue_token_without_http_verifies_against_jwks() -> None:
     with MockIdP(demo_config()) as idp:
         token = idp.issue_token(client_id="demo-agent", audience="demo-api", scope="demo-api:read")

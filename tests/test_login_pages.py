@@ -213,3 +213,19 @@ def test_max_age_forces_a_new_sign_in(mockidp: MockIdP, http: requests.Session) 
     bad = authorize_params(challenge, scope="openid", max_age="-1")
     r = http.get(mockidp.url("authorize"), params=bad, allow_redirects=False)
     assert query_of(r.headers["Location"])["error"] == "invalid_request"
+
+
+def test_consent_lists_every_requested_scope(mockidp: MockIdP, http: requests.Session) -> None:
+    """A scope no target API defines (an API without a scope list, or no API at all) is still
+    granted, so the person must see it before approving."""
+    mockidp.add_api(audience="open-api")  # defines no scopes: any client scope goes
+    mockidp.add_client(
+        client_id="wide-app",
+        redirect_uris=["http://127.0.0.1/callback"],
+        scopes=["openid", "files:delete"],
+        audiences=["open-api"],
+    )
+    consent, _ = form_login(mockidp, http, client_id="wide-app", scope="openid files:delete")
+    assert "files:delete" in consent.text
+    query = decide(mockidp, http, consent.text, "approve")
+    assert "code" in query

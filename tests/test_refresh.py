@@ -109,3 +109,16 @@ def test_client_without_refresh_grant_cannot_refresh(mockidp: MockIdP, http: req
         scopes=["openid"],
     )
     assert error_of(refresh(mockidp, http, first["refresh_token"])) == "unauthorized_client"
+
+
+def test_a_refused_refresh_does_not_rotate_the_token(mockidp: MockIdP, http: requests.Session) -> None:
+    """Asking for a wider scope or another resource is refused, and issues nothing: the
+    token must stay usable, not count as rotated (whose reuse would revoke the family)."""
+    mockidp.add_api(audience="other-api", scopes=["other:read"])
+    first = tokens(mockidp, http)
+    assert error_of(refresh(mockidp, http, first["refresh_token"], scope="openid phone")) == "invalid_scope"
+    assert error_of(refresh(mockidp, http, first["refresh_token"], resource="other-api")) == "invalid_target"
+    r = refresh(mockidp, http, first["refresh_token"])
+    assert r.status_code == 200, r.text
+    bearer = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert http.get(mockidp.url("userinfo"), headers=bearer).status_code == 200

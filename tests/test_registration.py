@@ -167,3 +167,12 @@ def test_registration_can_be_switched_off(mockidp: MockIdP, http: requests.Sessi
     r = register(mockidp, http, {"grant_types": ["client_credentials"]})
     assert r.status_code == 404
     assert r.json()["error"] == "not_found"
+
+
+def test_every_advertised_openid_scope_can_be_registered(mockidp: MockIdP, http: requests.Session) -> None:
+    """A client that registers for scopes the metadata lists in scopes_supported is accepted."""
+    offered = http.get(mockidp.metadata_url).json()["scopes_supported"]
+    body = {"redirect_uris": ["http://127.0.0.1/cb"], "scope": " ".join(offered)}
+    r = http.post(mockidp.url("register"), json=body)
+    assert r.status_code == 201, r.text
+    assert set(r.json()["scope"].split()) == set(offered)

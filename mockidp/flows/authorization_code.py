@@ -1,7 +1,8 @@
 """The authorization code grant with PKCE (OAuth 2.1 section 4.1) and OpenID Connect.
 
-A code is single use: a second redemption is refused and revokes every token issued from
-it (section 4.1.3). It lives ``config.code_ttl`` seconds by ``state.clock`` and is bound to
+A code is single use: a second valid redemption is refused and revokes every token issued
+from it (section 4.1.3); a redemption refused for its parameters neither uses the code up nor
+revokes anything. It lives ``config.code_ttl`` seconds by ``state.clock`` and is bound to
 the client, the redirect URI and the PKCE challenge. The verifier is required exactly when
 a challenge was sent.
 """
@@ -67,12 +68,21 @@ def _check_redirect(request: AuthorizationRequest, redirect_uri: str | None) -> 
         raise InvalidGrant("redirect_uri differs from the one in the authorization request")
 
 
-def _redeem(state: IdPState, client_id: str, code: str) -> AuthorizationCode:
-    """The code's record, marked used; a replay revokes what the first redemption issued."""
-    grants = state.store.grants
-    record = grants.code(code)
+def _find(state: IdPState, client_id: str, code: str) -> AuthorizationCode:
+    record = state.store.grants.code(code)
     if record is None or record.request.client_id != client_id:
         raise InvalidGrant("unknown authorization code, or one issued to another client")
+    return record
+
+
+def _consume(state: IdPState, record: AuthorizationCode) -> None:
+    """Mark the code used; a second *valid* redemption revokes what the first one issued.
+
+    Called only once the request has proven it holds the code's bindings (redirect URI,
+    PKCE verifier), so a party holding a leaked code without the verifier can neither burn
+    it nor revoke the user's tokens (RFC 9700 section 4.1.1; OAuth 2.1 section 4.1.3).
+    """
+    grants = state.store.grants
     with grants.lock:
         replay = record.used
         record.used = True
@@ -81,12 +91,11 @@ def _redeem(state: IdPState, client_id: str, code: str) -> AuthorizationCode:
         raise InvalidGrant("the authorization code was already used; tokens issued from it are revoked")
     if record.expires_at <= state.clock.now():
         raise InvalidGrant("the authorization code has expired")
-    return record
 
 
 def exchange(request: TokenRequest) -> dict[str, Any]:
     state, client, params = request.state, request.client, request.params
-    record = _redeem(state, client.client_id, params.require("code"))
+    record = _find(state, client.client_id, params.require("code"))
     authorization = record.request
     _check_redirect(authorization, params.get("redirect_uri"))
     _check_pkce(authorization, params.get("code_verifier"))
@@ -94,6 +103,7 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
     targets = requested_targets(params)
     if targets:  # RFC 8707 section 2.2: the token request may pick among the granted resources
         audiences = select_audiences(state, client, targets, allowed=authorization.audiences)
+    _consume(state, record)
     with state.store.lock:
         user = state.store.users.get(record.subject)
     if user is None:

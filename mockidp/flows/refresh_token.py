@@ -7,7 +7,7 @@ means it leaked, so the whole family (refresh and access tokens) is revoked (sec
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import InvalidGrant, InvalidScope
 from ..grants import RefreshRecord
@@ -18,23 +18,34 @@ from .user_tokens import user_token_response
 GRANT_TYPE = "refresh_token"
 
 
-def _use(state: IdPState, client_id: str, token: str) -> RefreshRecord:
-    """The token's record, marked rotated; reuse of a rotated token revokes its family."""
-    grants = state.store.grants
-    record = grants.refresh_record(token)
+def _find(state: IdPState, client_id: str, token: str) -> RefreshRecord:
+    """The token's live record; presenting an already rotated token revokes its family."""
+    record = state.store.grants.refresh_record(token)
     if record is None or record.client_id != client_id:
         raise InvalidGrant("unknown refresh token, or one issued to another client")
-    with grants.lock:
-        reuse = record.rotated
-        record.rotated = True
-    if reuse:
-        state.store.revoke_grant(record.family)
-        raise InvalidGrant("the refresh token was already used; its whole family is revoked")
+    if record.rotated:
+        _reused(state, record)
     if state.store.is_revoked(record.jti):
         raise InvalidGrant("the refresh token has been revoked")
     if record.expires_at <= state.clock.now():
         raise InvalidGrant("the refresh token has expired")
     return record
+
+
+def _reused(state: IdPState, record: RefreshRecord) -> NoReturn:
+    state.store.revoke_grant(record.family)
+    raise InvalidGrant("the refresh token was already used; its whole family is revoked")
+
+
+def _rotate(state: IdPState, record: RefreshRecord) -> None:
+    """Mark the token used, once the request is known to be good: a refused request (a wider
+    scope, another resource) issues nothing, so the token stays usable."""
+    grants = state.store.grants
+    with grants.lock:
+        reuse = record.rotated
+        record.rotated = True
+    if reuse:  # a concurrent request got there first
+        _reused(state, record)
 
 
 def _narrowed_scopes(record: RefreshRecord, requested: str | None) -> list[str]:
@@ -52,12 +63,13 @@ def _narrowed_scopes(record: RefreshRecord, requested: str | None) -> list[str]:
 
 def exchange(request: TokenRequest) -> dict[str, Any]:
     state, client, params = request.state, request.client, request.params
-    record = _use(state, client.client_id, params.require("refresh_token"))
+    record = _find(state, client.client_id, params.require("refresh_token"))
     scopes = _narrowed_scopes(record, params.get("scope"))
     targets = requested_targets(params)
     audiences = list(record.audiences)
     if targets:
         audiences = select_audiences(state, client, targets, allowed=record.audiences)
+    _rotate(state, record)
     with state.store.lock:
         user = state.store.users.get(record.subject)
     if user is None:

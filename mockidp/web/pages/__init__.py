@@ -157,6 +157,12 @@ def consent_page(view: ConsentView, *, issuer: str) -> web.Response:
         items = items or "<li><strong>Call this API as you</strong></li>"
         sections += f"""<h2 id="api-{index}">Access to the API <code>{esc(audience)}</code></h2>
 <ul class="scopes" aria-labelledby="api-{index}">{items}</ul>"""
+    # every granted scope is shown, also those no target API defines (the person approves them)
+    shown = set(identity).union(*view.apis.values())
+    other = [s for s in view.scopes if s not in shown]
+    if other:
+        sections += f"""<h2 id="other-title">Other permissions</h2>
+<ul class="scopes" aria-labelledby="other-title">{_scope_items(other, {})}</ul>"""
     user = view.user
     body = f"""<h1 id="title">Authorize {esc(view.client_name)}</h1>
 <p class="lead"><strong>{esc(view.client_name)}</strong> is asking for permission to act for you.</p>
