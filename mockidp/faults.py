@@ -34,6 +34,20 @@ FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 ANY_ENDPOINT = "*"
 #: the control API's endpoint name: it is never faulted, or a test could not clear its faults
 CONTROL_ENDPOINT = "control"
+#: the names ``mockidp.web.app`` gives its routes (``RequestRecord.endpoint``). A fault for any
+#: other name would never fire, and a test relying on it would pass without its fault: refused.
+ENDPOINTS: tuple[str, ...] = (
+    "discovery",
+    "jwks",
+    "token",
+    "authorize",
+    "userinfo",
+    "introspect",
+    "revoke",
+    "end_session",
+    "register",
+    "attacker",
+)
 #: an upper bound on ``delay`` so a typo cannot hang a test suite
 MAX_DELAY = 60.0
 
@@ -91,6 +105,9 @@ def _check(fault: Fault) -> None:
         raise ConfigError("endpoint must be an endpoint name such as 'token', or '*'", key_path="endpoint")
     if fault.endpoint == CONTROL_ENDPOINT:
         raise ConfigError("the control API cannot be faulted", key_path="endpoint")
+    if fault.endpoint not in (*ENDPOINTS, ANY_ENDPOINT):
+        known = " | ".join((*ENDPOINTS, ANY_ENDPOINT))
+        raise ConfigError(f"unknown endpoint {fault.endpoint!r} (known: {known})", key_path="endpoint")
     if fault.kind not in FAULT_KINDS:
         raise ConfigError(f"expected one of {' | '.join(FAULT_KINDS)}, got {fault.kind!r}", key_path="kind")
     if fault.status is not None and (not _is_int(fault.status) or not 100 <= fault.status <= 599):

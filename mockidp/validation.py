@@ -7,6 +7,7 @@ times read from ``state.clock``, the expected ``typ``, and the revocation list.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .errors import InvalidToken
@@ -29,7 +30,8 @@ def _verified(state: IdPState, token: str) -> tuple[dict[str, Any], dict[str, An
 
 def _number(claims: dict[str, Any], name: str) -> float:
     value = claims.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # 1e309 parses as infinity: an `exp` that would never come
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidToken(f"the token has no valid '{name}' claim")
     return float(value)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -176,6 +177,9 @@ def _key_for(header: dict[str, Any], jwks: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_signature(token: str, jwk: dict[str, Any]) -> None:
+    if jwk.get("alg") == "Ed25519":
+        _check_ed25519(token, jwk)
+        return
     key = jwt.PyJWK(jwk)
     try:
         jwt.PyJWS().decode_complete(token, key=key, algorithms=[str(jwk["alg"])])
@@ -183,6 +187,21 @@ def _check_signature(token: str, jwk: dict[str, Any]) -> None:
         raise _Reject("signature", str(exc)) from None
     except jwt.PyJWTError as exc:
         raise _Reject("signature", f"{type(exc).__name__}: {exc}") from None
+
+
+def _check_ed25519(token: str, jwk: dict[str, Any]) -> None:
+    """RFC 9864's fully-specified ``Ed25519`` (PyJWT knows only ``EdDSA``): cryptography directly."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    head, payload, signature = token.split(".")
+    key = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4)))
+    try:
+        key.verify(
+            base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)), f"{head}.{payload}".encode()
+        )
+    except InvalidSignature:
+        raise _Reject("signature", "Ed25519 signature does not verify") from None
 
 
 # --- claims ---------------------------------------------------------------------------------
@@ -209,7 +228,7 @@ def _access_checks(token: str, header: dict[str, Any], claims: dict[str, Any], p
 def _claim_types(claims: dict[str, Any]) -> None:
     for name in NUMERIC:
         value = claims.get(name, 0)
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise _Reject("claim-type", f"{name} is not a NumericDate")
     for name in STRINGS:
         if name in claims and not isinstance(claims[name], str):

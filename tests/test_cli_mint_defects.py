@@ -105,3 +105,17 @@ def test_console_script_entry_point() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0]["name"] == "alg-none"
+
+
+def test_a_closed_pipe_is_not_a_traceback() -> None:
+    """`mockidp defects --json | head -1`: the reader leaves early; the user must not see a traceback."""
+    script = Path(sys.executable).with_name("mockidp")
+    with subprocess.Popen(
+        [str(script), "defects", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # before the command writes: its first write meets a closed pipe
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert proc.returncode == 1

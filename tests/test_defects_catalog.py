@@ -12,7 +12,7 @@ import requests
 from reference_validator import AccessPolicy, validate_access_token
 
 from mockidp import MockIdP, MockIdPError
-from mockidp.defects import CATALOG, GROUPS, defect_names, get_defect
+from mockidp.defects import CATALOG, GROUPS, defect_names, get_defect, resolve_defects
 
 AUD = "demo-api"
 SCOPE = "demo-api:read"
@@ -63,6 +63,7 @@ def test_issue_4_minimum_list_is_in_the_catalog() -> None:
         "nbf-future",
         "iat-future",
         "exp-string",
+        "exp-overflow",
         "aud-wrong",
         "aud-missing",
         "aud-lookalike",
@@ -92,6 +93,39 @@ def test_issue_4_minimum_list_is_in_the_catalog() -> None:
     assert "nonce-wrong" in defect_names("id") and "nonce-wrong" not in defect_names("access")
 
 
+@pytest.mark.parametrize(
+    ("name", "severity"),
+    [
+        # RFC 7515 §4.1.11: a recipient that does not understand b64 MUST reject; one that does
+        # verifies over the unencoded payload and fails. Accepting always breaks a MUST.
+        ("crit-b64-false", "must"),
+        # RFC 9068 §4: the current time MUST be before exp; leeway "usually no more than a few minutes"
+        ("expired-beyond-leeway", "must"),
+        ("expired", "must"),
+        # RFC 7515 §4 / RFC 7519 §4: rejecting duplicates or keeping the last member are both correct
+        ("header-duplicate-alg", "should"),
+        ("payload-duplicate-sub", "should"),
+        # nothing obliges an API to check a self-contained JWT's revocation (RFC 7009 §2 note)
+        ("revoked", "should"),
+        # OIDC Core §3.1.3.8: in the code flow the client MAY check at_hash
+        ("at-hash-wrong", "should"),
+        ("nonce-wrong", "must"),
+        # RFC 9068 §4 MUSTs
+        ("typ-jwt", "must"),
+        ("alg-none", "must"),
+        ("iss-case-changed", "must"),
+        ("aud-wrong", "must"),
+    ],
+)
+def test_severity_follows_the_spec(name: str, severity: str) -> None:
+    assert get_defect(name).severity == severity
+
+
+def test_spec_clauses_do_not_point_at_the_wrong_status() -> None:
+    """RFC 9110 §15.5.14 is 413 Content Too Large: a token in a header is answered 401."""
+    assert all("9110" not in d.spec for d in CATALOG.values())
+
+
 def test_unknown_defect_is_named(mockidp: MockIdP) -> None:
     with pytest.raises(MockIdPError, match="unknown defect 'no-such-thing'"):
         mockidp.issue_token(defects=["no-such-thing"])
@@ -108,11 +142,46 @@ def test_id_only_defect_refused_on_access_token(mockidp: MockIdP) -> None:
 
 @pytest.mark.parametrize(
     ("first", "second"),
-    [("alg-none", "alg-confusion-hs256-pem"), ("expired", "exp-missing"), ("segments-two", "not-a-jwt")],
+    [
+        ("alg-none", "alg-confusion-hs256-pem"),
+        ("expired", "exp-missing"),
+        ("segments-two", "not-a-jwt"),
+        # revoking looks the token up by jti: once allowed, minting failed after the token was stored
+        ("jti-missing", "revoked"),
+    ],
 )
 def test_incompatible_defects_are_refused(mockidp: MockIdP, first: str, second: str) -> None:
     with pytest.raises(MockIdPError, match=f"'{first}' and '{second}' cannot be combined"):
         mockidp.issue_token(audience=AUD, scope=SCOPE, defects=[first, second])
+
+
+def test_every_combinable_pair_can_be_minted(mockidp: MockIdP) -> None:
+    """What ``resolve_defects`` (and so ``strategies.defect_sets``) allows must also mint."""
+    from mockidp.flows.base import issue_id_token
+
+    for kind in ("access", "id"):
+        names = defect_names(kind)
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                try:
+                    resolve_defects([first, second], kind)
+                except MockIdPError:
+                    continue
+                if kind == "access":
+                    mockidp.issue_token(audience=AUD, scope=SCOPE, defects=[first, second])
+                else:
+                    user = next(iter(mockidp.users.values()))
+                    issue_id_token(
+                        mockidp.state,
+                        client_id="demo-app",
+                        user=user,
+                        nonce="n",
+                        auth_time=mockidp.clock.now(),
+                        access_token="at",
+                        scopes=["openid"],
+                        defects=[first, second],
+                    )
+                mockidp.state.keys.reset()  # kid-absent-several-keys rotates one in
 
 
 def test_defects_compose(mockidp: MockIdP, http: requests.Session) -> None:
@@ -136,6 +205,19 @@ def test_revoked_defect_is_inactive_at_introspection(mockidp: MockIdP, http: req
     token = mockidp.issue_token(audience=AUD, scope=SCOPE, defects=["revoked"])
     r = http.post(mockidp.url("introspect"), data={"token": token}, auth=("demo-agent", "demo-agent-secret"))
     assert r.json() == {"active": False}
+
+
+def test_exp_overflow_is_1e309_and_inactive_at_introspection(
+    mockidp: MockIdP, http: requests.Session
+) -> None:
+    token = mockidp.issue_token(audience=AUD, scope=SCOPE, defects=["exp-overflow"])
+    segment = token.split(".")[1]
+    assert b'"exp":1e309,' in base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    # the IdP's own validation must not read it as "expires at infinity"
+    r = http.post(mockidp.url("introspect"), data={"token": token}, auth=("demo-agent", "demo-agent-secret"))
+    assert r.json() == {"active": False}
+    r = http.get(mockidp.url("userinfo"), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
 
 
 def test_kid_absent_rotates_in_a_second_key(mockidp: MockIdP, http: requests.Session) -> None:

@@ -26,7 +26,7 @@ AGENT = ("demo-agent", "demo-agent-secret")
 NONCE = "n-reference"
 ACCESS_TOKEN = "an-access-token-issued-alongside"
 #: every defect is proven against each key type the IdP can sign with
-SIGNING_ALGS = ["RS256", "PS256", "ES256", "EdDSA"]
+SIGNING_ALGS = ["RS256", "PS256", "ES256", "EdDSA", "Ed25519"]
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from mockidp import ConfigError, Fault, MockIdP, ServerBugError, load_config
 from mockidp.demo import demo_config
+from mockidp.faults import ENDPOINTS as FAULT_ENDPOINTS
 from mockidp.faults import FAULT_KINDS
 from mockidp.state import IdPState
 from mockidp.web import fault_middleware
@@ -51,6 +52,17 @@ def call(idp: MockIdP, endpoint: str, http: requests.Session) -> requests.Respon
 
 def test_the_required_endpoints_are_covered() -> None:
     assert {"discovery", "jwks", "token"} <= set(ENDPOINTS)
+    # the names a fault may use are exactly the names the app gives its routes
+    assert set(FAULT_ENDPOINTS) == set(ENDPOINTS)
+
+
+@pytest.mark.parametrize("endpoint", ["tokne", "token_endpoint", "/token", "Token"])
+def test_unknown_endpoint_is_refused_not_silently_ignored(mockidp: MockIdP, endpoint: str) -> None:
+    """A misspelt endpoint would never fire: the test relying on it would pass without its fault."""
+    with pytest.raises(ConfigError, match="unknown endpoint") as raised:
+        mockidp.add_fault(endpoint, "unavailable")
+    assert raised.value.key_path == "endpoint"
+    assert mockidp.faults == []
 
 
 @pytest.mark.parametrize("kind", FAULT_KINDS)

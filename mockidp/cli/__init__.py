@@ -1,11 +1,13 @@
 """The ``mockidp`` command: one module per subcommand, each a thin layer over the library.
 
-Exit status: 0 success, 1 a check failed, 2 usage, config or connection errors.
+Exit status: 0 success, 1 a check failed (or the reader closed the output pipe), 2 usage,
+config or connection errors.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -30,11 +32,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here, not at interpreter exit
     except MockIdPError as exc:
         print(f"mockidp: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader went away (`mockidp defects | head`): no traceback, and nothing more to write
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return code
 
 

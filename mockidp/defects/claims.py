@@ -128,8 +128,12 @@ DEFECTS: tuple[Defect, ...] = (
     Defect(
         name="at-hash-wrong",
         group="claims",
-        description="the ID token's `at_hash` does not match the access token issued with it",
+        description=(
+            "the ID token's `at_hash` does not match the access token issued with it "
+            "(in the code flow a client MAY check it)"
+        ),
         spec="OIDC Core §3.1.3.8, §3.2.2.9",
+        severity="should",
         applies_to=ID,
         check="at-hash",
         claims=set_claim("at_hash", _wrong_at_hash),

@@ -36,6 +36,10 @@ or planned at the token endpoint with `idp.plan_defects([...])` / the `token_def
 *Expected* is what a correct resource server answers (RFC 6750 §3.1): `401` with
 `WWW-Authenticate: Bearer error="invalid_token"`, or `403` with `error="insufficient_scope"`.
 *Severity* `must`: accepting the token is a security hole or breaks a MUST; `should`: hardening.
+Severities are judged for a resource server given an access token (for the client, in the
+ID-token-only entries). A client that gets its ID token straight from the token endpoint over
+TLS may skip the signature check (OIDC Core §3.1.3.7 (6)): for it, the signature defects are
+hardening, not a MUST.
 *Check* is the validation step that must fail (the reason code of the suite's reference
 validator, `tests/reference_validator.py`). *Tokens*: access and/or ID tokens.
 See [the how-to](howto-test-an-api-with-bad-tokens.md) for using them in tests.

@@ -147,7 +147,10 @@ DEFECTS: tuple[Defect, ...] = (
     Defect(
         name="kid-absent-several-keys",
         group="header",
-        description="no `kid` while the JWKS publishes several keys (an extra key is rotated in)",
+        description=(
+            "no `kid` while the JWKS publishes several keys (an extra key is rotated in); "
+            "trying each published key is also correct"
+        ),
         spec="OIDC Core §10.1; RFC 7517 §4.5",
         severity="should",
         check="kid",
@@ -169,7 +172,6 @@ DEFECTS: tuple[Defect, ...] = (
         group="header",
         description="`crit: [b64]` with `b64: false` (RFC 7797 unencoded payload) on a JWT",
         spec="RFC 7797 §6, §7; RFC 7515 §4.1.11",
-        severity="should",
         check="crit",
         header=set_header(crit=["b64"], b64=False),
         touches=frozenset({"header:crit"}),

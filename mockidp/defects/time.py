@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from .edits import set_claim
+from .jose import dumps
 from .model import ClaimEdit, Defect, MintContext
 
 HOUR = 3600
@@ -34,6 +35,12 @@ def _iso(name: str) -> ClaimEdit:
         return datetime.datetime.fromtimestamp(stamp, datetime.UTC).isoformat()
 
     return set_claim(name, value)
+
+
+def _overflowing_exp(header: dict[str, Any], claims: dict[str, Any], ctx: MintContext) -> tuple[bytes, bytes]:
+    """``"exp":1e309``: valid JSON text, but no double holds it; most parsers read infinity."""
+    marker = "mockidp-exp-overflow"
+    return dumps(header), dumps({**claims, "exp": marker}).replace(dumps(marker), b"1e309")
 
 
 _WINDOW = frozenset({"claim:exp", "claim:iat", "claim:nbf"})
@@ -66,8 +73,7 @@ DEFECTS: tuple[Defect, ...] = (
         name="expired-beyond-leeway",
         group="time",
         description="`exp` is ten minutes in the past: more than any reasonable leeway",
-        spec="RFC 9068 §4 (leeway no more than a few minutes)",
-        severity="should",
+        spec="RFC 9068 §4 (exp MUST be in the future; leeway usually no more than a few minutes)",
         check="exp",
         claims=_expired(RECENT),
         touches=_WINDOW,
@@ -93,6 +99,15 @@ DEFECTS: tuple[Defect, ...] = (
     ),
     _wrong_type("exp", "must"),
     _wrong_type("iat", "should"),
+    Defect(
+        name="exp-overflow",
+        group="time",
+        description="`exp` is the JSON number `1e309`: it parses as infinity (never expires) or overflows",
+        spec="RFC 7519 §2 (NumericDate), §4.1.4",
+        check="claim-type",
+        encode=_overflowing_exp,
+        touches=frozenset({"claim:exp"}),
+    ),
     Defect(
         name="exp-boolean",
         group="time",

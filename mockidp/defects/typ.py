@@ -111,11 +111,16 @@ DEFECTS: tuple[Defect, ...] = (
     Defect(
         name="revoked",
         group="type",
-        description="a valid token the IdP has revoked (introspection says `active: false`)",
+        description=(
+            "a valid token the IdP has revoked (introspection says `active: false`); "
+            "only an API that introspects can know"
+        ),
         spec="RFC 7009 §2.2; RFC 7662 §2.2; OAuth 2.1 §5",
+        severity="should",
         applies_to=ACCESS,
         check="revoked",
         issued=_revoke,
-        touches=frozenset({"revocation"}),
+        # it finds the token by `jti`: a combination that drops the claim cannot be revoked
+        touches=frozenset({"revocation", "claim:jti"}),
     ),
 )

@@ -47,13 +47,19 @@ def _config_error(exc: ConfigError) -> ControlRequestError:
     return ControlRequestError(str(exc), key_path=exc.key_path)
 
 
+def _no_constant(name: str) -> Any:
+    """Python's json reads NaN and Infinity, which are not JSON (RFC 8259 section 6): an infinite
+    clock would break every token the IdP mints, and could not even be answered as JSON."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 async def _json(request: web.Request) -> Any:
     """The JSON body (an empty body is ``{}``)."""
     raw = await request.read()
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..." bombs
         raise ControlRequestError("the request body must be JSON") from None
 
@@ -339,6 +345,6 @@ async def rotate_keys(request: web.Request) -> web.StreamResponse:
 
 
 async def reset(request: web.Request) -> web.StreamResponse:
-    """Back to the config: registrations, tokens, keys, journal, clock, faults, misbehaviour."""
+    """Back to the config: registrations, tokens, keys, journal, clock, faults, misbehaviour, plans."""
     _state(request).reset()
     return json_response({"reset": True})

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ...faults import FAULT_KINDS, MAX_DELAY
+from ...faults import ANY_ENDPOINT, ENDPOINTS, FAULT_KINDS, MAX_DELAY
 from ...misbehaviour import MODES
 from ..keys import STATE
 from ..responses import json_response
@@ -39,7 +39,7 @@ def _one_or_many(name: str) -> Schema:
 def _fault_schema() -> Schema:
     return _obj(
         {
-            "endpoint": {"type": "string", "description": "endpoint name (token, jwks, ...) or *"},
+            "endpoint": {"enum": [*ENDPOINTS, ANY_ENDPOINT], "description": "endpoint name, or * for all"},
             "kind": {"enum": list(FAULT_KINDS)},
             "status": {"type": ["integer", "null"], "minimum": 100, "maximum": 599},
             "body": {"description": "a string sent as is, or JSON data"},
