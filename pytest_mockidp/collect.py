@@ -27,9 +27,17 @@ def add_ini(parser: pytest.Parser) -> None:
     )
 
 
-def _roots(config: pytest.Config) -> list[Path]:
+def _wanted(config: pytest.Config, file_path: Path) -> bool:
+    """Under a configured path; by default, under a ``scenarios`` directory inside the rootdir.
+
+    The rootdir itself counts: run from inside ``scenarios/`` without an ini file, pytest makes
+    that directory the rootdir, and ``rootdir/scenarios`` would find nothing.
+    """
     configured: list[Path] = list(config.getini(INI) or ())
-    return configured or [config.rootpath / d for d in DEFAULT_DIRS]
+    if configured:
+        return any(file_path == root or root in file_path.parents for root in configured)
+    root = config.rootpath
+    return any(p.name in DEFAULT_DIRS for p in file_path.parents if p == root or root in p.parents)
 
 
 def _is_scenario(path: Path) -> bool:
@@ -45,8 +53,7 @@ def collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | No
     """The ``pytest_collect_file`` hook body (called by plugin.py)."""
     if file_path.suffix not in SUFFIXES:
         return None
-    roots = _roots(parent.config)
-    if not any(file_path == root or root in file_path.parents for root in roots):
+    if not _wanted(parent.config, file_path):
         return None
     if not _is_scenario(file_path):
         return None

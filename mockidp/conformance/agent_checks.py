@@ -40,6 +40,8 @@ class Evidence:
     #: Retry-After seconds of the fault the trial injected, when it injected one
     retry_after: float | None = None
     rejected_apis: tuple[str, ...] = field(default_factory=tuple)
+    #: the agent's client secret: found in any URL parameter, whatever its name, it leaked
+    client_secret: str | None = None
 
     def at(self, endpoint: str) -> list[RequestRecord]:
         return [r for r in self.requests if r.endpoint == endpoint]
@@ -190,12 +192,15 @@ def least_privilege(ev: Evidence) -> Case:
     problems = (
         [f"scopes {' '.join(unused)} were requested or granted but no call needed them"] if unused else []
     )
-    if not any(_form(r, "scope") for r in ev.token_requests + ev.at("authorize")):
+    asked = ev.token_requests + ev.at("authorize")
+    if asked and not granted and not any(_form(r, "scope") for r in asked):
+        # without a call to show what was granted, asking for no scope means asking for all
         problems.append("no scope requested: the IdP granted every scope the client may have")
     return _case("least-privilege", problems)
 
 
 def no_credentials_in_url(ev: Evidence) -> Case:
+    """Known credential parameter names, and credential values under any other name."""
     problems = [
         f"{name} in the URL of {r.method} {r.path}"
         for r in ev.requests
@@ -203,9 +208,22 @@ def no_credentials_in_url(ev: Evidence) -> Case:
         if name in r.query
     ]
     problems += [
-        f"access_token in the URL of {c.method} {c.api}" for c in ev.calls if "access_token" in c.query
+        f"the client secret in the URL of {r.method} {r.path} (as {name})"
+        for r in ev.requests
+        for name, values in r.query.items()
+        if ev.client_secret and any(_holds(v, ev.client_secret) for v in values)
+    ]
+    problems += [
+        f"{name} in the URL of {c.method} {c.api}"
+        for c in ev.calls
+        for name in dict.fromkeys((*(n for n in c.query if n == "access_token"), *c.url_tokens))
     ]
     return _case("no-credentials-in-url", sorted(set(problems)))
+
+
+def _holds(value: str, secret: str) -> bool:
+    """``secret`` is ``value`` or, when long enough not to match by chance, a part of it."""
+    return value == secret or (len(secret) >= 8 and secret in value)
 
 
 def retry_after_honoured(ev: Evidence) -> Case:

@@ -50,6 +50,13 @@ def stop_group(proc: subprocess.Popen[bytes], grace: float = 3.0) -> None:
 def started(command: str, env: Mapping[str, str], url: str, wait: float = 30.0) -> Iterator[None]:
     """Run ``command`` until the block ends; enter once ``url``'s port accepts connections."""
     host, port = host_port(url)
+    if port_open(host, port):
+        # an API left over from an earlier run: CMD would fail to bind, and the run would judge
+        # the old process, which trusts another IdP, and blame the API for refusing valid tokens
+        raise ScenarioError(
+            f"something already accepts connections at {host}:{port} before --start ran; "
+            "stop it, or drop --start to check it as it is"
+        )
     proc = subprocess.Popen(  # noqa: S602 - the user's own command line, run like a shell would
         command, shell=True, env={**os.environ, **env}, start_new_session=True
     )

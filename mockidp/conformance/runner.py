@@ -19,6 +19,7 @@ from .check_api import (
     TargetUnreachable,
     access_token_catalog,
     environment,
+    keys_kept,
     mint,
     prepare,
     run_cases,
@@ -65,7 +66,9 @@ def run_scenario(loaded: LoadedScenario) -> ScenarioResult:
     scenario = loaded.scenario
     if scenario.api is not None:
         report: Report = run_api_scenario(loaded, scenario.api)
-        origins = {t.name: f"api.trials[{i}]" for i, t in enumerate(scenario.api.trials)}
+        # a defect the file names points at its own line, not at `api:`
+        origins = {name: f"api.defects[{i}]" for i, name in enumerate(scenario.api.defects or ())}
+        origins.update({t.name: f"api.trials[{i}]" for i, t in enumerate(scenario.api.trials)})
         default = "api"
         strict = scenario.api.strict
     else:
@@ -119,7 +122,9 @@ def run_api_scenario(loaded: LoadedScenario, spec: ApiSpec) -> ApiReport:
         extra = list(report.cases)
         if spec.resource_metadata:
             extra += metadata_cases(target, idp.issuer)
-        extra += [_trial_case(idp, target, trial) for trial in spec.trials]
+        for trial in spec.trials:
+            with keys_kept(idp):
+                extra.append(_trial_case(idp, target, trial))
         return ApiReport(target=report.target, cases=tuple(extra), strict=spec.strict)
 
 

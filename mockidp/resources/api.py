@@ -30,6 +30,8 @@ class ApiCall:
     status: int
     #: query parameter names (a token in the URL shows up here as ``access_token``)
     query: tuple[str, ...] = ()
+    #: query parameters, whatever their name, whose value is a JWT: a token leaked into the URL
+    url_tokens: tuple[str, ...] = ()
     token_sent: bool = False
     claims: Mapping[str, Any] | None = None
     error: str | None = None
@@ -44,6 +46,7 @@ class ApiCall:
             "path": self.path,
             "status": self.status,
             "query": list(self.query),
+            "url_tokens": list(self.url_tokens),
             "token_sent": self.token_sent,
             "claims": dict(self.claims) if self.claims is not None else None,
             "error": self.error,
@@ -138,6 +141,7 @@ def answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Res
         "method": request.method,
         "path": request.path,
         "query": tuple(request.query.keys()),
+        "url_tokens": tuple(k for k, v in request.query.items() if looks_like_jwt(v)),
         "token_sent": token is not None,
         "time": state.clock.now(),
     }
@@ -162,6 +166,21 @@ def answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Res
         return _error(403, "insufficient_scope", headers), call
     body = {"api": api.name, "method": request.method, "sub": claims["sub"], "items": [f"{api.name}-1"]}
     return web.json_response(body), ApiCall(status=200, claims=claims, **base)
+
+
+def looks_like_jwt(value: str) -> bool:
+    """Whether ``value`` is a compact JWS/JWE: its first segment decodes to a JSON header with ``alg``.
+
+    Names alone miss a token sent as ``?token=`` or ``?jwt=``; the value gives it away.
+    """
+    parts = value.split(".")
+    if len(parts) not in (3, 5):
+        return False
+    try:
+        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+    except (ValueError, binascii.Error):
+        return False
+    return isinstance(header, dict) and "alg" in header
 
 
 def _claimed_aud(token: str) -> Any:

@@ -27,6 +27,8 @@ SKIPS = (
     "retry",  # retries a 503 at once, ignoring Retry-After
     "reauth",  # gives up after a 401 from an API
     "creds-in-url",  # also puts the access token in the API URL
+    "token-in-query",  # also puts the access token in the API URL, as ?token=
+    "secret-in-query",  # also puts the client secret in the token endpoint URL, as ?secret=
     "least-privilege",  # asks for read and write though it only reads
     "issuer-check",  # uses metadata whatever its issuer says
     # code flow
@@ -73,7 +75,8 @@ class Agent:
         if not self.secret:
             data = {**data, "client_id": self.client_id}
         for _ in range(4):
-            r = self.http.post(self.metadata["token_endpoint"], data=data, auth=auth, timeout=5)
+            leak = {"secret": self.secret} if self.skip == "secret-in-query" and self.secret else None
+            r = self.http.post(self.metadata["token_endpoint"], data=data, auth=auth, params=leak, timeout=5)
             if r.status_code in (429, 503):
                 wait = 0.0 if self.skip == "retry" else min(float(r.headers.get("Retry-After", "1")), 5.0)
                 time.sleep(wait)
@@ -165,7 +168,8 @@ class Agent:
     def call(self, name: str, url: str) -> None:
         token = self.token_for(name, url)
         for attempt in range(2):
-            params = {"access_token": token} if self.skip == "creds-in-url" else None
+            leaks = {"creds-in-url": {"access_token": token}, "token-in-query": {"token": token}}
+            params = leaks.get(self.skip or "")
             r = self.http.get(url, headers={"Authorization": f"Bearer {token}"}, params=params, timeout=5)
             if r.status_code == 200:
                 return

@@ -55,6 +55,16 @@ class Settings:
     audience: str
     scope: str
     skip: str | None = None
+    #: fetch the JWKS once and keep it, like a validator with a long-lived key cache
+    cache_keys: bool = False
+    cached: list[dict[str, Any]] | None = None
+
+    def keys(self) -> list[dict[str, Any]]:
+        if not self.cache_keys:
+            return _fetch_keys(self.jwks_uri)
+        if self.cached is None:
+            self.cached = _fetch_keys(self.jwks_uri)
+        return self.cached
 
 
 def _b64json(segment: str) -> dict[str, Any]:
@@ -99,7 +109,7 @@ def _verified_claims(s: Settings, token: str) -> dict[str, Any]:
     for name in ("jku", "jwk", "x5u", "x5c", "crit", "cty"):
         if name in header:
             raise Reject(401, "invalid_token", f"header {name}")
-    keys = _fetch_keys(s.jwks_uri)
+    keys = s.keys()
     if s.skip == "hs-rs-confusion" and alg.startswith("HS"):
         return _hmac_with_public_key(token, keys, header)
     return _decode_with(token, keys, header, s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,11 @@ from pathlib import Path
 import pytest
 
 from mockidp.cli import main
+from mockidp.conformance.agent_checks import CHECKS, Evidence
 from mockidp.conformance.check_agent import check_agent
+from mockidp.conformance.processes import Finished
+from mockidp.journal import RequestRecord
+from mockidp.resources import ApiCall, MockApi
 
 AGENT = Path(__file__).with_name("agent.py")
 CC, CODE = "client_credentials", "authorization_code"
@@ -34,6 +39,8 @@ BROKEN = [
     (CC, "retry", "token-503", "retry-after-honoured"),
     (CC, "reauth", "reauth-after-401", "reauth-after-401"),
     (CC, "creds-in-url", "baseline", "no-credentials-in-url"),
+    (CC, "token-in-query", "baseline", "no-credentials-in-url"),
+    (CC, "secret-in-query", "baseline", "no-credentials-in-url"),
     (CC, "least-privilege", "baseline", "least-privilege"),
     (CC, "issuer-check", "issuer-mismatch", "stops-on-issuer-mismatch"),
     (CODE, "resource", "baseline", "resource-indicator"),
@@ -89,3 +96,38 @@ def test_agent_that_hangs_is_stopped_and_fails() -> None:
     report = check_agent("sleep 30", CC, timeout=1, trials=["baseline"])
     exit_case = next(c for c in report.cases if c.name == "baseline/exit-status")
     assert not exit_case.passed and "did not finish within 1 s" in exit_case.detail
+
+
+def _evidence(scope_sent: list[str], granted: str | None) -> Evidence:
+    """One token request (with ``scope_sent``) and, unless ``granted`` is None, one GET with its claims."""
+    inventory = MockApi("inventory", url="http://127.0.0.1:1/inventory")
+    form = {"grant_type": ["client_credentials"], "resource": [inventory.url]}
+    sent = {**form, **({"scope": scope_sent} if scope_sent else {})}
+    token = RequestRecord(method="POST", path="/token", form=sent, endpoint="token", status=200)
+    calls = []
+    if granted is not None:
+        claims = {"aud": inventory.url, "scope": granted}
+        calls.append(ApiCall(api="inventory", method="GET", path="/inventory", status=200, claims=claims))
+    return Evidence(
+        flow=CC,
+        expect_exit="zero",
+        requests=[token],
+        calls=calls,
+        apis={"inventory": inventory},
+        finished=Finished(0, ""),
+        timeout=5,
+    )
+
+
+def test_least_privilege_accepts_an_omitted_scope_when_the_grant_was_minimal() -> None:
+    """The issue's rule is about scopes nobody needed; asking for none and getting just those is fine."""
+    assert CHECKS["least-privilege"](_evidence([], "inventory:read")).passed
+    wide = CHECKS["least-privilege"](_evidence([], "inventory:read inventory:write"))
+    assert not wide.passed and "inventory:write" in wide.detail
+    blind = CHECKS["least-privilege"](_evidence([], None))
+    assert not blind.passed and "no scope requested" in blind.detail
+
+
+def test_least_privilege_does_not_invent_a_grant_when_no_token_was_asked() -> None:
+    idle = dataclasses.replace(_evidence([], None), requests=[])
+    assert "no scope requested" not in CHECKS["least-privilege"](idle).detail

@@ -159,3 +159,25 @@ def test_rs_that_crashes_on_malformed_input_fails() -> None:
     crashed = [c for c in report.failures if c.status == 500]
     assert {"not-a-jwt", "segments-two"} <= {c.name for c in crashed}, report.table()
     assert all(c.broken and "server error" in c.detail for c in crashed)
+
+
+@pytest.mark.parametrize("skip", [None, "aud"])
+def test_key_rotating_defect_does_not_hide_later_defects_from_a_caching_rs(skip: str | None) -> None:
+    """kid-absent-several-keys rotates a key in; later tokens must still use the key the API cached.
+
+    Otherwise an API that fetched the JWKS once refuses every later token for its unknown kid,
+    and defects such as aud-wrong "pass" although the API never checks them.
+    """
+    with MockIdP() as idp:
+        target = ApiTarget(url="", audience=AUDIENCE, scope=SCOPE)
+        prepare(idp, target)
+        settings = Settings(idp.issuer, idp.jwks_uri, AUDIENCE, SCOPE, skip, cache_keys=True)
+        catalog = access_token_catalog()
+        assert list(catalog).index("kid-absent-several-keys") < list(catalog).index("aud-wrong")
+        with serve(settings) as url:
+            report = run_cases(idp, ApiTarget(url=url, audience=AUDIENCE, scope=SCOPE), catalog)
+    failed = {c.name for c in report.cases if not c.passed}
+    if skip is None:
+        assert failed <= {"kid-absent-several-keys"}, report.table()
+    else:
+        assert "aud-wrong" in failed, report.table()

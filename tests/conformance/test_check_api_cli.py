@@ -106,3 +106,37 @@ def test_bad_config_exits_two(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     code = main(["check-api", "http://127.0.0.1:9/", "--audience", "a", "--scope", "s", "--config", str(bad)])
     assert code == 2
     assert "idp.yaml:3" in capsys.readouterr().err
+
+
+def test_start_refuses_a_port_already_taken(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A leftover API on the port would be judged instead of CMD's (which cannot bind): exit 2."""
+    marker = tmp_path / "started"
+    with socket.socket() as stale:
+        stale.bind(("127.0.0.1", 0))
+        stale.listen()
+        port = int(stale.getsockname()[1])
+        args = ["check-api", f"http://127.0.0.1:{port}/items", "--audience", "a", "--scope", "s"]
+        assert main([*args, "--start", f"touch {marker}; sleep 30"]) == 2
+    assert "already accepts connections" in capsys.readouterr().err
+    assert not marker.exists()
+
+
+def test_api_that_hangs_fails_with_exit_one_in_bounded_time(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A timeout always fails: an API that accepts connections but never answers is not unreachable."""
+    import functools
+    import time
+
+    from mockidp.conformance import check_api, probe
+
+    monkeypatch.setattr(check_api, "send", functools.partial(probe.send, timeout=0.3))
+    with socket.socket() as hung:  # the kernel accepts connections; nobody ever answers
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)
+        url = f"http://127.0.0.1:{hung.getsockname()[1]}/items"
+        began = time.monotonic()
+        assert main(["check-api", url, "--audience", "a", "--scope", "s"]) == 1
+    assert time.monotonic() - began < 5
+    out = capsys.readouterr().out
+    assert "timeout after 0.3 s" in out and "FAILED (0/2 cases passed)" in out

@@ -84,6 +84,19 @@ def test_token_in_query_is_ignored(mockidp: MockIdP, apis: MockApis, http: reque
     assert apis["inventory"].snapshot()[0].query == ("access_token",)
 
 
+def test_a_token_in_the_query_under_any_name_is_recorded(
+    mockidp: MockIdP, apis: MockApis, http: requests.Session
+) -> None:
+    """no-credentials-in-url reads this: ``?token=<jwt>`` leaks as much as ``?access_token=``."""
+    url = apis["inventory"].url
+    token = token_for(mockidp, http, url, "inventory:read")
+    r = http.get(url, params={"token": token, "page": "2"}, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200
+    call = apis["inventory"].snapshot()[0]
+    assert call.url_tokens == ("token",)
+    assert call.to_dict()["url_tokens"] == ["token"]
+
+
 def test_expired_and_revoked_tokens(mockidp: MockIdP, apis: MockApis, http: requests.Session) -> None:
     url = apis["inventory"].url
     token = token_for(mockidp, http, url, "inventory:read")

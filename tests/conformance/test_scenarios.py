@@ -97,6 +97,11 @@ def broken_api_scenario(tmp_path: Path, port: int, failing: list[str]) -> Path:
     return path
 
 
+def line_of(path: Path, text: str) -> int:
+    """The 1-based line of ``path`` that holds ``text`` (safe_dump may wrap long values)."""
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
 def free_port() -> int:
     import socket
 
@@ -110,7 +115,7 @@ def test_run_reports_mismatches_with_lines(tmp_path: Path, capsys: pytest.Captur
     assert main(["run", str(path)]) == 1
     out = capsys.readouterr().out
     assert "NOT as expected" in out
-    assert f"{path}:3: aud-missing failed" in out  # line of `api:`
+    assert f"{path}:{line_of(path, '- aud-missing')}: aud-missing failed" in out  # its `defects` line
     assert "aud-wrong failed" not in out
 
 
@@ -140,7 +145,8 @@ def test_pytest_collects_scenarios_with_the_same_verdicts(pytester: pytest.Pytes
     (pytester.path / "scenarios" / "notes.yaml").write_text("just: data\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "scenarios")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*bad.yaml:3: aud-missing failed*", "*aud-missing*FAIL*"])
+    line = line_of(bad, "- aud-missing")
+    result.stdout.fnmatch_lines([f"*bad.yaml:{line}: aud-missing failed*", "*aud-missing*FAIL*"])
 
 
 AGENT_SCENARIO = """\
@@ -187,3 +193,21 @@ def test_tutorial_scenarios_are_valid(doc: str) -> None:
     assert blocks
     for block in blocks:
         parse_scenario(block, file=doc)
+
+
+QUICK = "version: 1\nname: quick\napi:\n  builtin: inventory\n  defects: [aud-wrong]\n"
+
+
+def test_pytest_collects_a_nested_scenarios_dir_and_from_inside_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any ``scenarios`` directory within the rootdir, including the rootdir itself."""
+    nested = pytester.path / "services" / "items" / "scenarios"
+    nested.mkdir(parents=True)
+    (nested / "quick.yaml").write_text(QUICK)
+    (pytester.path / "services" / "items" / "config.yaml").write_text(QUICK)  # not in a scenarios dir
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "services")
+    result.assert_outcomes(passed=1)
+    monkeypatch.chdir(nested)
+    inside = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rootdir", str(nested))
+    inside.assert_outcomes(passed=1)
