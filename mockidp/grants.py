@@ -120,6 +120,12 @@ class Grants:
             self.sessions.clear()
             self.pending.clear()
 
+    def prune(self, now: float) -> None:
+        """Forget expired codes and refresh records: an expired one is refused either way."""
+        with self.lock:
+            self.codes = {k: c for k, c in self.codes.items() if c.expires_at >= now}
+            self.refresh = {k: r for k, r in self.refresh.items() if r.expires_at >= now}
+
     def add_code(self, code: str, record: AuthorizationCode) -> None:
         with self.lock:
             self.codes[token_key(code)] = record

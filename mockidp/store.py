@@ -15,6 +15,9 @@ from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig
 from .grants import Grants
 from .people import generated_users
 
+#: how many issued tokens to keep before forgetting the expired ones
+PRUNE_AT = 10_000
+
 
 @dataclass(slots=True, kw_only=True)
 class IssuedToken:
@@ -43,6 +46,7 @@ class Store:
         self.users: dict[str, UserConfig] = {}
         self.apis: dict[str, ApiConfig] = {}
         self.tokens: dict[str, IssuedToken] = {}
+        self._prune_at = PRUNE_AT
         #: codes, refresh tokens, sign-ins and pending authorizations of the user flows
         self.grants = Grants()
         self.load(config)
@@ -67,8 +71,20 @@ class Store:
             return None
 
     def remember(self, token: IssuedToken) -> None:
+        """Keep ``token``; past a high-water mark, forget what has expired (a long-running server
+        under load would otherwise grow without bound). Expired tokens are inactive anyway, so
+        forgetting them changes no answer."""
         with self.lock:
             self.tokens[token.jti] = token
+            if len(self.tokens) >= self._prune_at:
+                self.prune(token.issued_at)
+
+    def prune(self, now: float) -> None:
+        """Forget tokens, codes and refresh records that expired before ``now``."""
+        with self.lock:
+            self.tokens = {jti: t for jti, t in self.tokens.items() if t.expires_at >= now}
+            self._prune_at = max(PRUNE_AT, 2 * len(self.tokens))
+        self.grants.prune(now)
 
     def revoke_grant(self, grant_id: str) -> int:
         """Revoke every token of a grant; returns how many were still active."""

@@ -148,6 +148,9 @@ def test_fault_errors_name_the_key(http: requests.Session, control: str) -> None
     r = http.post(f"{control}/faults", json={"endpoint": "token", "kind": "latency", "delay": "slow"})
     assert r.json()["key_path"] == "faults[0].delay"
     assert http.get(f"{control}/faults").json() == {"faults": []}  # nothing half-queued
+    r = http.post(f"{control}/faults", json={"endpoint": "tokne", "kind": "unavailable"})
+    assert (r.status_code, r.json()["key_path"]) == (400, "faults[0].endpoint")
+    assert http.get(f"{control}/faults").json() == {"faults": []}
 
 
 def test_misbehaviour(mockidp: MockIdP, http: requests.Session, control: str) -> None:
@@ -187,6 +190,19 @@ def test_journal_read_and_clear(mockidp: MockIdP, http: requests.Session, contro
 def test_clock_errors(http: requests.Session, control: str, body: dict[str, Any], key_path: str) -> None:
     r = http.post(f"{control}/clock", json=body)
     assert (r.status_code, r.json()["key_path"]) == (400, key_path)
+
+
+@pytest.mark.parametrize("constant", ["Infinity", "-Infinity", "NaN"])
+def test_non_json_numbers_are_refused(
+    mockidp: MockIdP, http: requests.Session, control: str, constant: str
+) -> None:
+    """Python's json accepts NaN/Infinity; an infinite clock made every later token request a 500."""
+    before = mockidp.clock.now()
+    r = http.post(f"{control}/clock", data=f'{{"advance": {constant}}}')
+    assert (r.status_code, r.json()["error"]) == (400, "invalid_request")
+    assert abs(mockidp.clock.now() - before) < 60
+    r = http.post(mockidp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT)
+    assert r.status_code == 200, r.text
 
 
 def test_registrations(mockidp: MockIdP, http: requests.Session, control: str) -> None:
@@ -341,3 +357,25 @@ def test_planned_token_defect_errors_name_the_key(
     assert r.status_code == 400
     assert r.json()["key_path"] == key_path
     assert http.get(f"{control}/token-defects").json() == {"token_defects": []}  # all or nothing
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "http://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}],
+)
+def test_cross_site_browser_requests_are_refused(
+    mockidp: MockIdP, http: requests.Session, control: str, headers: dict[str, str]
+) -> None:
+    r = http.post(f"{control}/reset", headers=headers)
+    assert r.status_code == 403
+    assert r.json()["error"] == "access_denied"
+
+
+def test_same_origin_and_plain_clients_are_served(
+    mockidp: MockIdP, http: requests.Session, control: str
+) -> None:
+    origin = mockidp.issuer.split("/", 3)
+    own = "/".join(origin[:3])
+    assert http.post(f"{control}/reset", headers={"Origin": own}).status_code == 200
+    assert http.post(f"{control}/reset", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert http.post(f"{control}/reset").status_code == 200

@@ -123,3 +123,18 @@ def test_yaml_config_names_a_bad_defect(tmp_path: Path) -> None:
         load_config(path)
     assert info.value.key_path == "token_defects[0].defects" and info.value.line == 2
     assert "does not apply to access tokens" in str(info.value)
+
+
+def test_a_plan_that_cannot_apply_fails_the_test_in_plain_words(http: requests.Session) -> None:
+    idp = MockIdP().start()
+    try:
+        idp.add_client(client_id="no-scopes", client_secret="s", audiences=[], scopes=[])
+        idp.plan_defects(["scope-insufficient"], client_id="no-scopes")
+        r = http.post(idp.token_endpoint, data={"grant_type": "client_credentials"}, auth=("no-scopes", "s"))
+        assert r.status_code == 500
+        assert r.json()["error"] == "server_error"
+        assert "cannot do what this test set it up to do" in r.json()["error_description"]
+    finally:
+        idp.stop()
+    with pytest.raises(MockIdPError, match="needs the scope"):
+        idp.raise_server_errors()

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..errors import OAuthError
+from ..errors import MockIdPError, OAuthError
 from ..journal import RequestRecord, redact_headers, redact_params
 from ..params import Params, decode
 from .keys import CLIENT_ID, ENDPOINT, FORM, QUERY, STATE
@@ -71,6 +71,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         error = _HTTP_ERRORS.get(exc.status, "invalid_request")
         description = exc.reason if exc.status != 404 else f"no such endpoint: {request.path}"
         return json_response(oauth_error_body(error, description), status=exc.status, headers=headers)
+    except MockIdPError as exc:
+        # The test set mockidp up to do something it cannot do here (say, a planned defect
+        # that does not fit the token being issued): fail the test with mockidp's own words.
+        request.app[STATE].server_errors.add(exc)
+        log.error("mockidp cannot carry out its setup for %s %s: %s", request.method, request.path, exc)
+        description = f"mockidp cannot do what this test set it up to do: {exc}"
+        return json_response(oauth_error_body("server_error", description), status=500)
     except Exception as exc:
         request.app[STATE].server_errors.add(exc)
         log.exception("mockidp bug while handling %s %s", request.method, request.path)

@@ -16,7 +16,7 @@ from aiohttp import web
 from ...errors import OAuthError
 from ...faults import CONTROL_ENDPOINT
 from ..fault_middleware import ENDPOINT_ATTR
-from ..keys import ENDPOINT
+from ..keys import ENDPOINT, STATE
 from . import handlers, openapi
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -42,11 +42,28 @@ def is_loopback(remote: str | None) -> bool:
     return address.is_loopback
 
 
+def _from_another_site(request: web.Request) -> bool:
+    """A browser's cross-origin request (CSRF from a page open on this machine).
+
+    Browsers send ``Origin`` (and ``Sec-Fetch-Site``) on such requests; curl, test code and
+    SDKs send neither, so they are unaffected.
+    """
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    own = request.app[STATE].issuer
+    return origin != own[: len(origin)] or own[len(origin) : len(origin) + 1] not in ("", "/")
+
+
 def _guarded(handler: Handler) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         request[ENDPOINT] = CONTROL_ENDPOINT
         if not is_loopback(request.remote):
             raise Forbidden("the mockidp control API answers loopback clients only")
+        if _from_another_site(request):
+            raise Forbidden("the mockidp control API refuses requests from web pages of other origins")
         return await handler(request)
 
     setattr(wrapped, ENDPOINT_ATTR, CONTROL_ENDPOINT)
