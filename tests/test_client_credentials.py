@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import json
-
 import pytest
 import requests
+from userflow import claims_of, header_of
 
 from mockidp import MockIdP
 
 AGENT = ("demo-agent", "demo-agent-secret")
-
-
-def claims_of(token: str) -> dict[str, object]:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-
-
-def header_of(token: str) -> dict[str, object]:
-    head = token.split(".")[0]
-    return json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
 
 
 def test_basic_auth_gets_rfc9068_token(mockidp: MockIdP, http: requests.Session) -> None:

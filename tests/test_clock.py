@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import secrets
 from pathlib import Path
@@ -13,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from userflow import claims_of
 
 import mockidp as package
 from mockidp import ConfigError, MockIdP
@@ -20,12 +20,6 @@ from mockidp import ConfigError, MockIdP
 AGENT = ("demo-agent", "demo-agent-secret")
 CALLBACK = "http://127.0.0.1:8765/callback"
 T0 = 1_700_000_000
-
-
-def claims_of(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return claims
 
 
 def machine_token(idp: MockIdP, http: requests.Session) -> dict[str, Any]:

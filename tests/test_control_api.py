@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 from unittest import mock
 
@@ -12,6 +10,7 @@ import requests
 from aiohttp.test_utils import make_mocked_request
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
+from userflow import claims_of
 
 from mockidp import MockIdP
 from mockidp.errors import OAuthError
@@ -31,12 +30,6 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("post", "/rotate-keys"): {"keep": 1},
     ("post", "/token-defects"): {"defects": ["expired"]},
 }
-
-
-def claims_of(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return claims
 
 
 def check_against_document(document: dict[str, Any], path: str, method: str, r: requests.Response) -> None:

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
 
 import jwt
 import pytest
 import requests
+from userflow import claims_of
 
 from mockidp import MockIdP, MockIdPError
 from mockidp.demo import demo_config
 
 AGENT = ("demo-agent", "demo-agent-secret")
-
-
-def claims_of(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    result: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return result
 
 
 def get_token(idp: MockIdP, **data: str) -> requests.Response:
