@@ -27,6 +27,7 @@ from .minting import issue_token as mint_token
 from .misbehaviour import MisbehaviourConfig
 from .state import IdPState
 from .web.app import create_app
+from .web.listen import listen
 
 T = TypeVar("T")
 
@@ -97,19 +98,7 @@ class MockIdP:
     async def astart(self) -> MockIdP:
         if self._runner is not None:
             raise MockIdPError("this MockIdP is already started")
-        runner = web.AppRunner(
-            create_app(self.state), access_log=None, handle_signals=False, shutdown_timeout=0.5
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
-        try:
-            await site.start()
-        except OSError:
-            await runner.cleanup()
-            raise
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        self.port = server.sockets[0].getsockname()[1]
+        runner, self.port = await listen(create_app(self.state), self.host, self.port)
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.state.bind(f"http://{host}:{self.port}")
         self._runner = runner

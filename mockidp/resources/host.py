@@ -8,7 +8,6 @@ get tokens for them.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -19,6 +18,7 @@ from aiohttp import web
 from ..config import ApiConfig
 from ..errors import MockIdPError
 from ..server import MockIdP, _LoopThread
+from ..web.listen import listen
 from .api import ApiCall, MockApi, answer
 
 DEFAULT_APIS = ("inventory", "billing")
@@ -89,13 +89,7 @@ class MockApis:
     async def astart(self) -> MockApis:
         if self._runner is not None:
             raise MockIdPError("these mock APIs are already started")
-        runner = web.AppRunner(self._app(), access_log=None, handle_signals=False, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        port = server.sockets[0].getsockname()[1]
+        runner, port = await listen(self._app(), "127.0.0.1", 0)
         self._runner = runner
         for api in self.apis.values():
             api.url = f"http://127.0.0.1:{port}{api.path}"

@@ -1,0 +1,27 @@
+"""Binding an aiohttp app to a loopback port: shared by the IdP and the mock APIs."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+
+async def listen(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Start ``app`` on ``host:port`` (0 picks a free port); returns the runner and the bound port.
+
+    A short shutdown timeout keeps teardown fast when clients hold keep-alive connections;
+    a bind failure cleans the runner up before the ``OSError`` reaches the caller.
+    """
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    server = site._server
+    assert isinstance(server, asyncio.base_events.Server)
+    bound: int = server.sockets[0].getsockname()[1]
+    return runner, bound
