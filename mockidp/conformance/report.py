@@ -13,6 +13,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 Severity = Literal["must", "should"]
+#: what one case came to. check-api: ``accepted`` (a 2xx for a token that must be refused: the
+#: security finding), ``refused-differently`` (wrong status, error code or challenge) and
+#: ``crashed`` (5xx, timeout, no answer). check-agent: ``failed`` (the practice was not followed)
+#: and ``not-applicable`` (the trial gave the check nothing to look at: neither a pass nor a
+#: failure). Both: ``passed``.
+Outcome = Literal["passed", "accepted", "refused-differently", "crashed", "failed", "not-applicable"]
+OUTCOMES: tuple[Outcome, ...] = (
+    "passed",
+    "accepted",
+    "refused-differently",
+    "crashed",
+    "failed",
+    "not-applicable",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,9 +45,20 @@ class Case:
     spec: str = ""
     #: a 5xx or a timeout: fails the run whatever the severity
     broken: bool = False
+    #: None: derived from ``passed`` (``passed`` or ``failed``)
+    outcome: Outcome | None = None
+
+    @property
+    def result(self) -> Outcome:
+        """The outcome, derived from ``passed`` where the check did not name one."""
+        if self.outcome is not None:
+            return self.outcome
+        return "passed" if self.passed else "failed"
 
     def counts(self, strict: bool) -> bool:
-        """Whether a failure of this case fails the run."""
+        """Whether a failure of this case fails the run (a not-applicable case never does)."""
+        if self.result == "not-applicable":
+            return False
         return self.severity == "must" or strict or self.broken
 
     def api_dict(self) -> dict[str, Any]:
