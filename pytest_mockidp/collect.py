@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
 
-from mockidp.conformance.runner import ScenarioResult, run_scenario
-from mockidp.conformance.scenario import LoadedScenario, load_scenario
+if TYPE_CHECKING:
+    # The scenario runner pulls in the whole IdP: loaded only once a scenario file is collected.
+    from mockidp.conformance.runner import ScenarioResult
+    from mockidp.conformance.scenario import LoadedScenario
 
 INI = "mockidp_scenarios"
 DEFAULT_DIRS = ("scenarios",)
@@ -42,6 +43,8 @@ def _wanted(config: pytest.Config, file_path: Path) -> bool:
 
 def _is_scenario(path: Path) -> bool:
     """A mapping with ``version: 1`` and a target; other YAML (compose files, configs) is left alone."""
+    import yaml
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
@@ -69,6 +72,8 @@ class ScenarioFailure(Exception):
 
 class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[ScenarioItem]:
+        from mockidp.conformance.scenario import load_scenario
+
         loaded = load_scenario(self.path)
         yield ScenarioItem.from_parent(self, name=loaded.name, loaded=loaded)
 
@@ -79,6 +84,8 @@ class ScenarioItem(pytest.Item):
         self.loaded = loaded
 
     def runtest(self) -> None:
+        from mockidp.conformance.runner import run_scenario
+
         result = run_scenario(self.loaded)
         if not result.passed:
             raise ScenarioFailure(result)

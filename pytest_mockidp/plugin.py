@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mockidp import IdPConfig, MockIdP
-from mockidp.demo import demo_config
-from mockidp.resources import MockApis
-from mockidp.server import as_config
-
 from . import collect
+
+if TYPE_CHECKING:
+    # Only for annotations: importing mockidp (aiohttp, joserfc, the catalog) at plugin load
+    # would cost every pytest session where mockidp is installed, used or not. Each fixture
+    # imports what it needs when it first runs.
+    from mockidp import IdPConfig, MockIdP
+    from mockidp.resources import MockApis
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,7 +41,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def _default_config(pytestconfig: pytest.Config) -> IdPConfig:
     path = pytestconfig.getini("mockidp_config")
     if path:
+        from mockidp.server import as_config
+
         return as_config(Path(pytestconfig.rootpath, str(path)))
+    from mockidp.demo import demo_config
+
     return demo_config()
 
 
@@ -58,6 +64,8 @@ def mockidp(request: pytest.FixtureRequest, mockidp_config: IdPConfig) -> Iterat
             raise pytest.UsageError("@pytest.mark.mockidp takes keyword arguments only")
         kwargs.update(marker.kwargs)
     config = kwargs.pop("config", mockidp_config)
+    from mockidp import MockIdP
+
     with MockIdP(config, **kwargs) as idp:
         yield idp
 
@@ -66,6 +74,8 @@ def mockidp(request: pytest.FixtureRequest, mockidp_config: IdPConfig) -> Iterat
 def mockidp_apis(mockidp: MockIdP) -> Iterator[MockApis]:
     """The mock protected APIs ``inventory`` and ``billing``, trusting ``mockidp``; every client
     may get tokens for them (audience = the API's URL, scopes ``<name>:read``/``<name>:write``)."""
+    from mockidp.resources import MockApis
+
     with MockApis(mockidp) as apis:
         yield apis
 
@@ -73,6 +83,8 @@ def mockidp_apis(mockidp: MockIdP) -> Iterator[MockApis]:
 @pytest.fixture(scope="session")
 def mockidp_session(pytestconfig: pytest.Config) -> Iterator[MockIdP]:
     """One IdP for the whole session; prefer ``mockidp_shared``, which resets it per test."""
+    from mockidp import MockIdP
+
     with MockIdP(_default_config(pytestconfig)) as idp:
         yield idp
 

@@ -7,6 +7,13 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+# The plugin imports mockidp lazily. In-process pytester runs (runpytest) unload every module
+# first imported during the inner run; cryptography's bindings do not survive being imported a
+# second time in one process, so load the whole stack here, before any inner run.
+import mockidp.conformance.check_api
+import mockidp.resources
+import mockidp.server  # noqa: F401
+
 
 @pytest.fixture
 def http() -> Iterator[requests.Session]:

@@ -1,0 +1,48 @@
+"""The plugin costs nothing until used: loading it imports no part of mockidp."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+pytestmark = pytest.mark.slow
+
+UNUSED = """
+import sys
+
+def test_nothing_of_mockidp_loaded():
+    loaded = sorted(m for m in sys.modules if m == "mockidp" or m.startswith("mockidp."))
+    assert loaded == [], loaded
+    assert "aiohttp" not in sys.modules
+"""
+
+USED = """
+def test_fixture_still_works(mockidp):
+    assert mockidp.issuer.startswith("http://127.0.0.1:")
+"""
+
+
+def test_an_unused_plugin_imports_no_mockidp_module(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_unused=UNUSED)
+    # a subprocess: this test's own process has mockidp imported already
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:anyio")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_fixture_loads_mockidp_when_first_used(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_used=USED)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_importing_the_plugin_module_imports_only_pytest() -> None:
+    code = (
+        "import sys; import pytest_mockidp.plugin; heavy = ('mockidp', 'aiohttp', 'yaml', 'joserfc'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
