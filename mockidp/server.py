@@ -274,7 +274,45 @@ class MockIdP:
         return self.state.keys.current
 
     def jwks(self) -> dict[str, Any]:
+        """The public JWKS as served at ``jwks_uri``, for apps that take keys without HTTP."""
         return self.state.keys.jwks()
+
+    def env(self, audience: str | None = None, client_id: str | None = None) -> dict[str, str]:
+        """The ``MOCKIDP_*`` settings an app under test needs to trust (or use) this IdP.
+
+        ``MOCKIDP_AUDIENCE`` is ``audience`` or the first configured API; ``MOCKIDP_CLIENT_ID``
+        and ``MOCKIDP_CLIENT_SECRET`` name ``client_id`` or the first confidential client that may
+        use client credentials. Keys with nothing to name are left out.
+        """
+        values = {
+            "MOCKIDP_ISSUER": self.issuer,
+            "MOCKIDP_METADATA_URL": self.metadata_url,
+            "MOCKIDP_JWKS_URI": self.jwks_uri,
+            "MOCKIDP_TOKEN_ENDPOINT": self.token_endpoint,
+        }
+        apis = self.apis
+        chosen_api = audience if audience is not None else next(iter(apis), None)
+        if chosen_api is not None:
+            values["MOCKIDP_AUDIENCE"] = chosen_api
+        clients = self.clients
+        if client_id is not None:
+            client = clients.get(client_id)
+            if client is None:
+                raise MockIdPError(f"no client {client_id!r} is registered")
+        else:
+            client = next(
+                (
+                    c
+                    for c in clients.values()
+                    if c.client_secret and "client_credentials" in c.allowed_grant_types
+                ),
+                None,
+            )
+        if client is not None:
+            values["MOCKIDP_CLIENT_ID"] = client.client_id
+            if client.client_secret:
+                values["MOCKIDP_CLIENT_SECRET"] = client.client_secret
+        return values
 
     # --- state ----------------------------------------------------------------------------
 
@@ -290,6 +328,17 @@ class MockIdP:
     def reset(self) -> None:
         """Back to the configured state: registrations, issued tokens, journal, clock."""
         self.state.reset()
+
+    def reconfigure(self, config: ConfigLike = None, /, **overrides: Any) -> IdPConfig:
+        """Switch this running IdP to another config (same arguments as the constructor) and reset.
+
+        The issuer and ``dynamic_registration`` are fixed once started; changing them raises
+        :class:`MockIdPError`. Returns the config now in force.
+        """
+        new = as_config(config if config is not None else self.config, overrides)
+        self.state.reload(new)
+        self.config = new
+        return new
 
     # --- faults and misbehaviour ------------------------------------------------------------
 

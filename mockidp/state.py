@@ -10,6 +10,7 @@ from .clock import MockClock
 from .config import IdPConfig
 from .defects.attacker import AttackerKeys
 from .defects.plan import DefectPlan, PlannedDefects
+from .errors import MockIdPError
 from .faults import FaultQueue
 from .journal import Journal
 from .keys import KeyRing
@@ -78,6 +79,26 @@ class IdPState:
 
     def endpoint(self, name: str) -> str:
         return f"{self.issuer.rstrip('/')}/{name}"
+
+    #: config fields fixed when the app is built (its routes depend on them)
+    FIXED_AT_START = ("issuer", "dynamic_registration")
+
+    def reload(self, config: IdPConfig) -> None:
+        """Take another config and reset to it (a marker on the shared fixture).
+
+        Refuses changes to :attr:`FIXED_AT_START`: the running app's routes were built from them.
+        """
+        fixed = [f for f in self.FIXED_AT_START if getattr(config, f) != getattr(self.config, f)]
+        if fixed:
+            raise MockIdPError(
+                f"{', '.join(fixed)} cannot change on a running IdP; use a fresh one (the mockidp fixture)"
+            )
+        if config.signing_alg != self.config.signing_alg:
+            self.keys = KeyRing(config.signing_alg)
+        if config.journal_limit != self.config.journal_limit:
+            self.journal = Journal(config.journal_limit)
+        self.config = config
+        self.reset()
 
     def reset(self) -> None:
         """Back to the config: registrations, issued tokens, keys, journal, clock, faults, misbehaviour."""

@@ -38,6 +38,27 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _marker_kwargs(node: pytest.Item) -> dict[str, Any]:
+    """The ``mockidp`` markers' keywords, the closest marker winning."""
+    kwargs: dict[str, Any] = {}
+    for marker in reversed(list(node.iter_markers("mockidp"))):
+        if marker.args:
+            raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.mockidp takes keyword arguments only")
+        kwargs.update(marker.kwargs)
+    return kwargs
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A marker on a test that only uses the session IdP would be silently ignored: refuse it."""
+    names = set(getattr(item, "fixturenames", ()))
+    only_session = "mockidp_session" in names and not {"mockidp", "mockidp_shared"} & names
+    if only_session and item.get_closest_marker("mockidp") is not None:
+        raise pytest.UsageError(
+            f"{item.nodeid}: @pytest.mark.mockidp cannot configure mockidp_session, which all tests "
+            "share unchanged; use mockidp_shared (applies the marker for this test) or mockidp"
+        )
+
+
 def _default_config(pytestconfig: pytest.Config) -> IdPConfig:
     path = pytestconfig.getini("mockidp_config")
     if path:
@@ -58,11 +79,7 @@ def mockidp_config(pytestconfig: pytest.Config) -> IdPConfig:
 @pytest.fixture
 def mockidp(request: pytest.FixtureRequest, mockidp_config: IdPConfig) -> Iterator[MockIdP]:
     """A fresh, started IdP for this test, sharing nothing with any other test."""
-    kwargs: dict[str, Any] = {}
-    for marker in reversed(list(request.node.iter_markers("mockidp"))):
-        if marker.args:
-            raise pytest.UsageError("@pytest.mark.mockidp takes keyword arguments only")
-        kwargs.update(marker.kwargs)
+    kwargs = _marker_kwargs(request.node)
     config = kwargs.pop("config", mockidp_config)
     from mockidp import MockIdP
 
@@ -90,8 +107,37 @@ def mockidp_session(pytestconfig: pytest.Config) -> Iterator[MockIdP]:
 
 
 @pytest.fixture
-def mockidp_shared(mockidp_session: MockIdP) -> Iterator[MockIdP]:
-    """The session IdP, reset to its config before this test (no state from earlier tests)."""
-    mockidp_session.reset()
-    yield mockidp_session
-    mockidp_session.raise_server_errors()
+def mockidp_shared(request: pytest.FixtureRequest, mockidp_session: MockIdP) -> Iterator[MockIdP]:
+    """The session IdP, reset to its config before this test (no state from earlier tests).
+
+    A ``mockidp`` marker applies to this test only: the IdP is switched to the marker's config
+    and back to the session config afterwards (the issuer and ``dynamic_registration`` cannot
+    change on a running IdP: use ``mockidp`` for those).
+    """
+    from mockidp.errors import MockIdPError
+
+    kwargs = _marker_kwargs(request.node)
+    base = mockidp_session.config
+    if kwargs:
+        try:
+            mockidp_session.reconfigure(kwargs.pop("config", base), **kwargs)
+        except MockIdPError as exc:
+            raise pytest.UsageError(f"{request.node.nodeid}: @pytest.mark.mockidp: {exc}") from None
+    else:
+        mockidp_session.reset()
+    try:
+        yield mockidp_session
+        mockidp_session.raise_server_errors()
+    finally:
+        if mockidp_session.config is not base:
+            mockidp_session.reconfigure(base)
+
+
+@pytest.fixture
+def mockidp_env(mockidp: MockIdP, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Point the app under test at this test's IdP: sets the ``MOCKIDP_*`` environment variables
+    of :meth:`mockidp.MockIdP.env` (issuer, JWKS URI, token endpoint, audience, credentials)."""
+    values = mockidp.env()
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values

@@ -46,3 +46,38 @@ def test_importing_the_plugin_module_imports_only_pytest() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+SHARED = """
+import pytest
+
+@pytest.mark.mockidp(clients=[{"client_id": "only-here", "client_secret": "s"}], signing_alg="ES256")
+def test_1_marker_applies(mockidp_shared):
+    assert list(mockidp_shared.clients) == ["only-here"]
+    assert mockidp_shared.signing_key.alg == "ES256"
+
+def test_2_nothing_leaks(mockidp_shared):
+    assert "only-here" not in mockidp_shared.clients
+    assert "demo-agent" in mockidp_shared.clients
+    assert mockidp_shared.signing_key.alg == "RS256"
+
+@pytest.mark.mockidp(issuer="/tenant")
+def test_3_fixed_field(mockidp_shared):
+    pass
+
+@pytest.mark.mockidp(login="form")
+def test_4_session_ignores_markers(mockidp_session):
+    pass
+
+def test_5_still_clean(mockidp_shared):
+    assert mockidp_shared.config.issuer is None
+"""
+
+
+def test_marker_on_shared_fixtures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_shared=SHARED)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio")
+    result.assert_outcomes(passed=3, errors=2)
+    out = result.stdout.str()
+    assert "test_shared.py::test_3_fixed_field: @pytest.mark.mockidp: issuer cannot change" in out
+    assert "test_shared.py::test_4_session_ignores_markers: @pytest.mark.mockidp cannot configure" in out

@@ -17,10 +17,20 @@ from . import check_agent, check_api, defects, mint, run, serve
 COMMANDS = [serve, check_api, mint, defects, run, check_agent]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mockidp")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockidp", description="A strict mock OAuth 2.1 / OpenID Connect identity provider for tests."
     )
+    parser.add_argument("--version", action="version", version=f"mockidp {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)
