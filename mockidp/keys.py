@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from .config import SIGNING_ALGS
+from .errors import MockIdPError
 
 Key = RSAKey | ECKey | OKPKey
 
@@ -120,35 +121,102 @@ class SigningKey:
 
 
 class KeyRing:
-    """The IdP's signing keys: one current, the ones rotated out still published.
+    """The IdP's signing keys: one current, others published beside it.
 
-    ``rotate()`` keeps the previous key in the JWKS so tokens already out keep verifying
-    (rotation with grace); ``retire()`` drops every key but the current one.
+    Real IdPs roll keys over in steps, and APIs must cope with each one:
+    - ``rotate()`` signs with a new key at once and keeps ``keep`` previous keys published
+      (tokens already out keep verifying), as an IdP that rotates abruptly does;
+    - ``rotate(publish_first=True)`` publishes the new key first and signs with it only once a
+      JWKS listing it has been served (a relying party has had the chance to learn it);
+    - ``add()``, ``activate(kid)`` and ``retire(kid)`` are the same steps, one at a time.
     """
 
     def __init__(self, alg: str) -> None:
         self.alg = alg
         self._initial = SigningKey(pooled_key(alg), alg)
-        self._keys: list[SigningKey] = [self._initial]
+        self._keys: list[SigningKey] = [self._initial]  # published, oldest first
+        self._current = self._initial
+        self._pending: SigningKey | None = None
+        self._lock = threading.Lock()
 
     @property
     def current(self) -> SigningKey:
-        return self._keys[-1]
+        return self._current
 
     @property
     def keys(self) -> tuple[SigningKey, ...]:
         return tuple(self._keys)
 
-    def rotate(self, keep: int = 1) -> SigningKey:
-        """Make a new current key; keep ``keep`` previous keys published."""
-        self._keys.append(SigningKey(pooled_key(self.alg), self.alg))
-        self._keys = self._keys[-(keep + 1) :]
-        return self.current
+    @property
+    def pending(self) -> SigningKey | None:
+        """A key published by ``rotate(publish_first=True)`` that does not sign yet."""
+        return self._pending
+
+    def rotate(self, keep: int = 1, *, publish_first: bool = False) -> SigningKey:
+        """Publish a new key and sign with it (at once, or after its first JWKS publication).
+
+        ``keep`` previous keys stay published beside the current (and a pending) one.
+        """
+        with self._lock:
+            new = SigningKey(pooled_key(self.alg), self.alg)
+            self._keys.append(new)
+            if publish_first:
+                self._pending = new
+            else:
+                self._current, self._pending = new, None
+            live = (self._current, self._pending)
+            others = [k for k in self._keys if k not in live]
+            kept = others[len(others) - keep :] if keep else []
+            self._keys = [k for k in self._keys if k in live or k in kept]
+            return new
+
+    def add(self) -> SigningKey:
+        """Publish a new key that signs nothing until :meth:`activate`."""
+        with self._lock:
+            new = SigningKey(pooled_key(self.alg), self.alg)
+            self._keys.append(new)
+            return new
+
+    def activate(self, kid: str) -> SigningKey:
+        """Sign with a published key from now on (the previous one stays published)."""
+        with self._lock:
+            key = self._published(kid)
+            self._current = key
+            if self._pending is key:
+                self._pending = None
+            return key
+
+    def retire(self, kid: str) -> None:
+        """Stop publishing a key: tokens it signed no longer verify. The current key cannot go."""
+        with self._lock:
+            key = self._published(kid)
+            if key is self._current:
+                raise MockIdPError(f"key {kid!r} is the current signing key; activate another one first")
+            self._keys.remove(key)
+            if self._pending is key:
+                self._pending = None
+
+    def served(self, document: dict[str, Any]) -> None:
+        """A JWKS document went out: a pending key it lists starts signing."""
+        pending = self._pending
+        if pending is None or not any(k.get("kid") == pending.kid for k in document.get("keys", ())):
+            return
+        with self._lock:
+            if self._pending is pending:
+                self._current, self._pending = pending, None
+
+    def _published(self, kid: str) -> SigningKey:
+        for key in self._keys:
+            if key.kid == kid:
+                return key
+        raise MockIdPError(f"no published key has kid {kid!r}")
 
     def reset(self) -> None:
         """Back to the first key, as at start (for a shared IdP between tests)."""
-        self._keys = [self._initial]
-        self.alg = self._initial.alg
+        with self._lock:
+            self._keys = [self._initial]
+            self._current, self._pending = self._initial, None
+            self.alg = self._initial.alg
 
     def find(self, kid: str) -> SigningKey | None:
         for key in self._keys:

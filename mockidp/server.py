@@ -265,9 +265,26 @@ class MockIdP:
         """
         return self.state.defect_plan.add(defects, token=token, client_id=client_id, times=times)
 
-    def rotate_keys(self, keep: int = 1) -> SigningKey:
-        """Make a new current signing key; the previous ``keep`` stay in the JWKS."""
-        return self.state.keys.rotate(keep)
+    def rotate_keys(self, keep: int = 1, *, publish_first: bool = False) -> SigningKey:
+        """Make a new signing key; the previous ``keep`` stay in the JWKS.
+
+        With ``publish_first`` the new key is published at once but signs only after the JWKS
+        listing it has been served, as a careful IdP rolls keys over; without it, it signs at
+        once (an abrupt rotation, which an API must survive by refetching on an unknown kid).
+        """
+        return self.state.keys.rotate(keep, publish_first=publish_first)
+
+    def add_key(self) -> SigningKey:
+        """Publish a new key that signs nothing until :meth:`activate_key`."""
+        return self.state.keys.add()
+
+    def activate_key(self, kid: str) -> SigningKey:
+        """Sign with the published key ``kid`` from now on; the previous key stays published."""
+        return self.state.keys.activate(kid)
+
+    def retire_key(self, kid: str) -> None:
+        """Remove ``kid`` from the JWKS (not the current key): tokens it signed stop verifying."""
+        self.state.keys.retire(kid)
 
     @property
     def signing_key(self) -> SigningKey:

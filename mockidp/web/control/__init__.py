@@ -90,6 +90,9 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/users", handlers.add_users),
     ("POST", "/apis", handlers.add_apis),
     ("POST", "/rotate-keys", handlers.rotate_keys),
+    ("POST", "/add-key", handlers.add_key),
+    ("POST", "/activate-key", handlers.activate_key),
+    ("POST", "/retire-key", handlers.retire_key),
     ("POST", "/reset", handlers.reset),
     ("GET", "/openapi.json", openapi.handle),
 )

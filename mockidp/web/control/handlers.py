@@ -21,6 +21,7 @@ from ...config import (
 from ...defects import resolve_defects
 from ...errors import ConfigError, InvalidRequest, MockIdPError, OAuthError
 from ...faults import Fault
+from ...keys import SigningKey
 from ...minting import issue_token
 from ...state import IdPState
 from ..keys import STATE
@@ -339,9 +340,59 @@ async def rotate_keys(request: web.Request) -> web.StreamResponse:
     keep = body.get("keep", 1)
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
         raise ControlRequestError("'keep' must be a non-negative integer", key_path="keep")
+    publish_first = body.get("publish_first", False)
+    if not isinstance(publish_first, bool):
+        raise ControlRequestError("'publish_first' must be true or false", key_path="publish_first")
     state = _state(request)
-    key = state.keys.rotate(keep)
-    return json_response({"kid": key.kid, "jwks": state.keys.jwks()})
+    key = state.keys.rotate(keep, publish_first=publish_first)
+    return _keys_json(state, key)
+
+
+def _keys_json(state: IdPState, key: SigningKey | None = None) -> web.StreamResponse:
+    pending = state.keys.pending
+    body: dict[str, Any] = {
+        "current": state.keys.current.kid,
+        "pending": pending.kid if pending else None,
+        "jwks": state.keys.jwks(),
+    }
+    if key is not None:
+        body["kid"] = key.kid
+    return json_response(body)
+
+
+async def _kid(request: web.Request) -> str:
+    kid = (await _object(request)).get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise ControlRequestError("'kid' must be a non-empty string", key_path="kid")
+    return kid
+
+
+async def add_key(request: web.Request) -> web.StreamResponse:
+    """Publish a new key that signs nothing until it is activated."""
+    state = _state(request)
+    return _keys_json(state, state.keys.add())
+
+
+async def activate_key(request: web.Request) -> web.StreamResponse:
+    """Sign with a published key from now on."""
+    state = _state(request)
+    kid = await _kid(request)
+    try:
+        key = state.keys.activate(kid)
+    except MockIdPError as exc:
+        raise ControlRequestError(str(exc), key_path="kid") from None
+    return _keys_json(state, key)
+
+
+async def retire_key(request: web.Request) -> web.StreamResponse:
+    """Stop publishing a key (not the current one)."""
+    state = _state(request)
+    kid = await _kid(request)
+    try:
+        state.keys.retire(kid)
+    except MockIdPError as exc:
+        raise ControlRequestError(str(exc), key_path="kid") from None
+    return _keys_json(state)
 
 
 async def reset(request: web.Request) -> web.StreamResponse:

@@ -129,8 +129,21 @@ def _schemas() -> dict[str, Schema]:
         "Client": _obj({"client_id": {"type": "string"}}, ("client_id",), extra=True),
         "User": _obj({"sub": {"type": "string"}}, ("sub",), extra=True),
         "Api": _obj({"audience": {"type": "string"}, "scopes": STRINGS}, ("audience",)),
-        "RotateKeys": _obj({"keep": {"type": "integer", "minimum": 0, "default": 1}}),
-        "RotatedKeys": _obj({"kid": {"type": "string"}, "jwks": {"type": "object"}}),
+        "RotateKeys": _obj(
+            {
+                "keep": {"type": "integer", "minimum": 0, "default": 1},
+                "publish_first": {"type": "boolean", "default": False},
+            }
+        ),
+        "KeyId": _obj({"kid": {"type": "string", "minLength": 1}}),
+        "RotatedKeys": _obj(
+            {
+                "kid": {"type": "string"},
+                "current": {"type": "string"},
+                "pending": {"type": ["string", "null"]},
+                "jwks": {"type": "object"},
+            }
+        ),
         **_journal_and_clock_schemas(),
     }
 
@@ -251,6 +264,29 @@ def _state_paths() -> dict[str, Schema]:
                 "rotate_keys",
                 _answer("the new key", _ref("RotatedKeys")),
                 _json_body(_ref("RotateKeys"), required=False),
+            )
+        },
+        "/add-key": {
+            "post": _op(
+                "Publish a new key that signs nothing until activated",
+                "add_key",
+                _answer("the keys", _ref("RotatedKeys")),
+            )
+        },
+        "/activate-key": {
+            "post": _op(
+                "Sign with a published key from now on",
+                "activate_key",
+                _answer("the keys", _ref("RotatedKeys")),
+                _json_body(_ref("KeyId")),
+            )
+        },
+        "/retire-key": {
+            "post": _op(
+                "Stop publishing a key (not the current one)",
+                "retire_key",
+                _answer("the keys", _ref("RotatedKeys")),
+                _json_body(_ref("KeyId")),
             )
         },
         "/reset": {

@@ -12,4 +12,5 @@ async def handle(request: web.Request) -> web.StreamResponse:
     """The public keys; misbehaviour may leave out the key in use (see ``mockidp.misbehaviour``)."""
     state = request.app[STATE]
     document = state.misbehaviour.jwks(state.keys)
+    state.keys.served(document)  # a key published first starts signing once it has gone out
     return json_response(document, headers={"Content-Type": "application/jwk-set+json"})
