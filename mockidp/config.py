@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 import yaml
 
 from .clock import ClockConfig
-from .errors import ConfigError, MockIdPError
+from .errors import ConfigError, MockIdPError, did_you_mean
 from .faults import Fault
 from .misbehaviour import MisbehaviourConfig
 
@@ -257,7 +257,8 @@ def _build(cls: type[T], data: Any, path: str, src: _Source) -> T:
         sub = _join(path, str(key))
         if key not in known:
             hint = ", ".join(sorted(known))
-            raise src.error(f"unknown key '{key}' (known keys: {hint})", sub)
+            guess = did_you_mean(str(key), known)
+            raise src.error(f"unknown key '{key}'{guess} (known keys: {hint})", sub)
         kwargs[key] = _convert(hints[key], value, sub, src)
     missing = [
         name

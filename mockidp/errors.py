@@ -20,11 +20,18 @@ Handlers raise OAuthError; exactly one middleware turns it into HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 
 
 class MockIdPError(Exception):
     """Base class of everything mockidp raises on purpose."""
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest known name, or '' when none is close."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class ConfigError(MockIdPError):

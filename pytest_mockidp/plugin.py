@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -38,6 +38,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+T = TypeVar("T")
+
+
 def _marker_kwargs(node: pytest.Item) -> dict[str, Any]:
     """The ``mockidp`` markers' keywords, the closest marker winning."""
     kwargs: dict[str, Any] = {}
@@ -46,6 +49,36 @@ def _marker_kwargs(node: pytest.Item) -> dict[str, Any]:
             raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.mockidp takes keyword arguments only")
         kwargs.update(marker.kwargs)
     return kwargs
+
+
+def _apply_marker(node: pytest.Item, apply: Callable[[], T]) -> T:
+    """Run ``apply``; a wrong marker fails the test in one line at its file:line, no traceback."""
+    from mockidp.errors import ConfigError, MockIdPError
+
+    try:
+        return apply()
+    except MockIdPError as exc:
+        where = _where(node)
+        if isinstance(exc, ConfigError) and exc.file is None:
+            key = f" at '{exc.key_path}'" if exc.key_path else ""
+            message = f"{where}: @pytest.mark.mockidp{key}: {exc.message}"
+        else:
+            message = f"{where}: @pytest.mark.mockidp: {exc}"
+    # outside the except block, so no "during handling of the above exception" chain is shown
+    pytest.fail(message, pytrace=False)
+
+
+def _where(node: pytest.Item) -> str:
+    """``path:line`` of the test function (its first decorator: where the marker usually is)."""
+    function = getattr(node, "function", None)
+    code = getattr(function, "__code__", None)
+    if code is not None:
+        try:
+            path = Path(code.co_filename).relative_to(node.config.rootpath)
+        except ValueError:
+            path = Path(code.co_filename)
+        return f"{path}:{code.co_firstlineno}"
+    return node.nodeid
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -83,7 +116,8 @@ def mockidp(request: pytest.FixtureRequest, mockidp_config: IdPConfig) -> Iterat
     config = kwargs.pop("config", mockidp_config)
     from mockidp import MockIdP
 
-    with MockIdP(config, **kwargs) as idp:
+    idp = _apply_marker(request.node, lambda: MockIdP(config, **kwargs))
+    with idp:
         yield idp
 
 
@@ -114,15 +148,11 @@ def mockidp_shared(request: pytest.FixtureRequest, mockidp_session: MockIdP) -> 
     and back to the session config afterwards (the issuer and ``dynamic_registration`` cannot
     change on a running IdP: use ``mockidp`` for those).
     """
-    from mockidp.errors import MockIdPError
-
     kwargs = _marker_kwargs(request.node)
     base = mockidp_session.config
     if kwargs:
-        try:
-            mockidp_session.reconfigure(kwargs.pop("config", base), **kwargs)
-        except MockIdPError as exc:
-            raise pytest.UsageError(f"{request.node.nodeid}: @pytest.mark.mockidp: {exc}") from None
+        config = kwargs.pop("config", base)
+        _apply_marker(request.node, lambda: mockidp_session.reconfigure(config, **kwargs))
     else:
         mockidp_session.reset()
     try:

@@ -79,5 +79,34 @@ def test_marker_on_shared_fixtures(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio")
     result.assert_outcomes(passed=3, errors=2)
     out = result.stdout.str()
-    assert "test_shared.py::test_3_fixed_field: @pytest.mark.mockidp: issuer cannot change" in out
+    assert "test_shared.py:13: @pytest.mark.mockidp: issuer cannot change on a running IdP" in out
     assert "test_shared.py::test_4_session_ignores_markers: @pytest.mark.mockidp cannot configure" in out
+
+
+TYPOS = """
+import pytest
+
+@pytest.mark.mockidp(clients=[{"client_id": "a", "client_secrte": "s"}])
+def test_key_typo(mockidp):
+    pass
+
+@pytest.mark.mockidp(token_defects=[{"defects": ["expird"]}])
+def test_defect_typo(mockidp):
+    pass
+"""
+
+
+def test_marker_typos_are_one_line_at_the_test_with_a_suggestion(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_typos=TYPOS)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "test_typos.py:3: @pytest.mark.mockidp at 'clients[[]0[]].client_secrte': unknown key"
+            " 'client_secrte' (did you mean 'client_secret'?)*",
+            "test_typos.py:7: @pytest.mark.mockidp at 'token_defects[[]0[]].defects': unknown defect"
+            " 'expird' (did you mean 'expired'?)*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+    assert "during handling" not in result.stdout.str().lower()

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MockIdPError
+from ..errors import MockIdPError, did_you_mean
 from . import audience, claims, header, signature, structure, time, typ
 from .mint import Minted, mint, resolve
 from .model import GROUPS, Defect, MintContext, TokenKind
@@ -34,7 +34,8 @@ def get_defect(name: str) -> Defect:
     try:
         return CATALOG[name]
     except KeyError:
-        raise MockIdPError(f"unknown defect {name!r}; `mockidp defects` lists them") from None
+        guess = did_you_mean(name, CATALOG)
+        raise MockIdPError(f"unknown defect {name!r}{guess}; `mockidp defects` lists them") from None
 
 
 def defect_names(kind: TokenKind | None = None) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import MockIdPError
+from ..errors import MockIdPError, did_you_mean
 from .jose import compact, dumps, key_sign, signing_input
 from .model import Defect, MintContext, TokenKind
 
@@ -40,7 +40,8 @@ def resolve(catalog: Mapping[str, Defect], names: Sequence[str], kind: TokenKind
     for name in names:
         defect = catalog.get(name)
         if defect is None:
-            raise MockIdPError(f"unknown defect {name!r}; `mockidp defects` lists them")
+            guess = did_you_mean(str(name), catalog)
+            raise MockIdPError(f"unknown defect {name!r}{guess}; `mockidp defects` lists them")
         if defect in chosen:
             continue
         if kind not in defect.applies_to:
