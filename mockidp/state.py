@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from .clock import MockClock
 from .config import IdPConfig
@@ -33,6 +33,21 @@ class ServerErrors:
         with self.lock:
             taken, self.errors = self.errors, []
             return taken
+
+
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def _on_bound_port(issuer: str, base_url: str) -> str:
+    """A loopback ``http`` issuer that names another port than the one bound is unreachable as
+    written (``--port 0``, a fixture, a copied example): point it at the bound port, keeping its
+    host and path. Any other issuer is kept as configured (it may sit behind a proxy)."""
+    wanted, bound = urlsplit(issuer), urlsplit(base_url)
+    loopback = wanted.hostname in _LOOPBACK_NAMES or (wanted.hostname or "").startswith("127.")
+    if wanted.scheme != "http" or not loopback or wanted.port is None or wanted.port == bound.port:
+        return issuer
+    host = f"[{wanted.hostname}]" if ":" in (wanted.hostname or "") else wanted.hostname
+    return urlunsplit(("http", f"{host}:{bound.port}", wanted.path, "", ""))
 
 
 class IdPState:
@@ -65,7 +80,7 @@ class IdPState:
         elif configured.startswith("/"):
             self.issuer = base_url + configured.rstrip("/")
         else:
-            self.issuer = configured
+            self.issuer = _on_bound_port(configured, base_url)
 
     @property
     def issuer_path(self) -> str:
