@@ -13,11 +13,13 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import secrets
 import threading
 import warnings
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -105,6 +107,35 @@ def import_key(data: dict[str, Any]) -> Key:
     raise ValueError(f"unsupported key type {kty!r}")
 
 
+def load_key_file(path: str | os.PathLike[str], alg: str) -> Key:
+    """The private key for ``alg`` kept in ``path`` (a JWKS), made and saved there if missing.
+
+    The file lets keys outlive a process: ``mockidp serve --keys k.json`` and ``mockidp mint
+    --keys k.json`` sign with the same key. It is created readable by its owner only (0600);
+    a key for another algorithm is added beside the ones already there.
+    """
+    file = Path(path)
+    document: dict[str, Any] = {"keys": []}
+    if file.exists():
+        try:
+            document = json.loads(file.read_text(encoding="utf-8"))
+            keys = document["keys"]
+            for data in keys:
+                if data.get("alg") == alg and "d" in data:
+                    return import_key(data)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise MockIdPError(f"{file}: not a key file written by mockidp ({exc})") from None
+    key = generate_key(alg)
+    data = dict(key.as_dict(private=True))
+    data.update({"kid": f"mockidp-{secrets.token_hex(4)}", "alg": alg, "use": "sig"})
+    document = {"keys": [*document.get("keys", []), data]}
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2)
+    os.chmod(file, 0o600)
+    return import_key(data)
+
+
 @dataclass(frozen=True, slots=True)
 class SigningKey:
     key: Key
@@ -131,9 +162,9 @@ class KeyRing:
     - ``add()``, ``activate(kid)`` and ``retire(kid)`` are the same steps, one at a time.
     """
 
-    def __init__(self, alg: str) -> None:
+    def __init__(self, alg: str, initial: Key | None = None) -> None:
         self.alg = alg
-        self._initial = SigningKey(pooled_key(alg), alg)
+        self._initial = SigningKey(initial if initial is not None else pooled_key(alg), alg)
         self._keys: list[SigningKey] = [self._initial]  # published, oldest first
         self._current = self._initial
         self._pending: SigningKey | None = None

@@ -8,6 +8,7 @@ so starting an IdP costs a socket bind rather than a thread and a loop. Async us
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ from .defects.plan import PlannedDefects
 from .errors import MockIdPError
 from .faults import Fault, make_fault
 from .journal import RequestRecord
-from .keys import SigningKey
+from .keys import SigningKey, load_key_file
 from .minting import issue_token as mint_token
 from .misbehaviour import MisbehaviourConfig
 from .state import IdPState
@@ -84,12 +85,16 @@ class MockIdP:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        key_file: str | os.PathLike[str] | None = None,
         **overrides: Any,
     ) -> None:
+        """``key_file``: sign with the key kept there (made on first use), so tokens verify
+        across processes and restarts; by default each IdP gets a fresh key."""
         self.config = as_config(config, overrides)
         self.host = host
         self.port = port
-        self.state = IdPState(self.config)
+        key = load_key_file(key_file, self.config.signing_alg) if key_file is not None else None
+        self.state = IdPState(self.config, key)
         self._runner: web.AppRunner | None = None
         self._loop_thread: _LoopThread | None = None
 

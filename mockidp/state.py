@@ -13,7 +13,7 @@ from .defects.plan import DefectPlan, PlannedDefects
 from .errors import MockIdPError
 from .faults import FaultQueue
 from .journal import Journal
-from .keys import KeyRing
+from .keys import Key, KeyRing
 from .misbehaviour import Misbehaviour
 from .store import Store
 
@@ -53,10 +53,10 @@ def _on_bound_port(issuer: str, base_url: str) -> str:
 class IdPState:
     """Config, registries, keys, clock and journal of one IdP."""
 
-    def __init__(self, config: IdPConfig) -> None:
+    def __init__(self, config: IdPConfig, signing_key: Key | None = None) -> None:
         self.config = config
         self.store = Store(config)
-        self.keys = KeyRing(config.signing_alg)
+        self.keys = KeyRing(config.signing_alg, signing_key)
         self.clock = MockClock()
         self.journal = Journal(config.journal_limit)
         self.server_errors = ServerErrors()

@@ -25,6 +25,11 @@ def register(sub: Any) -> None:
     p.add_argument("--issuer", metavar="URL", help="issuer URL (default http://HOST:PORT)")
     p.add_argument("--login", choices=["auto", "form"], help="login mode (default: form)")
     p.add_argument("--allow-remote", action="store_true", help="allow listening on a non-loopback address")
+    p.add_argument(
+        "--keys",
+        metavar="FILE",
+        help="sign with the key kept in FILE (created 0600 if missing), so tokens survive restarts",
+    )
     p.set_defaults(run=run)
 
 
@@ -81,11 +86,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.config:
         print("using the built-in demo configuration:")
         print(describe(config))
-    return asyncio.run(_serve(config, args.host, args.port))
+    return asyncio.run(_serve(config, args.host, args.port, args.keys))
 
 
-async def _serve(config: IdPConfig, host: str, port: int) -> int:
-    idp = MockIdP(config, host=host, port=port)
+async def _serve(config: IdPConfig, host: str, port: int, key_file: str | None = None) -> int:
+    idp = MockIdP(config, host=host, port=port, key_file=key_file)
     try:
         await idp.astart()
     except OSError as exc:
