@@ -16,7 +16,9 @@ from mockidp import MockIdP, MockIdPError
 
 def verify(token: str, issuer: str) -> dict[str, object]:
     key = jwt.PyJWKClient(f"{issuer}/jwks").get_signing_key_from_jwt(token)
-    claims: dict[str, object] = jwt.decode(token, key, algorithms=["RS256"], audience="demo-api", issuer=issuer)
+    claims: dict[str, object] = jwt.decode(
+        token, key, algorithms=["RS256"], audience="demo-api", issuer=issuer
+    )
     return claims
 
 
