@@ -24,6 +24,7 @@ def command(flow: str, skip: str | None = None) -> str:
     return f"{sys.executable} {AGENT} --flow {flow}" + (f" --skip {skip}" if skip else "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flow", [CC, CODE])
 def test_correct_agent_passes_every_trial(flow: str) -> None:
     report = check_agent(command(flow), flow, timeout=20)
@@ -55,6 +56,7 @@ BROKEN = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("flow", "skip", "trial", "check"), BROKEN, ids=[f"{b[0][:4]}-{b[1]}" for b in BROKEN]
 )
@@ -65,6 +67,7 @@ def test_broken_agent_is_caught_and_named(flow: str, skip: str, trial: str, chec
     assert f"{trial}/{check}" in failed, report.table()
 
 
+@pytest.mark.slow
 def test_cli_report_json_and_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "agent.json"
     args = [
@@ -82,7 +85,15 @@ def test_cli_report_json_and_exit_status(tmp_path: Path, capsys: pytest.CaptureF
     (trial,) = data["trials"]
     assert trial["name"] == "baseline"
     case = next(c for c in trial["cases"] if c["name"] == "least-privilege")
-    assert case == {"name": "least-privilege", "passed": False, "detail": case["detail"]}
+    assert case == {
+        "name": "least-privilege",
+        "passed": False,
+        "detail": case["detail"],
+        "outcome": "failed",
+        "severity": "must",
+        "counts": True,
+    }
+    assert data["summary"]["failed"] == 1 and data["summary"]["passed"] >= 4
     assert "inventory:write" in case["detail"]
     assert "least-privilege" in capsys.readouterr().out
 
@@ -92,6 +103,7 @@ def test_cli_exit_two_on_unknown_trial(capsys: pytest.CaptureFixture[str]) -> No
     assert "unknown trial 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_agent_that_hangs_is_stopped_and_fails() -> None:
     report = check_agent("sleep 30", CC, timeout=1, trials=["baseline"])
     exit_case = next(c for c in report.cases if c.name == "baseline/exit-status")
