@@ -13,6 +13,8 @@ from mockidp.cli import main
 from mockidp.conformance.agent_checks import CHECKS, Evidence
 from mockidp.conformance.check_agent import check_agent
 from mockidp.conformance.processes import Finished
+from mockidp.conformance.runner import run_scenario
+from mockidp.conformance.scenario import load_scenario
 from mockidp.journal import RequestRecord
 from mockidp.resources import ApiCall, MockApi
 
@@ -143,3 +145,25 @@ def test_least_privilege_accepts_an_omitted_scope_when_the_grant_was_minimal() -
 def test_least_privilege_does_not_invent_a_grant_when_no_token_was_asked() -> None:
     idle = dataclasses.replace(_evidence([], None), requests=[])
     assert "no scope requested" not in CHECKS["least-privilege"](idle).detail
+
+
+@pytest.mark.slow
+def test_scenario_expecting_a_failure_that_was_not_applicable_says_so(tmp_path: Path) -> None:
+    """The corpus agent reads one page per API: token-reuse had nothing to look at."""
+    text = f"""\
+version: 1
+name: reuse-expected
+agent:
+  run: "{command(CC)}"
+  flow: client_credentials
+  timeout: 20
+  trials: [baseline]
+expect:
+  failing: [baseline/token-reuse]
+"""
+    (tmp_path / "s.yaml").write_text(text)
+    result = run_scenario(load_scenario(tmp_path / "s.yaml"))
+    assert not result.passed
+    (mismatch,) = result.mismatches
+    assert mismatch.case == "baseline/token-reuse"
+    assert "not-applicable: no API was called twice" in result.explain()
