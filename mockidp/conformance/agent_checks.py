@@ -1,8 +1,11 @@
 """The practices check-agent looks for, each a function of one trial's evidence.
 
-Evidence is what the IdP journal (``idp.requests``, secrets redacted) and the mock APIs' call
-records show, plus the agent's exit status. Each check returns one :class:`Case` whose name
-is the check's name (``pkce-s256``, ``resource-indicator``, ...).
+Evidence (agent_evidence.py) is what the IdP journal and the mock APIs' call records show, plus
+the agent's exit status and output. Each check returns one :class:`Case` named after the check
+(``pkce-s256``, ``resource-indicator``, ...) with an outcome: ``passed``, ``failed``,
+``crashed`` (a stop the trial demands came before the point where the agent had to refuse),
+or ``not-applicable`` (nothing to look at, such as ``audience-per-api`` without an API call).
+Checks judge only the APIs the agent called. Token lifetimes live in agent_lifetimes.py.
 """
 
 from __future__ import annotations
@@ -206,15 +209,19 @@ def audience_per_api(ev: Evidence) -> Case:
     return verdict("audience-per-api", sorted(set(problems)))
 
 
+def asked_for(ev: Evidence) -> bool:
+    return bool(ev.token_requests or ev.at("authorize"))
+
+
 def least_privilege(ev: Evidence) -> Case:
+    if not asked_for(ev):
+        return not_applicable("least-privilege", "no token or authorization request")
     needed = {ev.apis[c.api].required_scope(c.method) for c in ev.calls}
     requested: set[str] = set()
     for r in ev.token_requests + ev.at("authorize"):
         requested.update(s for v in form(r, "scope") for s in v.split())
     granted = {s for c in ev.calls if c.claims for s in str(c.claims.get("scope", "")).split()}
     unused = sorted((requested | granted) - needed - OIDC_SCOPES)
-    if not asked_for(ev):
-        return not_applicable("least-privilege", "no token or authorization request")
     problems = (
         [f"scopes {' '.join(unused)} were requested or granted but no call needed them"] if unused else []
     )
@@ -223,10 +230,6 @@ def least_privilege(ev: Evidence) -> Case:
         # without a call to show what was granted, asking for no scope means asking for all
         problems.append("no scope requested: the IdP granted every scope the client may have")
     return verdict("least-privilege", problems)
-
-
-def asked_for(ev: Evidence) -> bool:
-    return bool(ev.token_requests or ev.at("authorize"))
 
 
 def no_credentials_in_url(ev: Evidence) -> Case:
