@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print(report.table())
     log = agent_log_path(args)
+    log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(report.log_text(), encoding="utf-8")
     print(f"the agent's full output: {log}")
     if args.report_json:

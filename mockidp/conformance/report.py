@@ -201,12 +201,15 @@ class AgentReport:
         )
 
     def summary(self) -> dict[str, int]:
-        """How many cases came to each outcome, plus ``warning`` for failed ``should`` cases."""
+        """How many cases came to each outcome; a failed ``should`` case that does not count is a
+        ``warning``, not ``failed``."""
         counts: dict[str, int] = {o: 0 for o in OUTCOMES if o in AGENT_VERDICTS}
+        counts["warning"] = 0
         for trial in self.trials:
+            warned = trial.warnings
             for case in trial.cases:
-                counts[case.result] = counts.get(case.result, 0) + 1
-            counts["warning"] = counts.get("warning", 0) + len(trial.warnings)
+                key = "warning" if any(case is w for w in warned) else case.result
+                counts[key] = counts.get(key, 0) + 1
         return counts
 
     def to_dict(self) -> dict[str, Any]:
@@ -237,7 +240,8 @@ class AgentReport:
         warnings = counts.pop("warning", 0)
         said = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
         if warnings:
-            said += f"; {warnings} warning{'s' if warnings > 1 else ''} (should: fail only with --strict)"
+            plural = "s" if warnings > 1 else ""
+            said += f"{', ' if said else ''}{warnings} warning{plural} (should: fail only with --strict)"
         parts.append(f"{self.target}: {'PASSED' if self.passed else 'FAILED'} ({said})")
         return "\n".join(parts)
 
