@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from ..conformance.check_agent import check_agent
@@ -14,7 +16,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "check-agent",
         help="run an agent against misbehaving IdPs and APIs and report which practices it skips",
-        description="Exit status: 0 every check passed, 1 a check failed, 2 usage or config error.",
+        description="Exit status: 0 every check passed (warnings and not-applicable checks do not "
+        "fail the run), 1 a check failed, 2 usage or config error.",
     )
     p.add_argument("--flow", required=True, choices=["client_credentials", "authorization_code"])
     p.add_argument(
@@ -32,6 +35,13 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--trial", action="append", metavar="NAME", help="run only this trial (repeatable)")
     p.add_argument("--client-id", metavar="ID", help="the config's client the agent uses")
+    p.add_argument("--strict", action="store_true", help="'should' failures (token-reuse) fail the run too")
+    p.add_argument(
+        "--agent-log",
+        metavar="FILE",
+        help="write the agent's full output of every trial here (default: check-agent.log next to "
+        "--report-json or --junit-xml, else in a new temporary directory)",
+    )
     p.set_defaults(run=run)
 
 
@@ -43,10 +53,25 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         trials=args.trial,
         client_id=args.client_id,
+        strict=args.strict,
     )
     print(report.table())
+    log = agent_log_path(args)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(report.log_text(), encoding="utf-8")
+    print(f"the agent's full output: {log}")
     if args.report_json:
         write_json(report, args.report_json)
     if args.junit_xml:
         write_junit(report, args.junit_xml, "mockidp.check-agent")
     return 0 if report.passed else 1
+
+
+def agent_log_path(args: argparse.Namespace) -> Path:
+    """``--agent-log``; else beside the first report asked for; else in a fresh temporary directory."""
+    if args.agent_log:
+        return Path(args.agent_log)
+    for report in (args.report_json, args.junit_xml):
+        if report:
+            return Path(report).parent / "check-agent.log"
+    return Path(tempfile.mkdtemp(prefix="mockidp-check-agent-")) / "check-agent.log"

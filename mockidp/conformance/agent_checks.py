@@ -1,19 +1,22 @@
 """The practices check-agent looks for, each a function of one trial's evidence.
 
-Evidence is what the IdP journal (``idp.requests``, secrets redacted) and the mock APIs' call
-records show, plus the agent's exit status. Each check returns one :class:`Case` whose name
-is the check's name (``pkce-s256``, ``resource-indicator``, ...).
+Evidence (agent_evidence.py) is what the IdP journal and the mock APIs' call records show, plus
+the agent's exit status and output. Each check returns one :class:`Case` named after the check
+(``pkce-s256``, ``resource-indicator``, ...) with an outcome: ``passed``, ``failed``,
+``crashed`` (a stop the trial demands came before the point where the agent had to refuse),
+or ``not-applicable`` (nothing to look at, such as ``audience-per-api`` without an API call).
+Checks judge only the APIs the agent called. Token lifetimes live in agent_lifetimes.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
-from ..journal import RequestRecord
-from ..resources import ApiCall, MockApi
-from .processes import Finished
+from .agent_evidence import Check, Evidence, crashed, form, not_applicable, verdict
+from .agent_lifetimes import expiry, token_reuse
 from .report import Case
+
+__all__ = ["CHECKS", "Check", "Evidence"]
 
 OIDC_SCOPES = frozenset({"openid", "profile", "email", "address", "phone", "offline_access"})
 #: parameters that must never travel in a URL (RFC 6750 section 5.3; OAuth 2.1 section 5.1)
@@ -28,72 +31,82 @@ URL_SECRETS = (
 TOLERANCE = 0.05
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Evidence:
-    flow: str
-    expect_exit: str  # "zero" | "nonzero"
-    requests: Sequence[RequestRecord]
-    calls: Sequence[ApiCall]
-    apis: Mapping[str, MockApi]
-    finished: Finished
-    timeout: float
-    #: Retry-After seconds of the fault the trial injected, when it injected one
-    retry_after: float | None = None
-    rejected_apis: tuple[str, ...] = field(default_factory=tuple)
-    #: the agent's client secret: found in any URL parameter, whatever its name, it leaked
-    client_secret: str | None = None
-
-    def at(self, endpoint: str) -> list[RequestRecord]:
-        return [r for r in self.requests if r.endpoint == endpoint]
-
-    @property
-    def token_requests(self) -> list[RequestRecord]:
-        return self.at("token")
-
-    def first(self, endpoint: str) -> float | None:
-        for r in self.requests:
-            if r.endpoint == endpoint:
-                return r.time
-        return None
-
-
-Check = Callable[[Evidence], Case]
-
-
-def _case(name: str, problems: Sequence[str], ok: str = "") -> Case:
-    return Case(name=name, passed=not problems, detail="; ".join(problems) if problems else ok)
-
-
-def _form(record: RequestRecord, name: str) -> list[str]:
-    return list(record.form.get(name, ())) + list(record.query.get(name, ()))
-
-
 def exit_status(ev: Evidence) -> Case:
     status = ev.finished.status
     if status is None:
-        return _case("exit-status", [f"the agent did not finish within {ev.timeout:g} s"])
+        return verdict("exit-status", [f"the agent did not finish within {ev.timeout:g} s"])
     wanted_zero = ev.expect_exit == "zero"
     if (status == 0) == wanted_zero:
-        return _case("exit-status", [], f"exit status {status}")
-    tail = ev.finished.output.strip().splitlines()[-1:] or [""]
+        return verdict("exit-status", [], f"exit status {status}")
     expected = "0" if wanted_zero else "non-zero"
-    return _case(
-        "exit-status", [f"exit status {status}, expected {expected} (last output: {tail[0][:200]!r})"]
-    )
+    said = f"exit status {status}, expected {expected} (last output: {ev.last_line()!r})"
+    return crashed("exit-status", said) if ev.crashed else verdict("exit-status", [said])
 
 
 def api_called(ev: Evidence) -> Case:
+    """Always applicable: an honest trial the agent cannot finish is a failure, whatever the cause."""
     ok = [c for c in ev.calls if 200 <= c.status < 300]
-    return _case("api-called", [] if ok else ["no API call succeeded"], f"{len(ok)} successful calls")
+    return verdict("api-called", [] if ok else ["no API call succeeded"], f"{len(ok)} successful calls")
+
+
+def refusal(
+    name: str,
+    ev: Evidence,
+    problems: list[str],
+    *,
+    point: str,
+    reached: Callable[[Evidence], bool],
+    went_on: Callable[[Evidence], bool],
+    ok: str,
+) -> Case:
+    """A stop the trial demands, judged for its reason.
+
+    The agent must have reached ``point`` (where the wrong thing showed) and stopped there,
+    while in the honest control run (``ev.control``, when there is one) it ``went_on`` past
+    it. An agent that exits before ``point``, or that stops at ``point`` even when nothing is
+    wrong, did not refuse anything: it crashed.
+    """
+    if problems:
+        return verdict(name, problems)
+    if ev.finished.status is None:
+        return verdict(name, [f"the agent did not finish within {ev.timeout:g} s"])
+    if not reached(ev):
+        said = f" (last output: {ev.last_line()!r})" if ev.last_line() else ""
+        return crashed(name, f"the agent exited before {point}, so it never had to refuse anything{said}")
+    if ev.control is not None and not went_on(ev.control):
+        return crashed(
+            name,
+            f"against an honest IdP (the baseline run) the agent stops after {point} too: "
+            "this stop is no refusal",
+        )
+    return verdict(name, [], ok)
+
+
+def _code_redeemed(ev: Evidence) -> bool:
+    return any(form(r, "grant_type") == ["authorization_code"] and r.status == 200 for r in ev.token_requests)
+
+
+def _authorized(ev: Evidence) -> bool:
+    return any(r.status in (302, 303) for r in ev.at("authorize"))
+
+
+def _api_called(ev: Evidence) -> bool:
+    return any(200 <= c.status < 300 for c in ev.calls)
 
 
 def no_api_call(name: str) -> Check:
-    """The agent stopped: it called no API at all."""
+    """After a defective ID token the agent calls no API, having received it (redeemed the code)."""
 
     def check(ev: Evidence) -> Case:
         calls = [f"{c.method} {c.api}" for c in ev.calls]
-        return _case(
-            name, [f"the agent went on and called {', '.join(calls)}"] if calls else [], "no API called"
+        return refusal(
+            name,
+            ev,
+            [f"the agent went on and called {', '.join(calls)}"] if calls else [],
+            point="it received the ID token",
+            reached=_code_redeemed,
+            went_on=_api_called,
+            ok="no API called after the ID token",
         )
 
     return check
@@ -103,35 +116,39 @@ def pkce_s256(ev: Evidence) -> Case:
     problems = []
     authorizations = ev.at("authorize")
     if not authorizations:
-        problems.append("no authorization request")
+        return not_applicable("pkce-s256", "no authorization request")
     for r in authorizations:
-        method = _form(r, "code_challenge_method")
-        if not _form(r, "code_challenge"):
+        method = form(r, "code_challenge_method")
+        if not form(r, "code_challenge"):
             problems.append("authorization request without code_challenge")
         elif method != ["S256"]:
             problems.append(f"code_challenge_method {method[0] if method else 'absent (plain)'}, not S256")
     for r in ev.token_requests:
-        if _form(r, "grant_type") == ["authorization_code"] and not _form(r, "code_verifier"):
+        if form(r, "grant_type") == ["authorization_code"] and not form(r, "code_verifier"):
             problems.append("code redeemed without code_verifier")
-    return _case("pkce-s256", problems)
+    return verdict("pkce-s256", problems)
 
 
 def state_sent(ev: Evidence) -> Case:
+    if not ev.at("authorize"):
+        return not_applicable("state-checked", "no authorization request")
     problems = []
     for r in ev.at("authorize"):
-        value = _form(r, "state")
+        value = form(r, "state")
         if not value or len(value[0]) < 8:
             problems.append("authorization request without an unguessable state")
-    return _case("state-checked", problems)
+    return verdict("state-checked", problems)
 
 
 def nonce_sent(ev: Evidence) -> Case:
+    if not ev.at("authorize"):
+        return not_applicable("nonce-checked", "no authorization request")
     problems = []
     for r in ev.at("authorize"):
-        scopes = " ".join(_form(r, "scope")).split()
-        if "openid" in scopes and not _form(r, "nonce"):
+        scopes = " ".join(form(r, "scope")).split()
+        if "openid" in scopes and not form(r, "nonce"):
             problems.append("OpenID authorization request without nonce")
-    return _case("nonce-checked", problems)
+    return verdict("nonce-checked", problems)
 
 
 def code_not_redeemed(name: str) -> Check:
@@ -139,11 +156,19 @@ def code_not_redeemed(name: str) -> Check:
 
     def check(ev: Evidence) -> Case:
         problems = []
-        if any(_form(r, "grant_type") == ["authorization_code"] for r in ev.token_requests):
+        if any(form(r, "grant_type") == ["authorization_code"] for r in ev.token_requests):
             problems.append("the agent redeemed the code from a tampered authorization response")
         if ev.calls:
             problems.append(f"the agent called {ev.calls[0].api}")
-        return _case(name, problems, "stopped before redeeming the code")
+        return refusal(
+            name,
+            ev,
+            problems,
+            point="it got the authorization response",
+            reached=_authorized,
+            went_on=_code_redeemed,
+            ok="stopped before redeeming the code",
+        )
 
     return check
 
@@ -151,24 +176,26 @@ def code_not_redeemed(name: str) -> Check:
 def resource_indicator(ev: Evidence) -> Case:
     urls = {api.url for api in ev.apis.values()}
     problems = []
-    grants = [r for r in ev.token_requests if _form(r, "grant_type") != []]
+    grants = [r for r in ev.token_requests if form(r, "grant_type") != []]
     for r in grants + ev.at("authorize"):
-        sent = _form(r, "resource")
+        sent = form(r, "resource")
         what = (
             "authorization request"
             if r.endpoint == "authorize"
-            else f"token request ({_form(r, 'grant_type')[0]})"
+            else f"token request ({form(r, 'grant_type')[0]})"
         )
         if not sent:
             problems.append(f"{what} without resource")
         elif not set(sent) <= urls:
             problems.append(f"{what} with resource {sent} that is no API's URL")
     if not grants:
-        problems.append("no token request")
-    return _case("resource-indicator", sorted(set(problems)))
+        return not_applicable("resource-indicator", "no token request")
+    return verdict("resource-indicator", sorted(set(problems)))
 
 
 def audience_per_api(ev: Evidence) -> Case:
+    if not ev.calls:
+        return not_applicable("audience-per-api", "no API was called")
     problems = []
     for call in ev.calls:
         url = ev.apis[call.api].url
@@ -179,28 +206,36 @@ def audience_per_api(ev: Evidence) -> Case:
         aud = call.claims.get("aud")
         if aud != url and aud != [url]:
             problems.append(f"{call.api} called with a token for {aud!r}, not only {url}")
-    return _case("audience-per-api", sorted(set(problems)))
+    return verdict("audience-per-api", sorted(set(problems)))
+
+
+def asked_for(ev: Evidence) -> bool:
+    return bool(ev.token_requests or ev.at("authorize"))
 
 
 def least_privilege(ev: Evidence) -> Case:
+    if not asked_for(ev):
+        return not_applicable("least-privilege", "no token or authorization request")
     needed = {ev.apis[c.api].required_scope(c.method) for c in ev.calls}
     requested: set[str] = set()
     for r in ev.token_requests + ev.at("authorize"):
-        requested.update(s for v in _form(r, "scope") for s in v.split())
+        requested.update(s for v in form(r, "scope") for s in v.split())
     granted = {s for c in ev.calls if c.claims for s in str(c.claims.get("scope", "")).split()}
     unused = sorted((requested | granted) - needed - OIDC_SCOPES)
     problems = (
         [f"scopes {' '.join(unused)} were requested or granted but no call needed them"] if unused else []
     )
     asked = ev.token_requests + ev.at("authorize")
-    if asked and not granted and not any(_form(r, "scope") for r in asked):
+    if asked and not granted and not any(form(r, "scope") for r in asked):
         # without a call to show what was granted, asking for no scope means asking for all
         problems.append("no scope requested: the IdP granted every scope the client may have")
-    return _case("least-privilege", problems)
+    return verdict("least-privilege", problems)
 
 
 def no_credentials_in_url(ev: Evidence) -> Case:
     """Known credential parameter names, and credential values under any other name."""
+    if not ev.requests and not ev.calls:
+        return not_applicable("no-credentials-in-url", "the agent sent no request")
     problems = [
         f"{name} in the URL of {r.method} {r.path}"
         for r in ev.requests
@@ -218,7 +253,7 @@ def no_credentials_in_url(ev: Evidence) -> Case:
         for c in ev.calls
         for name in dict.fromkeys((*(n for n in c.query if n == "access_token"), *c.url_tokens))
     ]
-    return _case("no-credentials-in-url", sorted(set(problems)))
+    return verdict("no-credentials-in-url", sorted(set(problems)))
 
 
 def _holds(value: str, secret: str) -> bool:
@@ -230,23 +265,29 @@ def retry_after_honoured(ev: Evidence) -> Case:
     tokens = ev.token_requests
     failed = next((i for i, r in enumerate(tokens) if r.status in (429, 503)), None)
     if failed is None:
-        return _case("retry-after-honoured", ["the token endpoint was never called, so never refused"])
+        return not_applicable("retry-after-honoured", "the token endpoint was never called, so never refused")
     if failed + 1 >= len(tokens):
-        return _case("retry-after-honoured", [f"no new token request after the {tokens[failed].status}"])
+        return verdict("retry-after-honoured", [f"no new token request after the {tokens[failed].status}"])
     waited = tokens[failed + 1].time - tokens[failed].time
     wanted = ev.retry_after or 0.0
     if waited + TOLERANCE < wanted:
-        return _case("retry-after-honoured", [f"retried after {waited:.2f} s; Retry-After said {wanted:g} s"])
-    return _case("retry-after-honoured", [], f"retried after {waited:.2f} s")
+        return verdict(
+            "retry-after-honoured", [f"retried after {waited:.2f} s; Retry-After said {wanted:g} s"]
+        )
+    return verdict("retry-after-honoured", [], f"retried after {waited:.2f} s")
 
 
 def reauth_after_401(ev: Evidence) -> Case:
+    """Judged on the APIs the agent called: an agent needs not call every API there is."""
     problems = []
-    for name in ev.rejected_apis:
+    called = [name for name in ev.rejected_apis if any(c.api == name for c in ev.calls)]
+    if not called:
+        return not_applicable("reauth-after-401", "no API that refuses the first token was called")
+    for name in called:
         calls = [c for c in ev.calls if c.api == name]
         refused = next((c for c in calls if c.status == 401 and c.claims is not None), None)
         if refused is None:
-            problems.append(f"{name} was never called with a valid token")
+            problems.append(f"{name} was called, but never with a valid token")
             continue
         old = refused.claims.get("jti") if refused.claims else None
         later = [c for c in calls if c.time >= refused.time and c.status == 200 and c.claims]
@@ -254,19 +295,32 @@ def reauth_after_401(ev: Evidence) -> Case:
             problems.append(f"after the 401 from {name} the agent did not call it again with a new token")
         elif not any(r.time >= refused.time for r in ev.token_requests):
             problems.append(f"no token request after the 401 from {name}")
-    return _case("reauth-after-401", problems)
+    return verdict("reauth-after-401", problems)
+
+
+def _discovered(ev: Evidence) -> bool:
+    return ev.first("discovery") is not None
+
+
+def _used_endpoints(ev: Evidence) -> bool:
+    return bool(ev.token_requests or ev.at("authorize"))
 
 
 def stops_on_issuer_mismatch(ev: Evidence) -> Case:
-    discovered = ev.first("discovery")
-    if discovered is None:
-        return _case("stops-on-issuer-mismatch", ["the agent never fetched the IdP's metadata"])
     problems = []
-    if ev.token_requests or ev.at("authorize"):
+    if _used_endpoints(ev):
         problems.append("the agent used endpoints from metadata whose issuer does not match")
     if ev.calls:
         problems.append(f"the agent called {ev.calls[0].api}")
-    return _case("stops-on-issuer-mismatch", problems, "stopped after the metadata")
+    return refusal(
+        "stops-on-issuer-mismatch",
+        ev,
+        problems,
+        point="it fetched the IdP's metadata",
+        reached=_discovered,
+        went_on=_used_endpoints,
+        ok="stopped after the metadata",
+    )
 
 
 CHECKS: dict[str, Check] = {
@@ -282,6 +336,8 @@ CHECKS: dict[str, Check] = {
     "retry-after-honoured": retry_after_honoured,
     "reauth-after-401": reauth_after_401,
     "stops-on-issuer-mismatch": stops_on_issuer_mismatch,
+    "token-reuse": token_reuse,
+    "expiry": expiry,
     # the same names, judged after a trial that must stop the agent
     "state-checked:stopped": code_not_redeemed("state-checked"),
     "authorization-iss-checked": code_not_redeemed("authorization-iss-checked"),

@@ -1,8 +1,10 @@
 """check-agent's trials as data: a name, how the IdP and APIs misbehave, the exit and the checks.
 
 A trial never holds code: what the IdP does differently is config keys (``faults``,
-``misbehaviour``), planned ID-token defects, and APIs that refuse the first valid token. So
-the built-in trials and the ones a scenario defines are the same kind of thing.
+``misbehaviour``, ``access_token_ttl``), planned ID-token defects, APIs that refuse the first
+valid token, and APIs that answer in pages (``Link: rel="next"``), slowly if need be, so an
+agent that follows them keeps working long enough to reuse, or outlive, a token. So the
+built-in trials and the ones a scenario defines are the same kind of thing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from .agent_checks import CHECKS
 Flow = Literal["client_credentials", "authorization_code"]
 FLOWS: tuple[Flow, ...] = ("client_credentials", "authorization_code")
 WRONG_ISSUER = "https://wrong-issuer.invalid"
+#: the expiry trial: pages 3..8 arrive 0.5 s apart, the last 1 s past a 2 s token's deadline
+EXPIRY_TTL = 2
+EXPIRY_PAGES = 8
+EXPIRY_PAGE_DELAY = 0.5
 
 COMMON = (
     "exit-status",
@@ -25,6 +31,7 @@ COMMON = (
     "audience-per-api",
     "least-privilege",
     "no-credentials-in-url",
+    "token-reuse",
 )
 BASELINE_CHECKS: Mapping[str, tuple[str, ...]] = {
     "client_credentials": COMMON,
@@ -42,6 +49,9 @@ class Trial:
     id_token_defects: tuple[str, ...] = ()
     #: mock APIs that refuse the first valid token ("*": every API)
     reject_first_token: tuple[str, ...] = ()
+    #: pages each API answers a GET in (page 2 on takes ``page_delay`` seconds)
+    pages: int = 1
+    page_delay: float = 0.0
     expect_exit: Literal["zero", "nonzero"] = "zero"
     #: check keys (see agent_checks.CHECKS); None: the flow's baseline checks
     checks: tuple[str, ...] | None = None
@@ -73,7 +83,11 @@ def _tampered_response(name: str, switch: str, check: str) -> Trial:
 
 
 TRIALS: tuple[Trial, ...] = (
-    Trial(name="baseline", description="an honest IdP and APIs: the agent does its job, the right way"),
+    Trial(
+        name="baseline",
+        description="an honest IdP and APIs (in 3 pages): the agent does its job, the right way",
+        pages=3,
+    ),
     Trial(
         name="token-503",
         description="the token endpoint answers 503 with Retry-After: 1 once: the agent waits and retries",
@@ -92,6 +106,17 @@ TRIALS: tuple[Trial, ...] = (
         idp={"misbehaviour": {"metadata_issuer": WRONG_ISSUER}},
         expect_exit="nonzero",
         checks=("exit-status", "stops-on-issuer-mismatch"),
+    ),
+    Trial(
+        name="expiry",
+        description=(
+            f"tokens live {EXPIRY_TTL} s and the APIs answer {EXPIRY_PAGES} slow pages: "
+            "the agent renews instead of sending an expired token"
+        ),
+        idp={"access_token_ttl": EXPIRY_TTL},
+        pages=EXPIRY_PAGES,
+        page_delay=EXPIRY_PAGE_DELAY,
+        checks=("exit-status", "expiry"),
     ),
     _id_token(
         "id-token-bad-signature", "signature-unknown-key", "is signed by a key the IdP never published"

@@ -78,7 +78,7 @@ def _retry_after(faults: Sequence[Fault]) -> float | None:
     return None
 
 
-def run_trial(
+def observe(
     command: str,
     flow: str,
     base: IdPConfig,
@@ -87,19 +87,20 @@ def run_trial(
     timeout: float,
     client_id: str | None,
     apis: Sequence[str],
-) -> TrialReport:
+    control: Evidence | None = None,
+) -> Evidence:
+    """Run the agent once against a fresh IdP and APIs set up as ``trial`` says; keep what they saw."""
     config = base.merged(dict(trial.idp)) if trial.idp else base
     client = pick_client(config, flow, client_id)
-    keys = trial.check_keys(flow)
-    check_known(keys)
     rejected = tuple(apis) if "*" in trial.reject_first_token else trial.reject_first_token
     with MockIdP(config) as idp, MockApis(idp, apis, clients=[client.client_id]) as hosted:
-        for name in rejected:
-            hosted[name].reject_valid = 1
+        for name, api in hosted.apis.items():
+            api.reject_valid = 1 if name in rejected else 0
+            api.pages, api.page_delay = trial.pages, trial.page_delay
         if trial.id_token_defects:
             idp.plan_defects(trial.id_token_defects, token="id", client_id=client.client_id, times=1)
         finished = run_once(command, agent_env(idp, client, flow, hosted), timeout)
-        evidence = Evidence(
+        return Evidence(
             flow=flow,
             expect_exit=trial.expect_exit,
             requests=idp.requests,
@@ -110,9 +111,39 @@ def run_trial(
             retry_after=_retry_after(config.faults),
             rejected_apis=rejected,
             client_secret=client.client_secret if flow == "client_credentials" else None,
+            control=control,
         )
-        cases = tuple(CHECKS[key](evidence) for key in keys)
-    return TrialReport(name=trial.name, description=trial.description, cases=cases)
+
+
+def judge(trial: Trial, evidence: Evidence, *, strict: bool = False) -> TrialReport:
+    keys = trial.check_keys(evidence.flow)
+    check_known(keys)
+    return TrialReport(
+        name=trial.name,
+        description=trial.description,
+        cases=tuple(CHECKS[key](evidence) for key in keys),
+        exit_status=evidence.finished.status,
+        output=evidence.finished.output,
+        strict=strict,
+    )
+
+
+def run_trial(
+    command: str,
+    flow: str,
+    base: IdPConfig,
+    trial: Trial,
+    *,
+    timeout: float,
+    client_id: str | None,
+    apis: Sequence[str],
+    control: Evidence | None = None,
+    strict: bool = False,
+) -> TrialReport:
+    evidence = observe(
+        command, flow, base, trial, timeout=timeout, client_id=client_id, apis=apis, control=control
+    )
+    return judge(trial, evidence, strict=strict)
 
 
 def check_agent(
@@ -125,17 +156,37 @@ def check_agent(
     extra_trials: Sequence[Trial] = (),
     client_id: str | None = None,
     apis: Sequence[str] = DEFAULT_APIS,
+    strict: bool = False,
 ) -> AgentReport:
-    """Run ``command`` once per trial of ``flow``; the report says which checks failed."""
+    """Run ``command`` once per trial of ``flow``; the report says which checks failed.
+
+    A trial where the agent must stop is judged against a control: the baseline run (made
+    once more, unreported, when it is not among the chosen trials), which shows whether the
+    agent gets past the point where it stopped when nothing is wrong.
+    """
     base = agent_config(config)
     chosen = trials_for(flow, tuple(trials) if trials is not None else None) + list(extra_trials)
     for trial in chosen:
         check_known(trial.check_keys(flow))
     pick_client(base, flow, client_id)
-    reports = tuple(
-        run_trial(command, flow, base, t, timeout=timeout, client_id=client_id, apis=apis) for t in chosen
-    )
-    return AgentReport(target=command, flow=flow, trials=reports)
+
+    def look(trial: Trial, control: Evidence | None = None) -> Evidence:
+        return observe(
+            command, flow, base, trial, timeout=timeout, client_id=client_id, apis=apis, control=control
+        )
+
+    baseline = next((t for t in chosen if t.name == "baseline" and t is BY_NAME["baseline"]), None)
+    seen: dict[int, Evidence] = {}
+    control = None
+    if any(t.expect_exit == "nonzero" for t in chosen):
+        control = look(baseline or BY_NAME["baseline"])
+        if baseline is not None:
+            seen[id(baseline)] = control
+    reports = []
+    for trial in chosen:
+        evidence = seen.get(id(trial)) or look(trial, control if trial.expect_exit == "nonzero" else None)
+        reports.append(judge(trial, evidence, strict=strict))
+    return AgentReport(target=command, flow=flow, trials=tuple(reports), strict=strict)
 
 
 def _check_names(loaded: LoadedScenario, spec: AgentTarget) -> None:

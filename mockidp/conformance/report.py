@@ -113,18 +113,64 @@ def _expected(case: Case) -> str:
     return f"{case.expected_status} {case.expected_error or ''}".rstrip()
 
 
+#: how many of the agent's last output lines the table shows under a failed trial
+TAIL_LINES = 5
+#: check-agent's verdict column, by outcome (a failed ``should`` case shows as ``warn``)
+AGENT_VERDICTS: dict[str, str] = {
+    "passed": "pass",
+    "failed": "FAIL",
+    "crashed": "CRASH",
+    "not-applicable": "n/a",
+}
+
+
+def _agent_verdict(case: Case, strict: bool) -> str:
+    if case.result == "failed" and not case.counts(strict):
+        return "warn"
+    return AGENT_VERDICTS.get(case.result, case.result)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrialReport:
+    """One agent run: its checks, and what the agent said (stdout and stderr together)."""
+
     name: str
     cases: tuple[Case, ...]
     description: str = ""
+    #: the agent's exit status (None: it did not finish in time)
+    exit_status: int | None = None
+    output: str = ""
+    strict: bool = False
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.cases)
+        """No case failed that counts: not-applicable never does, a ``should`` only with strict."""
+        return run_passed(self.cases, self.strict)
+
+    @property
+    def warnings(self) -> list[Case]:
+        return [c for c in self.cases if c.result == "failed" and not c.counts(self.strict)]
+
+    def tail(self, lines: int = TAIL_LINES) -> list[str]:
+        """The last ``lines`` non-empty lines of the agent's output."""
+        return [line for line in self.output.splitlines() if line.strip()][-lines:]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "passed": self.passed, "cases": [c.agent_dict() for c in self.cases]}
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "exit_status": self.exit_status,
+            "output_tail": self.tail(),
+            "cases": [
+                {
+                    **c.agent_dict(),
+                    "outcome": c.result,
+                    "severity": c.severity,
+                    "counts": c.counts(self.strict),
+                }
+                for c in self.cases
+            ],
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +178,8 @@ class AgentReport:
     target: str
     flow: str
     trials: tuple[TrialReport, ...] = field(default_factory=tuple)
+    #: ``should`` failures (``token-reuse``) fail the run too
+    strict: bool = False
 
     @property
     def passed(self) -> bool:
@@ -141,16 +189,36 @@ class AgentReport:
     def cases(self) -> tuple[Case, ...]:
         """Every case, named ``<trial>/<check>`` (for JUnit and pytest)."""
         return tuple(
-            Case(name=f"{t.name}/{c.name}", passed=c.passed, detail=c.detail)
+            Case(
+                name=f"{t.name}/{c.name}",
+                passed=c.passed,
+                detail=c.detail,
+                severity=c.severity,
+                outcome=c.result,
+            )
             for t in self.trials
             for c in t.cases
         )
+
+    def summary(self) -> dict[str, int]:
+        """How many cases came to each outcome; a failed ``should`` case that does not count is a
+        ``warning``, not ``failed``."""
+        counts: dict[str, int] = {o: 0 for o in OUTCOMES if o in AGENT_VERDICTS}
+        counts["warning"] = 0
+        for trial in self.trials:
+            warned = trial.warnings
+            for case in trial.cases:
+                key = "warning" if any(case is w for w in warned) else case.result
+                counts[key] = counts.get(key, 0) + 1
+        return counts
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": self.target,
             "flow": self.flow,
             "passed": self.passed,
+            "strict": self.strict,
+            "summary": self.summary(),
             "trials": [t.to_dict() for t in self.trials],
         }
 
@@ -158,8 +226,32 @@ class AgentReport:
         rows = [("trial", "check", "verdict", "detail")]
         for trial in self.trials:
             for case in trial.cases:
-                rows.append((trial.name, case.name, "pass" if case.passed else "FAIL", case.detail))
-        return format_table(rows) + f"\n{self.target}: {'PASSED' if self.passed else 'FAILED'}"
+                rows.append((trial.name, case.name, _agent_verdict(case, self.strict), case.detail))
+        parts = [format_table(rows)]
+        for trial in self.trials:
+            if not trial.passed:
+                status = "timed out" if trial.exit_status is None else f"exit status {trial.exit_status}"
+                lines = trial.tail() or ["(no output)"]
+                parts.append(
+                    f"\n{trial.name}: the agent's last output lines ({status}):\n"
+                    + "\n".join(f"  | {line}" for line in lines)
+                )
+        counts = self.summary()
+        warnings = counts.pop("warning", 0)
+        said = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
+        if warnings:
+            plural = "s" if warnings > 1 else ""
+            said += f"{', ' if said else ''}{warnings} warning{plural} (should: fail only with --strict)"
+        parts.append(f"{self.target}: {'PASSED' if self.passed else 'FAILED'} ({said})")
+        return "\n".join(parts)
+
+    def log_text(self) -> str:
+        """Every trial's full agent output, under a header naming the trial: the ``--agent-log``."""
+        chunks = []
+        for trial in self.trials:
+            status = "timed out" if trial.exit_status is None else f"exit status {trial.exit_status}"
+            chunks.append(f"===== trial {trial.name} ({status}) =====\n{trial.output.rstrip()}\n")
+        return "\n".join(chunks)
 
 
 Report = ApiReport | AgentReport

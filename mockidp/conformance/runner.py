@@ -95,7 +95,9 @@ def _compare(
     for case in cases:
         failed = not case.passed and case.counts(strict)
         if case.name in failing and not failed:
-            yield Mismatch(case.name, "fail", "", f"expect.failing[{failing.index(case.name)}]")
+            # a check-agent case with nothing to look at neither passed nor failed: say so
+            why = f"it was not-applicable: {case.detail}" if case.result == "not-applicable" else ""
+            yield Mismatch(case.name, "fail", why, f"expect.failing[{failing.index(case.name)}]")
         elif case.name not in failing and failed:
             path = origins.get(case.name, origins.get(case.name.split("/")[0], default))
             yield Mismatch(case.name, "pass", case.detail, path)

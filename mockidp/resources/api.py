@@ -61,6 +61,10 @@ class MockApi:
     url: str = ""
     #: answer the next N otherwise valid tokens with 401 invalid_token (re-authentication trial)
     reject_valid: int = 0
+    #: answer GETs in this many pages, linked with ``Link: <...?page=N>; rel="next"`` (RFC 8288)
+    pages: int = 1
+    #: seconds before answering page 2 and later: a slow API keeps a paging agent busy
+    page_delay: float = 0.0
     calls: list[ApiCall] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -89,6 +93,14 @@ class MockApi:
             "bearer_methods_supported": ["header"],
             "resource_name": self.name,
         }
+
+    def page_of(self, request: web.Request) -> int:
+        """The page a request asks for (``?page=N``; anything else is page 1)."""
+        raw = request.query.get("page", "1")
+        return min(max(int(raw), 1), self.pages) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+
+    def delay(self, request: web.Request) -> float:
+        return self.page_delay if self.page_of(request) > 1 else 0.0
 
     def snapshot(self) -> list[ApiCall]:
         with self.lock:
@@ -164,8 +176,18 @@ def answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Res
         headers = {"WWW-Authenticate": api.challenge("insufficient_scope", scope=needed)}
         call = ApiCall(status=403, error="insufficient_scope", claims=claims, **base)
         return _error(403, "insufficient_scope", headers), call
-    body = {"api": api.name, "method": request.method, "sub": claims["sub"], "items": [f"{api.name}-1"]}
-    return web.json_response(body), ApiCall(status=200, claims=claims, **base)
+    page = api.page_of(request)
+    body: dict[str, Any] = {
+        "api": api.name,
+        "method": request.method,
+        "sub": claims["sub"],
+        "items": [f"{api.name}-{page}"],
+    }
+    links = {}
+    if page < api.pages:
+        body["next"] = f"{api.url}?page={page + 1}"
+        links["Link"] = f'<{body["next"]}>; rel="next"'
+    return web.json_response(body, headers=links), ApiCall(status=200, claims=claims, **base)
 
 
 def looks_like_jwt(value: str) -> bool:

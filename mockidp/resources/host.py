@@ -8,6 +8,7 @@ get tokens for them.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -65,6 +66,8 @@ class MockApis:
         async def handle(request: web.Request) -> web.StreamResponse:
             response, call = answer(self.idp.state, api, request)
             api.record(call)
+            if api.delay(request):
+                await asyncio.sleep(api.delay(request))
             return response
 
         return handle

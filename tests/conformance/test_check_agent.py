@@ -13,6 +13,8 @@ from mockidp.cli import main
 from mockidp.conformance.agent_checks import CHECKS, Evidence
 from mockidp.conformance.check_agent import check_agent
 from mockidp.conformance.processes import Finished
+from mockidp.conformance.runner import run_scenario
+from mockidp.conformance.scenario import load_scenario
 from mockidp.journal import RequestRecord
 from mockidp.resources import ApiCall, MockApi
 
@@ -24,6 +26,7 @@ def command(flow: str, skip: str | None = None) -> str:
     return f"{sys.executable} {AGENT} --flow {flow}" + (f" --skip {skip}" if skip else "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flow", [CC, CODE])
 def test_correct_agent_passes_every_trial(flow: str) -> None:
     report = check_agent(command(flow), flow, timeout=20)
@@ -55,6 +58,7 @@ BROKEN = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("flow", "skip", "trial", "check"), BROKEN, ids=[f"{b[0][:4]}-{b[1]}" for b in BROKEN]
 )
@@ -65,6 +69,7 @@ def test_broken_agent_is_caught_and_named(flow: str, skip: str, trial: str, chec
     assert f"{trial}/{check}" in failed, report.table()
 
 
+@pytest.mark.slow
 def test_cli_report_json_and_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "agent.json"
     args = [
@@ -82,7 +87,15 @@ def test_cli_report_json_and_exit_status(tmp_path: Path, capsys: pytest.CaptureF
     (trial,) = data["trials"]
     assert trial["name"] == "baseline"
     case = next(c for c in trial["cases"] if c["name"] == "least-privilege")
-    assert case == {"name": "least-privilege", "passed": False, "detail": case["detail"]}
+    assert case == {
+        "name": "least-privilege",
+        "passed": False,
+        "detail": case["detail"],
+        "outcome": "failed",
+        "severity": "must",
+        "counts": True,
+    }
+    assert data["summary"]["failed"] == 1 and data["summary"]["passed"] >= 4
     assert "inventory:write" in case["detail"]
     assert "least-privilege" in capsys.readouterr().out
 
@@ -92,6 +105,7 @@ def test_cli_exit_two_on_unknown_trial(capsys: pytest.CaptureFixture[str]) -> No
     assert "unknown trial 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_agent_that_hangs_is_stopped_and_fails() -> None:
     report = check_agent("sleep 30", CC, timeout=1, trials=["baseline"])
     exit_case = next(c for c in report.cases if c.name == "baseline/exit-status")
@@ -131,3 +145,25 @@ def test_least_privilege_accepts_an_omitted_scope_when_the_grant_was_minimal() -
 def test_least_privilege_does_not_invent_a_grant_when_no_token_was_asked() -> None:
     idle = dataclasses.replace(_evidence([], None), requests=[])
     assert "no scope requested" not in CHECKS["least-privilege"](idle).detail
+
+
+@pytest.mark.slow
+def test_scenario_expecting_a_failure_that_was_not_applicable_says_so(tmp_path: Path) -> None:
+    """The corpus agent reads one page per API: token-reuse had nothing to look at."""
+    text = f"""\
+version: 1
+name: reuse-expected
+agent:
+  run: "{command(CC)}"
+  flow: client_credentials
+  timeout: 20
+  trials: [baseline]
+expect:
+  failing: [baseline/token-reuse]
+"""
+    (tmp_path / "s.yaml").write_text(text)
+    result = run_scenario(load_scenario(tmp_path / "s.yaml"))
+    assert not result.passed
+    (mismatch,) = result.mismatches
+    assert mismatch.case == "baseline/token-reuse"
+    assert "not-applicable: no API was called twice" in result.explain()

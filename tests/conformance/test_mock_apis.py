@@ -114,3 +114,32 @@ def test_reject_first_valid_token(mockidp: MockIdP, apis: MockApis, http: reques
     second = http.get(url, headers={"Authorization": f"Bearer {token}"})
     assert (first.status_code, second.status_code) == (401, 200)
     assert 'error="invalid_token"' in first.headers["WWW-Authenticate"]
+
+
+def test_pages_are_linked_with_rfc_8288_next(
+    mockidp: MockIdP, apis: MockApis, http: requests.Session
+) -> None:
+    """check-agent's baseline and expiry trials page the APIs so a following agent calls again."""
+    inventory = apis["inventory"]
+    inventory.pages = 3
+    token = token_for(mockidp, http, inventory.url, "inventory:read")
+    bearer = {"Authorization": f"Bearer {token}"}
+    first = http.get(inventory.url, headers=bearer)
+    assert first.links["next"]["url"] == f"{inventory.url}?page=2" == first.json()["next"]
+    last = http.get(f"{inventory.url}?page=3", headers=bearer)
+    assert "next" not in last.links and "next" not in last.json()
+    assert last.json()["items"] == ["inventory-3"]
+    for odd in ("0", "-1", "x", "²", "9" * 50):
+        assert http.get(inventory.url, params={"page": odd}, headers=bearer).json()["items"] == [
+            "inventory-1"
+        ]
+
+
+@pytest.mark.slow
+def test_slow_pages_take_their_delay(mockidp: MockIdP, apis: MockApis, http: requests.Session) -> None:
+    inventory = apis["inventory"]
+    inventory.pages, inventory.page_delay = 2, 0.3
+    token = token_for(mockidp, http, inventory.url, "inventory:read")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert http.get(inventory.url, headers=bearer).elapsed.total_seconds() < 0.3
+    assert http.get(f"{inventory.url}?page=2", headers=bearer).elapsed.total_seconds() >= 0.3
