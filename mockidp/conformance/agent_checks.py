@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..journal import RequestRecord
+from ..journal import RequestRecord, redacted
 from ..resources import ApiCall, MockApi
 from .processes import Finished
 from .report import Case
@@ -223,7 +223,8 @@ def no_credentials_in_url(ev: Evidence) -> Case:
 
 def _holds(value: str, secret: str) -> bool:
     """``secret`` is ``value`` or, when long enough not to match by chance, a part of it."""
-    return value == secret or (len(secret) >= 8 and secret in value)
+    # the journal keeps a credential-named parameter as its marker (mockidp.journal.redacted)
+    return value in (secret, redacted(secret)) or (len(secret) >= 8 and secret in value)
 
 
 def retry_after_honoured(ev: Evidence) -> Case:
