@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import time
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from fuzzing import send
 from serving import ServeProcess, run_serve
 
 AGENT = ("demo-agent", "demo-agent-secret")
@@ -226,3 +228,21 @@ def test_advertised_host(host: str, named: str | None) -> None:
     from mockidp.web.listen import advertised_host
 
     assert advertised_host(host) == (named or socket.gethostname())
+
+
+def test_served_control_api_refuses_a_rebound_host_and_journals_no_secret() -> None:
+    """Issue 9's probe against ``mockidp serve``: ``Host: rebind.attacker.example:PORT`` got the journal."""
+    with ServeProcess("--port", "0") as server:
+        port = int(server.issuer.rsplit(":", 1)[1])
+        r = requests.post(
+            f"{server.issuer}/token", data={"grant_type": "client_credentials"}, auth=AGENT, timeout=5
+        )
+        token = r.json()["access_token"]
+        requests.post(f"{server.issuer}/introspect", data={"token": token}, auth=AGENT, timeout=5)
+        rebound = send(port, "GET", "/_mockidp/journal", [("Host", f"rebind.attacker.example:{port}")], None)
+        assert rebound.status == 403
+        assert json.loads(rebound.body)["error"] == "access_denied"
+        journal = send(port, "GET", "/_mockidp/journal", [("Host", f"localhost:{port}")], None)
+        assert journal.status == 200
+        assert token.encode() not in journal.body and AGENT[1].encode() not in journal.body
+        assert b"[redacted len=" in journal.body
