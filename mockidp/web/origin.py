@@ -26,17 +26,22 @@ def host_name(host: str) -> str:
     return name if colon and port.isdigit() and ":" not in name else host
 
 
-def is_loopback_host(name: str) -> bool:
-    """``localhost``, 127.0.0.0/8 and ``::1``: names only this machine answers."""
-    if name in LOOPBACK_NAMES:
-        return True
+def is_loopback(address: str | None) -> bool:
+    """True for 127.0.0.0/8 and ::1 (also IPv4-mapped); names, unknown or unparsable values are not."""
+    if not address:
+        return False
     try:
-        address = ipaddress.ip_address(name.partition("%")[0])
+        parsed = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return parsed.ipv4_mapped.is_loopback
+    return parsed.is_loopback
+
+
+def is_loopback_host(name: str) -> bool:
+    """``localhost``, 127.0.0.0/8 and ``::1``: names only this machine answers."""
+    return name in LOOPBACK_NAMES or is_loopback(name)
 
 
 def trusted_host(request: web.Request) -> bool:

@@ -9,7 +9,6 @@ the OpenAPI 3.1 document at ``{issuer}/_mockidp/openapi.json``.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -18,7 +17,7 @@ from ...errors import OAuthError
 from ...faults import CONTROL_ENDPOINT
 from ..fault_middleware import ENDPOINT_ATTR
 from ..keys import ENDPOINT
-from ..origin import from_another_site, trusted_host
+from ..origin import from_another_site, is_loopback, trusted_host
 from . import handlers, openapi
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -29,19 +28,6 @@ PREFIX = "/_mockidp"
 class Forbidden(OAuthError):
     error = "access_denied"
     status = 403
-
-
-def is_loopback(remote: str | None) -> bool:
-    """True for 127.0.0.0/8 and ::1 (also IPv4-mapped); unknown or unparsable peers are not."""
-    if not remote:
-        return False
-    try:
-        address = ipaddress.ip_address(remote.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
 
 
 def _guarded(handler: Handler) -> Handler:
