@@ -4,7 +4,7 @@ from .clock import MockClock
 from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config, parse_config
 from .errors import ConfigError, MockIdPError, OAuthError, ScenarioError
 from .faults import Fault
-from .journal import RequestRecord
+from .journal import RequestRecord, redacted
 from .misbehaviour import MisbehaviourConfig
 from .server import MockIdP, ServerBugError
 
@@ -25,4 +25,5 @@ __all__ = [
     "UserConfig",
     "load_config",
     "parse_config",
+    "redacted",
 ]

@@ -101,6 +101,8 @@ class PendingAuthorization:
     expires_at: float
     subject: str | None = None
     auth_time: float | None = None
+    #: hash of the browser key cookie set when it started: only that browser may finish it
+    browser: str | None = None
 
 
 class Grants:

@@ -6,14 +6,44 @@ test's output or returned by the control API without leaking secrets.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-REDACTED = "***"
-SECRET_FIELDS = frozenset({"client_secret", "password", "client_assertion"})
+#: form and query parameters that carry a credential (RFC 6749, 7523, 7636, 7662, 8693, 8628, OIDC)
+SECRET_FIELDS = frozenset(
+    {
+        "code",
+        "code_verifier",
+        "refresh_token",
+        "access_token",
+        "token",
+        "client_secret",
+        "client_assertion",
+        "password",
+        "id_token_hint",
+        "assertion",
+        "subject_token",
+        "actor_token",
+        "device_code",
+    }
+)
+#: headers whose whole value (after an auth scheme) is a credential
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "dpop"})
+
+
+def redacted(value: str) -> str:
+    """The journal's stand-in for a secret: its length and a short SHA-256, never the value.
+
+    A test that knows the value computes the same marker and matches on it
+    (``record.form["code"] == [redacted(code)]``); the 32-bit fingerprint cannot be turned
+    back into a token, code or verifier.
+    """
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"[redacted len={len(value)} sha256:{digest}]"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,21 +76,32 @@ class RequestRecord:
 
 
 def redact_params(params: Mapping[str, list[str]]) -> dict[str, list[str]]:
-    return {k: [REDACTED] * len(v) if k in SECRET_FIELDS else list(v) for k, v in params.items()}
+    """Form or query parameters with every credential replaced by its :func:`redacted` marker."""
+    return {
+        k: [redacted(v) for v in values] if k in SECRET_FIELDS else list(values)
+        for k, values in params.items()
+    }
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers with credentials replaced: ``Bearer <marker>``, ``DPoP <marker>``, cookie values."""
     out: dict[str, str] = {}
     for name, value in headers.items():
         lowered = name.lower()
-        if lowered in ("authorization", "proxy-authorization", "dpop"):
-            scheme, _, rest = value.partition(" ")
-            out[name] = f"{scheme} {REDACTED}" if rest else REDACTED
+        if lowered in SECRET_HEADERS:
+            scheme, space, rest = value.partition(" ")
+            out[name] = f"{scheme} {redacted(rest)}" if space and lowered != "dpop" else redacted(value)
         elif lowered == "cookie":
-            out[name] = REDACTED
+            out[name] = "; ".join(_redact_cookie(part) for part in value.split(";"))
         else:
             out[name] = value
     return out
+
+
+def _redact_cookie(pair: str) -> str:
+    """``name=<marker>``: the cookie's name stays readable, its value does not."""
+    name, equals, value = pair.strip().partition("=")
+    return f"{name}={redacted(value)}" if equals else redacted(name)
 
 
 class Journal:

@@ -28,7 +28,7 @@ from .minting import issue_token as mint_token
 from .misbehaviour import MisbehaviourConfig
 from .state import IdPState
 from .web.app import create_app
-from .web.listen import listen
+from .web.listen import advertised_host, listen
 
 T = TypeVar("T")
 
@@ -104,8 +104,7 @@ class MockIdP:
         if self._runner is not None:
             raise MockIdPError("this MockIdP is already started")
         runner, self.port = await listen(create_app(self.state), self.host, self.port)
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        self.state.bind(f"http://{host}:{self.port}")
+        self.state.bind(self.base_url)
         self._runner = runner
         return self
 
@@ -166,7 +165,8 @@ class MockIdP:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """``http://HOST:PORT``; a wildcard bind is named by the machine's host name."""
+        return f"http://{advertised_host(self.host)}:{self.port}"
 
     def url(self, path: str) -> str:
         """An absolute URL on this server, relative to the issuer."""

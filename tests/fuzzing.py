@@ -103,10 +103,14 @@ def send(
     body: bytes | None,
     timeout: float = 10.0,
 ) -> Answer:
-    """A raw HTTP/1.1 request to 127.0.0.1 (http.client keeps what requests would normalise)."""
+    """A raw HTTP/1.1 request to 127.0.0.1 (http.client keeps what requests would normalise).
+
+    A ``Host`` among ``headers`` replaces the usual one (DNS-rebinding probes).
+    """
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    hosts = [value for name, value in headers if name.lower() == "host"]
     try:
-        conn.putrequest(method, target, skip_accept_encoding=True)
+        conn.putrequest(method, target, skip_accept_encoding=True, skip_host=bool(hosts))
         for name, value in headers:
             conn.putheader(name, value)
         if body is not None:

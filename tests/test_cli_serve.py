@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import time
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from fuzzing import send
 from serving import ServeProcess, run_serve
 
 AGENT = ("demo-agent", "demo-agent-secret")
@@ -162,3 +164,85 @@ def test_help_lists_the_options() -> None:
     assert result.returncode == 0
     for option in ("--config", "--host", "--port", "--issuer", "--login", "--allow-remote"):
         assert option in result.stdout
+
+
+def test_wildcard_bind_advertises_the_machines_host_name() -> None:
+    """``--host 0.0.0.0`` printed ``issuer: http://0.0.0.0:PORT``, which no client can use."""
+    name = socket.gethostname()
+    with ServeProcess("--host", "0.0.0.0", "--allow-remote", "--port", "0") as server:
+        port = int(server.issuer.rsplit(":", 1)[1])
+        assert server.issuer == f"http://{name}:{port}"
+        assert "0.0.0.0" not in server.issuer
+        assert any("host name" in line and name in line for line in server.lines)
+        doc = requests.get(f"http://127.0.0.1:{port}/.well-known/openid-configuration", timeout=5).json()
+        assert doc["issuer"] == server.issuer
+        assert doc["token_endpoint"] == f"{server.issuer}/token"
+        resolved = {info[4][0] for info in socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)}
+        assert resolved  # the printed name resolves...
+        if any(address.startswith("127.") or address == "::1" for address in resolved):
+            # ...and, where it means this machine, the printed issuer answers (test stays on loopback)
+            assert token_status(server.issuer) == 200
+
+
+def test_wildcard_bind_with_issuer_uses_it() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    issuer = f"http://localhost:{port}"
+    with ServeProcess(
+        "--host", "0.0.0.0", "--allow-remote", "--port", str(port), "--issuer", issuer
+    ) as server:
+        assert server.issuer == issuer
+        assert token_status(f"http://127.0.0.1:{port}") == 200
+
+
+def test_wildcard_bind_without_a_usable_host_name_needs_issuer(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The check runs before any socket is bound: the serve function never starts a server."""
+    from mockidp.cli import main
+    from mockidp.cli import serve as serve_module
+
+    def never(*args: object) -> int:
+        raise AssertionError("mockidp serve started despite an unusable issuer")
+
+    monkeypatch.setattr(serve_module, "_serve", never)
+    monkeypatch.setattr(socket, "gethostname", lambda: "no-such-host.invalid")
+    for host in ("0.0.0.0", "::"):
+        assert main(["serve", "--host", host, "--allow-remote", "--port", "0"]) == 2
+        err = capsys.readouterr().err
+        assert "--issuer" in err and "no-such-host.invalid" in err and "does not resolve" in err
+
+
+@pytest.mark.parametrize(
+    ("host", "named"),
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        ("::1", "[::1]"),
+        ("localhost", "localhost"),
+        ("0.0.0.0", None),
+        ("::", None),
+    ],
+)
+def test_advertised_host(host: str, named: str | None) -> None:
+    from mockidp.web.listen import advertised_host
+
+    assert advertised_host(host) == (named or socket.gethostname())
+
+
+def test_served_control_api_refuses_a_rebound_host_and_journals_no_secret() -> None:
+    """Issue 9's probe against ``mockidp serve``: ``Host: rebind.attacker.example:PORT`` got the journal."""
+    with ServeProcess("--port", "0") as server:
+        port = int(server.issuer.rsplit(":", 1)[1])
+        r = requests.post(
+            f"{server.issuer}/token", data={"grant_type": "client_credentials"}, auth=AGENT, timeout=5
+        )
+        token = r.json()["access_token"]
+        requests.post(f"{server.issuer}/introspect", data={"token": token}, auth=AGENT, timeout=5)
+        rebound = send(port, "GET", "/_mockidp/journal", [("Host", f"rebind.attacker.example:{port}")], None)
+        assert rebound.status == 403
+        assert json.loads(rebound.body)["error"] == "access_denied"
+        journal = send(port, "GET", "/_mockidp/journal", [("Host", f"localhost:{port}")], None)
+        assert journal.status == 200
+        assert token.encode() not in journal.body and AGENT[1].encode() not in journal.body
+        assert b"[redacted len=" in journal.body

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from unittest import mock
 
 import pytest
 import requests
 from aiohttp.test_utils import make_mocked_request
+from fuzzing import send
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from userflow import claims_of
 
-from mockidp import MockIdP
+from mockidp import MockIdP, redacted
 from mockidp.errors import OAuthError
 from mockidp.web.control import ROUTES, _guarded, is_loopback
+from mockidp.web.origin import host_name
 
 AGENT = ("demo-agent", "demo-agent-secret")
 
@@ -168,7 +171,7 @@ def test_journal_read_and_clear(mockidp: MockIdP, http: requests.Session, contro
     )
     records = http.get(f"{control}/journal").json()["requests"]
     assert [(r["endpoint"], r["status"], r["client_id"]) for r in records] == [("token", 200, "demo-agent")]
-    assert records[0]["form"]["client_secret"] == ["***"]
+    assert records[0]["form"]["client_secret"] == [redacted(AGENT[1])]
     everything = http.get(f"{control}/journal", params={"include_control": "true"}).json()["requests"]
     assert [r["endpoint"] for r in everything] == ["token", "control"]
     assert http.delete(f"{control}/journal").json() == {"requests": []}
@@ -302,14 +305,17 @@ async def test_non_loopback_caller_is_refused(mockidp: MockIdP) -> None:
     called = mock.AsyncMock()
     transport = mock.Mock()
     transport.get_extra_info.return_value = ("203.0.113.9", 40000)
-    request = make_mocked_request("GET", "/_mockidp/journal", transport=transport)
+    loopback = {"Host": "127.0.0.1:9400"}
+    request = make_mocked_request("GET", "/_mockidp/journal", headers=loopback, transport=transport)
     assert request.remote == "203.0.113.9"
     with pytest.raises(OAuthError) as raised:
         await _guarded(called)(request)
     assert (raised.value.status, raised.value.error) == (403, "access_denied")
     called.assert_not_awaited()
     transport.get_extra_info.return_value = ("127.0.0.1", 40000)
-    await _guarded(called)(make_mocked_request("GET", "/_mockidp/journal", transport=transport))
+    await _guarded(called)(
+        make_mocked_request("GET", "/_mockidp/journal", headers=loopback, transport=transport)
+    )
     called.assert_awaited_once()
 
 
@@ -376,3 +382,75 @@ def test_same_origin_and_plain_clients_are_served(
     assert http.post(f"{control}/reset", headers={"Origin": own}).status_code == 200
     assert http.post(f"{control}/reset", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
     assert http.post(f"{control}/reset").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "rebind.attacker.example:{port}",
+        "rebind.attacker.example",
+        "127.0.0.1.attacker.example:{port}",
+        "localhost.attacker.example:{port}",
+        "10.0.0.1:{port}",
+        "[2001:db8::1]:{port}",
+    ],
+)
+@pytest.mark.parametrize(("method", "path"), [("GET", "journal"), ("POST", "reset"), ("GET", "openapi.json")])
+def test_dns_rebound_host_is_refused(mockidp: MockIdP, host: str, method: str, path: str) -> None:
+    """A page whose name was rebound to 127.0.0.1 connects from loopback but sends its own Host."""
+    mockidp.clock.freeze()
+    target = f"{mockidp.state.issuer_path}/_mockidp/{path}"
+    answer = send(mockidp.port, method, target, [("Host", host.format(port=mockidp.port))], None)
+    assert answer.status == 403
+    assert answer.headers["content-type"].startswith("application/json")
+    body = json.loads(answer.body)
+    assert body["error"] == "access_denied"
+    assert "host" in body["error_description"]
+    assert set(body) == {"error", "error_description"}  # nothing of the journal or the document
+    assert mockidp.clock.frozen  # the refused reset changed nothing
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1:{port}",
+        "localhost:{port}",
+        "LOCALHOST",
+        "localhost.:{port}",
+        "127.9.8.7:{port}",
+        "[::1]:{port}",
+    ],
+)
+def test_loopback_host_names_are_served(mockidp: MockIdP, host: str) -> None:
+    answer = send(mockidp.port, "GET", "/_mockidp/clock", [("Host", host.format(port=mockidp.port))], None)
+    assert answer.status == 200, answer.body
+
+
+def test_the_issuers_own_host_is_served(http: requests.Session) -> None:
+    """Behind a proxy or with an absolute issuer, the issuer's host name is the server's own."""
+    with MockIdP(issuer="https://idp.example:8443") as idp:
+        for host, status in (("idp.example:8443", 200), ("IDP.example", 200), ("other.example", 403)):
+            answer = send(idp.port, "GET", "/_mockidp/clock", [("Host", host)], None)
+            assert answer.status == status, host
+
+
+def test_other_endpoints_do_not_check_host(mockidp: MockIdP) -> None:
+    """Only the control API is guarded: a proxy may forward public endpoints under any name."""
+    answer = send(mockidp.port, "GET", "/jwks", [("Host", "idp.behind-a-proxy.example")], None)
+    assert answer.status == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "name"),
+    [
+        ("127.0.0.1:9400", "127.0.0.1"),
+        ("[::1]:9400", "::1"),
+        ("[::1]", "::1"),
+        ("::1", "::1"),
+        ("LocalHost:80", "localhost"),
+        ("example.com", "example.com"),
+        ("example.com:x", "example.com:x"),
+    ],
+)
+def test_host_name(host: str, name: str) -> None:
+    assert host_name(host) == name

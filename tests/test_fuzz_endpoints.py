@@ -18,6 +18,8 @@ from fuzzing import Target, problems, send, targets
 
 from mockidp import MockIdP
 from mockidp.demo import demo_config
+from mockidp.web.browser import binding_cookie
+from mockidp.web.handlers.authorize import session_cookie
 
 SEED = int(os.environ.get("MOCKIDP_FUZZ_SEED", "20261129"))
 MAX_REQUESTS = int(os.environ.get("MOCKIDP_FUZZ_REQUESTS", "5000"))
@@ -181,6 +183,48 @@ def auth_header(rng: random.Random) -> str:
     return rng.choice(("Negotiate abc", "Token x", "Bearer", " ", "Basic " + "A" * 6000))
 
 
+#: Host values: DNS-rebound names (refused by the control API), loopback spellings, junk
+HOSTS = (
+    "rebind.attacker.example:{port}",
+    "127.0.0.1.attacker.example",
+    "localhost:{port}",
+    "LOCALHOST.",
+    "[::1]:{port}",
+    "127.0.0.2",
+    "[::1",
+    "::1",
+    ":",
+    "a:b:c",
+    "[]:{port}",
+    "x" * 300,
+)
+#: what browsers say about where a request comes from (the sign-in forms and control API check it)
+BROWSER_HEADERS = (
+    ("Origin", "null"),
+    ("Origin", "http://evil.example"),
+    ("Origin", "http://127.0.0.1:1"),
+    ("Origin", "not a url"),
+    ("Origin", "http://[::1"),
+    ("Sec-Fetch-Site", "cross-site"),
+    ("Sec-Fetch-Site", "same-site"),
+    ("Sec-Fetch-Site", "same-origin"),
+    ("Sec-Fetch-Site", "?"),
+)
+
+
+def browser_headers(rng: random.Random, port: int, cookies: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Host, Origin, Sec-Fetch-Site and mockidp's own cookie names with junk values."""
+    headers: list[tuple[str, str]] = []
+    if rng.random() < 0.25:
+        headers.append(("Host", header_safe(rng.choice(HOSTS).format(port=port))))
+    if rng.random() < 0.3:
+        headers.append(rng.choice(BROWSER_HEADERS))
+    if rng.random() < 0.3:
+        value = rng.choice(("A" * 43, "x", "", header_safe(junk(rng)[:80])))
+        headers.append(("Cookie", "; ".join(f"{name}={value}" for name in cookies)))
+    return headers
+
+
 def request_for(rng: random.Random, target: Target) -> tuple[str, str, list[tuple[str, str]], bytes | None]:
     method = target.method if rng.random() < 0.7 else rng.choice(METHODS)
     path = target.path
@@ -216,10 +260,12 @@ def test_random_malformed_requests_to_every_route(issuer: str | None) -> None:
     sent = 0
     with MockIdP(demo_config(), issuer=issuer) as idp:
         routes = targets(idp)
+        cookies = (session_cookie(idp.state), binding_cookie(idp.state))
         deadline = time.monotonic() + seconds
         while sent < budget and time.monotonic() < deadline:
             target = routes[sent % len(routes)]
             method, path, headers, data = request_for(rng, target)
+            headers += browser_headers(rng, idp.port, cookies)
             answer = send(idp.port, method, path, headers, data)
             sent += 1
             for problem in problems(target, answer, method):
@@ -230,3 +276,31 @@ def test_random_malformed_requests_to_every_route(issuer: str | None) -> None:
     assert not bugs, bugs[:3]
     assert sent >= min(budget, 500), f"only {sent} requests in {seconds}s"
     assert not failures, f"seed {SEED}: {len(failures)} bad answers:\n" + "\n".join(failures[:20])
+
+
+@pytest.mark.parametrize("issuer", [None, "/tenant-a"])
+def test_refusals_of_rebound_hosts_and_other_sites_are_clean(issuer: str | None) -> None:
+    """Every route, with each refused Host, Origin and Sec-Fetch-Site: no 5xx, and the control API
+    answers a JSON 403 to every rebound name."""
+    failures: list[str] = []
+    with MockIdP(demo_config(), issuer=issuer, login="form") as idp:
+        cookies = (session_cookie(idp.state), binding_cookie(idp.state))
+        for target in targets(idp):
+            for extra in (
+                [("Host", "rebind.attacker.example")],
+                *([header] for header in BROWSER_HEADERS),
+                [("Cookie", "; ".join(f"{name}={'A' * 43}" for name in cookies))],
+            ):
+                body = b"transaction=txn_x&user=alice&confirmation=x&decision=approve"
+                headers = [("Content-Type", "application/x-www-form-urlencoded"), *extra]
+                answer = send(idp.port, target.method, target.path, headers, body)
+                failures += [f"{target.method} {target.path} {extra}: {p}" for p in problems(target, answer)]
+                if target.name != "control":
+                    continue
+                rebound = extra[0][0] == "Host"
+                if rebound and (answer.status, json.loads(answer.body)["error"]) != (403, "access_denied"):
+                    failures.append(f"{target.method} {target.path}: rebound Host got {answer.status}")
+                idp.reset()
+        bugs = idp.state.server_errors.take()
+    assert not bugs, bugs[:3]
+    assert not failures, "\n".join(failures[:20])

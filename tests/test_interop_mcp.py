@@ -142,7 +142,8 @@ async def test_sdk_client_gets_a_token_and_calls_the_sdk_server(
     token = next(r for r in journal if r.endpoint == "token")
     assert token.status == 200
     assert token.form["grant_type"] == ["authorization_code"]
-    assert len(token.form["code_verifier"][0]) >= 43
+    verifier = re.fullmatch(r"\[redacted len=(\d+) sha256:[0-9a-f]{8}\]", token.form["code_verifier"][0])
+    assert verifier and int(verifier.group(1)) >= 43  # the journal keeps its length, not its value
     assert token.form["resource"] == [mcp_server.url]
     assert browser.result is not None and browser.result.iss == mockidp.issuer  # RFC 9207
 

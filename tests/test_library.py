@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
 import jwt
@@ -10,7 +11,7 @@ import pytest
 import requests
 from userflow import claims_of
 
-from mockidp import MockIdP, MockIdPError
+from mockidp import MockIdP, MockIdPError, redacted
 from mockidp.demo import demo_config
 
 AGENT = ("demo-agent", "demo-agent-secret")
@@ -209,10 +210,12 @@ def test_journal_records_requests_with_secrets_redacted() -> None:
     assert basic.status == 200
     assert basic.client_id == "demo-agent"
     assert basic.form == {"grant_type": ["client_credentials"], "resource": ["demo-api"]}
-    assert basic.headers["Authorization"] == "Basic ***"
-    assert post.form["client_secret"] == ["***"]
+    basic_credentials = base64.b64encode(f"{AGENT[0]}:{AGENT[1]}".encode()).decode()
+    assert basic.headers["Authorization"] == f"Basic {redacted(basic_credentials)}"
+    assert post.form["client_secret"] == [redacted(AGENT[1])]
     assert post.client_id == "demo-agent"
-    assert password.form["password"] == ["***"]
+    assert password.form["password"] == [redacted("alice-pw")]
+    assert redacted("alice-pw") == f"[redacted len=8 sha256:{hashlib.sha256(b'alice-pw').hexdigest()[:8]}]"
     assert password.query == {"debug": ["1"]}
     assert password.status == 400
     dumped = json.dumps([r.to_dict() for r in (basic, post, password)])

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from userflow import Authorized, authorize_params, pkce, query_of, redeem
+from userflow import Authorized, authorize_params, pkce, query_of, redeem, transaction_of
 
 from mockidp import MockIdP
 
@@ -161,3 +161,44 @@ def test_error_and_signed_out_pages(mockidp: MockIdP, page: Any, callback: str) 
     page.goto(mockidp.url("end_session"))
     assert page.get_by_role("heading", name="You are signed out").is_visible()
     shot(page, "07-signed-out")
+
+
+def test_sign_in_form_posted_from_another_site_is_refused(mockidp: MockIdP, page: Any, callback: str) -> None:
+    """Login CSRF: a page elsewhere auto-submits an attacker's transaction for the victim."""
+    mockidp.add_user(sub="bob", password="bob-pw")
+    _, challenge = pkce()
+    with requests.Session() as attacker:
+        params = authorize_params(challenge, redirect_uri=callback)
+        txn = transaction_of(attacker.get(mockidp.url("authorize"), params=params).text)
+    start(mockidp, page, callback)  # the victim's browser has a sign-in of its own going
+    evil = (
+        f'<form method="post" action="{mockidp.url("authorize/login")}">'
+        f'<input name="transaction" value="{txn}"><input name="user" value="bob"></form>'
+        "<script>document.forms[0].submit()</script>"
+    )
+    page.route(
+        "http://attacker.example/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body=evil),
+    )
+    page.goto("http://attacker.example/")
+    page.get_by_role("heading", name="Request refused").wait_for()
+    assert page.url == mockidp.url("authorize/login")
+    assert "another web site" in page.get_by_role("alert").inner_text()
+    shot(page, "08-cross-site-sign-in-refused")
+    assert not mockidp.state.store.grants.sessions
+
+
+def test_logout_without_hint_asks_first(mockidp: MockIdP, page: Any, callback: str) -> None:
+    start(mockidp, page, callback)
+    page.get_by_role("button", name="Alice Example").click()
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_url(f"{callback}?*")
+    assert len(mockidp.state.store.grants.sessions) == 1
+    page.goto(f"{mockidp.url('end_session')}?{urlencode({'client_id': 'demo-app'})}")
+    page.get_by_role("heading", name="Sign out?").wait_for()
+    assert "Signed in as alice" in page.content()
+    shot(page, "09-logout-confirmation")
+    assert len(mockidp.state.store.grants.sessions) == 1  # nothing ended yet
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="You are signed out").wait_for()
+    assert not mockidp.state.store.grants.sessions

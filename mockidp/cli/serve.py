@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import ipaddress
 import signal
+import socket
 import sys
 from typing import Any
 
@@ -22,7 +23,11 @@ def register(sub: Any) -> None:
     p.add_argument("--config", metavar="FILE", help="YAML config (default: the built-in demo)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0 picks a free one)")
-    p.add_argument("--issuer", metavar="URL", help="issuer URL (default http://HOST:PORT)")
+    p.add_argument(
+        "--issuer",
+        metavar="URL",
+        help="issuer URL (default http://HOST:PORT; for 0.0.0.0 or :: the machine's host name)",
+    )
     p.add_argument("--login", choices=["auto", "form"], help="login mode (default: form)")
     p.add_argument("--allow-remote", action="store_true", help="allow listening on a non-loopback address")
     p.add_argument(
@@ -40,6 +45,40 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def is_wildcard(host: str) -> bool:
+    """``0.0.0.0``, ``::`` and friends: listen everywhere, and no address a client can use."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
+def _names_itself_by_host_name(args: argparse.Namespace) -> bool:
+    """A wildcard bind without an absolute ``--issuer``: the issuer will carry the host name."""
+    return is_wildcard(args.host) and (not args.issuer or args.issuer.startswith("/"))
+
+
+def _host_name_usable(host: str) -> bool:
+    """Say which name the issuer will carry, or why it cannot (then ``--issuer`` is needed)."""
+    name = socket.gethostname()
+    try:
+        resolves = bool(name) and bool(socket.getaddrinfo(name, None))
+    except OSError:
+        resolves = False
+    if not resolves:
+        print(
+            f"mockidp: error: listening on {host} (every interface), the issuer needs a name clients "
+            f"can reach, and this machine's host name {name!r} does not resolve; "
+            "pass --issuer http://NAME:PORT",
+            file=sys.stderr,
+        )
+        return False
+    print(
+        f"listening on every interface; the issuer uses this machine's host name {name!r} (or pass --issuer)"
+    )
+    return True
 
 
 def resolve_config(args: argparse.Namespace) -> IdPConfig:
@@ -81,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not 0 <= args.port <= 65535:
         print(f"mockidp: error: --port {args.port} is not a port number", file=sys.stderr)
+        return 2
+    if _names_itself_by_host_name(args) and not _host_name_usable(args.host):
         return 2
     config = resolve_config(args)
     if not args.config:

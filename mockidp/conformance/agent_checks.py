@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..journal import redacted
 from .agent_evidence import Check, Evidence, crashed, form, not_applicable, verdict
 from .agent_lifetimes import expiry, token_reuse
 from .report import Case
@@ -258,7 +259,8 @@ def no_credentials_in_url(ev: Evidence) -> Case:
 
 def _holds(value: str, secret: str) -> bool:
     """``secret`` is ``value`` or, when long enough not to match by chance, a part of it."""
-    return value == secret or (len(secret) >= 8 and secret in value)
+    # the journal keeps a credential-named parameter as its marker (mockidp.journal.redacted)
+    return value in (secret, redacted(secret)) or (len(secret) >= 8 and secret in value)
 
 
 def retry_after_honoured(ev: Evidence) -> Case:

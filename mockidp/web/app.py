@@ -86,6 +86,7 @@ def _user_flow_routes(base: str) -> list[web.RouteDef]:
         web.post(f"{base}/authorize/login", _named("authorize", pages.login)),
         web.get(f"{base}/authorize/consent", _named("authorize", pages.consent), allow_head=False),
         web.post(f"{base}/authorize/consent", _named("authorize", pages.consent)),
+        web.post(f"{base}/end_session/confirm", _named("end_session", end_session.confirm)),
         web.post(f"{base}/introspect", _named("introspect", introspect.handle)),
         web.post(f"{base}/revoke", _named("revoke", revoke.handle)),
     ]

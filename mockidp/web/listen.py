@@ -1,8 +1,10 @@
-"""Binding an aiohttp app to a loopback port: shared by the IdP and the mock APIs."""
+"""Binding an aiohttp app to a loopback port, and naming it in URLs: shared by the IdP and the mock APIs."""
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 
 from aiohttp import web
 
@@ -25,3 +27,19 @@ async def listen(app: web.Application, host: str, port: int) -> tuple[web.AppRun
     assert isinstance(server, asyncio.base_events.Server)
     bound: int = server.sockets[0].getsockname()[1]
     return runner, bound
+
+
+def advertised_host(host: str) -> str:
+    """How a URL names the listening address ``host``.
+
+    A wildcard bind (``0.0.0.0``, ``::``) is no address a client can connect to, so an issuer
+    ``http://0.0.0.0:PORT`` would be unusable: the machine's host name stands in. IPv6
+    addresses go in brackets.
+    """
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host or socket.gethostname()
+    if address.is_unspecified:
+        return socket.gethostname()
+    return f"[{host}]" if address.version == 6 else host

@@ -2,13 +2,13 @@
 
 Tests in other languages, and agents running out of process, mint tokens, queue faults,
 read the journal, drive the clock and add registrations through it. It answers loopback
-callers only (403 otherwise), speaks JSON both ways, is never faulted, and is described by
+callers only, whose ``Host`` is a loopback name or the issuer's host and who are not a web page
+of another origin (403 otherwise); it speaks JSON both ways, is never faulted, and is described by
 the OpenAPI 3.1 document at ``{issuer}/_mockidp/openapi.json``.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -16,7 +16,8 @@ from aiohttp import web
 from ...errors import OAuthError
 from ...faults import CONTROL_ENDPOINT
 from ..fault_middleware import ENDPOINT_ATTR
-from ..keys import ENDPOINT, STATE
+from ..keys import ENDPOINT
+from ..origin import from_another_site, is_loopback, trusted_host
 from . import handlers, openapi
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -29,40 +30,17 @@ class Forbidden(OAuthError):
     status = 403
 
 
-def is_loopback(remote: str | None) -> bool:
-    """True for 127.0.0.0/8 and ::1 (also IPv4-mapped); unknown or unparsable peers are not."""
-    if not remote:
-        return False
-    try:
-        address = ipaddress.ip_address(remote.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
-
-
-def _from_another_site(request: web.Request) -> bool:
-    """A browser's cross-origin request (CSRF from a page open on this machine).
-
-    Browsers send ``Origin`` (and ``Sec-Fetch-Site``) on such requests; curl, test code and
-    SDKs send neither, so they are unaffected.
-    """
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        return True
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return False
-    own = request.app[STATE].issuer
-    return origin != own[: len(origin)] or own[len(origin) : len(origin) + 1] not in ("", "/")
-
-
 def _guarded(handler: Handler) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         request[ENDPOINT] = CONTROL_ENDPOINT
         if not is_loopback(request.remote):
             raise Forbidden("the mockidp control API answers loopback clients only")
-        if _from_another_site(request):
+        if not trusted_host(request):
+            raise Forbidden(
+                "the mockidp control API answers requests for a loopback host name or the issuer's "
+                "host only (a DNS-rebound name is refused)"
+            )
+        if from_another_site(request):
             raise Forbidden("the mockidp control API refuses requests from web pages of other origins")
         return await handler(request)
 

@@ -157,7 +157,11 @@ def _answer(description: str, schema: Schema, status: str = "200") -> dict[str, 
     return {
         status: {"description": description, "content": {"application/json": {"schema": schema}}},
         "400": error,
-        "403": {**error, "description": "the caller is not on loopback"},
+        "403": {
+            **error,
+            "description": "the caller is not on loopback, its Host is not a loopback name or the "
+            "issuer's host, or it is a web page of another origin",
+        },
     }
 
 
@@ -241,7 +245,14 @@ def _state_paths() -> dict[str, Schema]:
     return {
         "/journal": {
             "get": {
-                **_op("Read the journal", "read_journal", _answer("requests, oldest first", _ref("Journal"))),
+                **_op(
+                    "Read the journal",
+                    "read_journal",
+                    _answer(
+                        "requests, oldest first; credentials as '[redacted len=N sha256:xxxxxxxx]' markers",
+                        _ref("Journal"),
+                    ),
+                ),
                 "parameters": [journal_param],
             },
             "delete": _op("Clear the journal", "clear_journal", _answer("cleared", _ref("Journal"))),
@@ -309,7 +320,8 @@ def document(issuer: str) -> dict[str, Any]:
         "info": {
             "title": "mockidp control API",
             "version": "1",
-            "description": "Test hooks of a running mockidp: loopback callers only, JSON in and out.",
+            "description": "Test hooks of a running mockidp: loopback callers with a loopback (or the "
+            "issuer's) Host only, JSON in and out.",
         },
         "servers": [{"url": f"{issuer.rstrip('/')}/_mockidp"}],
         "paths": _paths(),

@@ -22,7 +22,7 @@ from ...flows.authorization_request import (
 )
 from ...grants import TRANSACTION_TTL, AuthorizationRequest, LoginSession, PendingAuthorization
 from ...state import IdPState
-from .. import pages
+from .. import browser, pages
 from ..keys import CLIENT_ID, STATE
 from ..request_params import form_params, query_params
 
@@ -126,25 +126,29 @@ def _usable_session(request: web.Request, state: IdPState, auth: AuthorizationRe
 def _form(request: web.Request, state: IdPState, auth: AuthorizationRequest) -> web.Response:
     """``login: form``: reuse a signed-in session where allowed, else show the pages."""
     session = _usable_session(request, state, auth)
+    key = browser.browser_key(request, state)  # the pages only finish what this browser started
     if session is None:
         if "none" in auth.prompt:
             return refuse(state, auth, "login_required", "prompt=none, and nobody is signed in")
-        txn = _start(state, auth, None, None)
-        return login_view(state, txn, auth)
+        txn = _start(state, auth, None, None, key)
+        return browser.remember_browser(login_view(state, txn, auth), state, key)
     if session.has_consented(auth.client_id, auth.scopes) and "consent" not in auth.prompt:
         return approve(state, auth, session.subject, session.auth_time)
     if "none" in auth.prompt:
         return refuse(state, auth, "consent_required", "prompt=none, and these scopes need consent")
-    txn = _start(state, auth, session.subject, session.auth_time)
-    return redirect(consent_url(state, txn), status=303)
+    txn = _start(state, auth, session.subject, session.auth_time, key)
+    return browser.remember_browser(redirect(consent_url(state, txn), status=303), state, key)
 
 
-def _start(state: IdPState, auth: AuthorizationRequest, subject: str | None, auth_time: float | None) -> str:
+def _start(
+    state: IdPState, auth: AuthorizationRequest, subject: str | None, auth_time: float | None, key: str
+) -> str:
     pending = PendingAuthorization(
         request=auth,
         expires_at=state.clock.now() + TRANSACTION_TTL,
         subject=subject,
         auth_time=auth_time,
+        browser=browser.binding(key),
     )
     return state.store.grants.start(pending)
 

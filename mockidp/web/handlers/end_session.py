@@ -4,6 +4,10 @@
 its ``aud`` or from ``client_id``; ``post_logout_redirect_uri`` must exactly match one the
 client registered, and ``state`` is echoed there. Without a valid redirect the user sees a
 "signed out" page. A bad hint or redirect gets an error page, never a redirect.
+
+Only this browser's session ends. When it has one and the request carries no hint for that
+session's user (a forged link from any site could), the person confirms on a page whose form
+holds a token bound to the session cookie (``browser.logout_token``).
 """
 
 from __future__ import annotations
@@ -18,10 +22,14 @@ from ...errors import InvalidToken
 from ...params import Params
 from ...state import IdPState
 from ...validation import id_token_audience, validate_id_token_hint
-from .. import pages
+from .. import browser, pages
 from ..keys import CLIENT_ID, STATE
 from ..request_params import form_params, query_params
 from .authorize import redirect, session_cookie
+
+NOT_CONFIRMED = (
+    "This sign-out was not confirmed on mockidp's own page in this browser, so you stay signed in."
+)
 
 
 class _Refused(Exception):
@@ -72,16 +80,72 @@ async def handle(request: web.Request) -> web.StreamResponse:
         return pages.error_page(str(exc), title="Sign-out request refused")
     if client is not None:
         request[CLIENT_ID] = client.client_id
-    cookie = session_cookie(state)
-    state.store.grants.sign_out(request.cookies.get(cookie), subject=hint["sub"] if hint else None)
+    sid = request.cookies.get(session_cookie(state))
+    session = state.store.grants.session(sid)
+    if session is not None and (hint is None or hint.get("sub") != session.subject):
+        # no proof that this browser's own client asks: let the person confirm (CSRF)
+        return _confirmation(state, sid or "", session.subject, client, uri, params.get("state"))
+    return _signed_out(state, sid if session else None, client, uri, params.get("state"))
+
+
+async def confirm(request: web.Request) -> web.StreamResponse:
+    """POST from the confirmation page: ends this browser's session if the token is its own."""
+    state = request.app[STATE]
+    refused = browser.foreign_post(request)
+    if refused is not None:
+        return refused
+    params = await form_params(request)
+    params.check_single()
+    try:
+        client, uri, _ = _target(state, params)
+    except _Refused as exc:
+        return pages.error_page(str(exc), title="Sign-out request refused")
+    sid = request.cookies.get(session_cookie(state))
+    session = state.store.grants.session(sid)
+    if session is not None and not browser.logout_token_matches(sid or "", params.get("confirmation")):
+        return pages.error_page(NOT_CONFIRMED, status=403, title="Sign-out request refused")
+    return _signed_out(state, sid if session else None, client, uri, params.get("state"))
+
+
+def _confirmation(
+    state: IdPState,
+    sid: str,
+    subject: str,
+    client: ClientConfig | None,
+    uri: str | None,
+    state_value: str | None,
+) -> web.Response:
+    with state.store.lock:
+        user = state.store.users.get(subject)
+    fields = {
+        "confirmation": browser.logout_token(sid),
+        "client_id": client.client_id if client else None,
+        "post_logout_redirect_uri": uri,
+        "state": state_value,
+    }
+    view = pages.LogoutView(
+        action=state.endpoint("end_session/confirm"),
+        fields={k: v for k, v in fields.items() if v is not None},
+        client_name=(client.client_name or client.client_id) if client else None,
+        user=user,
+    )
+    return pages.logout_page(view, issuer=state.issuer)
+
+
+def _signed_out(
+    state: IdPState, sid: str | None, client: ClientConfig | None, uri: str | None, state_value: str | None
+) -> web.Response:
+    """End this browser's session (never another browser's), then redirect or show a page."""
+    if sid is not None:
+        state.store.grants.sign_out(sid)
     response: web.Response
     if uri is not None:
         parts = urlsplit(uri)
-        extra = urlencode({"state": params.get("state")}) if params.get("state") else ""
+        extra = urlencode({"state": state_value}) if state_value else ""
         query = "&".join(q for q in (parts.query, extra) if q)
         response = redirect(urlunsplit(parts._replace(query=query)))
     else:
         name = (client.client_name or client.client_id) if client else None
         response = pages.signed_out_page(name)
-    response.del_cookie(cookie, path=state.issuer_path or "/")
+    browser.delete_cookie(response, state, session_cookie(state), path=state.issuer_path or "/")
     return response

@@ -1,8 +1,9 @@
 """The login and consent pages of ``login: form`` (part of the authorization endpoint).
 
 A pending authorization is keyed by a random transaction id carried in a hidden field, so
-the pages need no JavaScript and a forged POST without the id does nothing. Signing in sets
-a login-session cookie; Approve issues the code, Deny answers ``access_denied``.
+the pages need no JavaScript, and bound to the browser that started it (``browser.py``): a
+POST from another site, or without that browser's cookie, is refused with an error page.
+Signing in sets a login-session cookie; Approve issues the code, Deny answers ``access_denied``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ...config import UserConfig
 from ...grants import PendingAuthorization
 from ...params import Params
 from ...state import IdPState
-from .. import pages
+from .. import browser, pages
 from ..keys import STATE
 from ..request_params import form_params, query_params
 from .authorize import (
@@ -51,12 +52,18 @@ def _check_password(state: IdPState, username: str | None, password: str | None)
 async def login(request: web.Request) -> web.StreamResponse:
     """POST: username and password, or a one-click ``user``; then on to the consent page."""
     state = request.app[STATE]
+    refused = browser.foreign_post(request)
+    if refused is not None:
+        return refused
     params = await form_params(request)
     params.check_single()
     found = _pending(state, params)
     if found is None:
         return pages.error_page(EXPIRED)
     txn, pending = found
+    refused = browser.wrong_browser(request, state, pending)
+    if refused is not None:
+        return refused
     one_click = params.get("user")
     if one_click is not None:
         with state.store.lock:
@@ -70,21 +77,25 @@ async def login(request: web.Request) -> web.StreamResponse:
     sid = state.store.grants.sign_in(user.sub, now)
     pending.subject, pending.auth_time = user.sub, now
     response = redirect(consent_url(state, txn), status=303)
-    response.set_cookie(
-        session_cookie(state), sid, path=state.issuer_path or "/", httponly=True, samesite="Lax"
-    )
+    browser.set_cookie(response, state, session_cookie(state), sid, path=state.issuer_path or "/")
     return response
 
 
 async def consent(request: web.Request) -> web.StreamResponse:
     """GET shows the requested scopes; POST records Approve or Deny."""
     state = request.app[STATE]
+    refused = browser.foreign_post(request)
+    if refused is not None:
+        return refused
     params = query_params(request) if request.method == "GET" else await form_params(request)
     params.check_single()
     found = _pending(state, params)
     if found is None or found[1].subject is None:
         return pages.error_page(EXPIRED)
     txn, pending = found
+    refused = browser.wrong_browser(request, state, pending)
+    if refused is not None:
+        return refused
     subject = pending.subject or ""
     if request.method == "GET":
         return _consent_page(state, txn, pending)

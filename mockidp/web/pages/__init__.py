@@ -24,7 +24,9 @@ HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer browsers send ``Origin: null`` on the
+    # pages' own form POSTs, and those are refused as cross-site (web/origin.py)
+    "Referrer-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
 }
 
@@ -64,6 +66,14 @@ def display_name(user: UserConfig) -> str:
 def _initials(user: UserConfig) -> str:
     parts = [p for p in display_name(user).replace(".", " ").split() if p]
     return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+def _account(user: UserConfig) -> str:
+    """The signed-in person, as the consent and sign-out pages show them."""
+    return f"""<div class="account"><span class="avatar" aria-hidden="true">{esc(_initials(user))}</span>
+<span class="who"><strong>{esc(display_name(user))}</strong>
+<span>Signed in as {esc(user.login_name)}</span></span>
+</div>"""
 
 
 def _hidden(name: str, value: str) -> str:
@@ -166,10 +176,7 @@ def consent_page(view: ConsentView, *, issuer: str) -> web.Response:
     user = view.user
     body = f"""<h1 id="title">Authorize {esc(view.client_name)}</h1>
 <p class="lead"><strong>{esc(view.client_name)}</strong> is asking for permission to act for you.</p>
-<div class="account"><span class="avatar" aria-hidden="true">{esc(_initials(user))}</span>
-<span class="who"><strong>{esc(display_name(user))}</strong>
-<span>Signed in as {esc(user.login_name)}</span></span>
-</div>
+{_account(user)}
 {sections}
 <form method="post" action="{esc(view.action)}">
 {_hidden("transaction", view.transaction)}
@@ -190,6 +197,31 @@ def error_page(
 <p class="muted after">You are not being sent back to the application, because its
 identity or its return address could not be verified. Start again from the application.</p>"""
     return page(title, body, status=status)
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutView:
+    action: str
+    #: hidden fields: the confirmation token and the request to finish
+    fields: Mapping[str, str]
+    client_name: str | None
+    user: UserConfig | None
+
+
+def logout_page(view: LogoutView, *, issuer: str) -> web.Response:
+    """Ask before ending the session: the request did not prove it came from this browser's app."""
+    whom = f"<strong>{esc(view.client_name)}</strong> asks" if view.client_name else "You are asked"
+    who = _account(view.user) if view.user is not None else ""
+    hidden = "".join(_hidden(name, value) for name, value in view.fields.items())
+    body = f"""<h1 id="title">Sign out?</h1>
+<p class="lead">{whom} to end your session at this identity provider.</p>
+{who}
+<form method="post" action="{esc(view.action)}">
+{hidden}
+<button type="submit" class="primary wide">Sign out</button>
+</form>
+<p class="muted after">If you did not ask to sign out, close this window: you stay signed in.</p>"""
+    return page("Sign out", body, footer=f"Issuer <code>{esc(issuer)}</code>")
 
 
 def signed_out_page(client_name: str | None = None) -> web.Response:
