@@ -25,6 +25,7 @@ from ...state import IdPState
 from .. import pages
 from ..keys import CLIENT_ID, STATE
 from ..request_params import form_params, query_params
+from ..responses import oauth_error_body
 
 
 def session_cookie(state: IdPState) -> str:
@@ -52,7 +53,7 @@ def respond(state: IdPState, redirect_uri: str, params: dict[str, str], *, statu
 def error_response(
     state: IdPState, redirect_uri: str, error: OAuthError, state_value: str | None, *, status: int = 302
 ) -> web.Response:
-    params = {"error": error.error, "error_description": error.description}
+    params = oauth_error_body(error.error, error.description)
     if state_value is not None:
         params["state"] = state_value
     return respond(state, redirect_uri, params, status=status)
