@@ -63,7 +63,7 @@ def test_full_token_response(mockidp: MockIdP, http: requests.Session) -> None:
     assert header_of(body["access_token"])["typ"] == "at+jwt"
     assert access["sub"] == "alice"
     assert access["client_id"] == APP
-    assert access["aud"] == "demo-api"
+    assert access["aud"] == ["demo-api", mockidp.issuer]  # the API, and userinfo (openid)
     id_claims = claims_of(body["id_token"])
     assert header_of(body["id_token"])["typ"] == "JWT"
     assert id_claims["iss"] == mockidp.issuer
@@ -104,7 +104,7 @@ def test_login_hint_selects_user(mockidp: MockIdP, http: requests.Session) -> No
 def test_resource_is_bound_to_the_code(mockidp: MockIdP, http: requests.Session) -> None:
     mockidp.add_api(audience="other-api", scopes=["other:read"])
     body = tokens(mockidp, http, resource="demo-api")
-    assert claims_of(body["access_token"])["aud"] == "demo-api"
+    assert claims_of(body["access_token"])["aud"] == ["demo-api", mockidp.issuer]
     query = authorize_error(mockidp, http, resource="other-api")
     assert query["error"] == "invalid_target"
 

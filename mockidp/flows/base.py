@@ -64,6 +64,16 @@ def select_audiences(
     return list(targets)
 
 
+def user_token_audiences(state: IdPState, audiences: Sequence[str], scopes: Sequence[str]) -> list[str]:
+    """The ``aud`` of an access token issued for a user: the resources, plus the issuer when
+    the scope includes ``openid``, so the same token is good at userinfo (OIDC Core 5.3),
+    which accepts only tokens that name the issuer (RFC 9068 section 4)."""
+    out = list(audiences)
+    if "openid" in scopes and state.issuer not in out:
+        out.append(state.issuer)
+    return out
+
+
 def select_scopes(
     state: IdPState,
     client: ClientConfig,
