@@ -245,7 +245,11 @@ def test_plain_pkce_and_no_pkce_are_per_client_opt_outs(mockidp: MockIdP, http: 
     mockidp.add_client(**{**CONFIDENTIAL, "client_id": "legacy", "allow_plain_pkce": True})
     verifier = "v" * 50
     params = authorize_params(
-        verifier, client_id="legacy", redirect_uri="https://app.example/cb", code_challenge_method="plain"
+        verifier,
+        client_id="legacy",
+        redirect_uri="https://app.example/cb",
+        code_challenge_method="plain",
+        scope="openid demo-api:read",  # what the client lists
     )
     r = http.get(mockidp.url("authorize"), params=params, allow_redirects=False)
     code = query_of(r.headers["Location"])["code"]
@@ -255,7 +259,9 @@ def test_plain_pkce_and_no_pkce_are_per_client_opt_outs(mockidp: MockIdP, http: 
     )
     assert r.status_code == 200, r.text
     mockidp.add_client(**{**CONFIDENTIAL, "client_id": "nopkce", "require_pkce": False})
-    params = authorize_params("", client_id="nopkce", redirect_uri="https://app.example/cb")
+    params = authorize_params(
+        "", client_id="nopkce", redirect_uri="https://app.example/cb", scope="openid demo-api:read"
+    )
     params.pop("code_challenge_method")
     r = http.get(mockidp.url("authorize"), params=params, allow_redirects=False)
     code = query_of(r.headers["Location"])["code"]

@@ -95,7 +95,7 @@ def test_no_refresh_token_without_offline_access_or_grant(mockidp: MockIdP, http
         scopes=["openid", "offline_access", "demo-api:read"],
         audiences=["demo-api"],
     )
-    body = tokens(mockidp, http, client_id="no-refresh")
+    body = tokens(mockidp, http, client_id="no-refresh", scope="openid offline_access demo-api:read")
     assert "refresh_token" not in body
     assert "id_token" in body
 

@@ -42,6 +42,8 @@ class Evidence:
     rejected_apis: tuple[str, ...] = field(default_factory=tuple)
     #: the agent's client secret: found in any URL parameter, whatever its name, it leaked
     client_secret: str | None = None
+    #: the IdP's issuer: an OpenID token names it next to the API (for userinfo); not another API
+    issuer: str | None = None
 
     def at(self, endpoint: str) -> list[RequestRecord]:
         return [r for r in self.requests if r.endpoint == endpoint]
@@ -177,7 +179,8 @@ def audience_per_api(ev: Evidence) -> Case:
                 problems.append(f"{call.api} refused the token (aud {call.token_aud!r})")
             continue
         aud = call.claims.get("aud")
-        if aud != url and aud != [url]:
+        names = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else [aud]
+        if url not in names or any(a not in (url, ev.issuer) for a in names):
             problems.append(f"{call.api} called with a token for {aud!r}, not only {url}")
     return _case("audience-per-api", sorted(set(problems)))
 

@@ -110,6 +110,7 @@ def run_trial(
             retry_after=_retry_after(config.faults),
             rejected_apis=rejected,
             client_secret=client.client_secret if flow == "client_credentials" else None,
+            issuer=idp.issuer,
         )
         cases = tuple(CHECKS[key](evidence) for key in keys)
     return TrialReport(name=trial.name, description=trial.description, cases=cases)
