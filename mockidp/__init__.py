@@ -2,7 +2,7 @@
 
 from .clock import MockClock
 from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config, parse_config
-from .errors import ConfigError, MockIdPError, OAuthError, ScenarioError
+from .errors import ClockError, ConfigError, MockIdPError, OAuthError, ScenarioError
 from .faults import Fault
 from .journal import RequestRecord, redacted
 from .misbehaviour import MisbehaviourConfig
@@ -11,6 +11,7 @@ from .server import MockIdP, ServerBugError
 __all__ = [
     "ApiConfig",
     "ClientConfig",
+    "ClockError",
     "ConfigError",
     "Fault",
     "IdPConfig",

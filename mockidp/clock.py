@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from .errors import ClockError, ConfigError
+
+#: the clock's range: the Unix epoch to the last second of year 9999 (RFC 3339's four-digit
+#: years), so token times stay valid NumericDates that every date library can print
+EARLIEST = 0.0
+LATEST = 253_402_300_799.0
+
+
+def check_time(value: float, what: str = "time") -> float:
+    """``value`` as a float if it is a time the clock may show, else :class:`ClockError`."""
+    try:
+        at = float(value)
+    except (OverflowError, TypeError, ValueError):
+        raise ClockError(f"{what} must be a number of epoch seconds") from None
+    if not math.isfinite(at) or not EARLIEST <= at <= LATEST:
+        raise ClockError(
+            f"{what} would put the clock at {at!r}: it must stay between {EARLIEST:.0f} (1970) "
+            f"and {LATEST:.0f} (the end of year 9999)"
+        )
+    return at
+
 
 class Clock(Protocol):
     def now(self) -> float: ...
+
+
+def _seconds(value: float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond float range: as far away as it gets
+        return math.inf if value > 0 else -math.inf
 
 
 class MockClock:
@@ -17,7 +46,8 @@ class MockClock:
 
     Tests freeze it to make token times exact, and advance it to expire tokens and codes
     without sleeping. The lock makes it safe to drive from the test thread while the server
-    thread reads it.
+    thread reads it. A move outside 1970..9999 (or to a non-finite time) raises
+    :class:`~mockidp.errors.ClockError` and leaves the clock where it was.
     """
 
     def __init__(self) -> None:
@@ -38,7 +68,7 @@ class MockClock:
     def freeze(self, at: float | None = None) -> float:
         """Stop time at ``at`` (default: now) and return it."""
         with self._lock:
-            self._frozen = (time.time() + self._offset) if at is None else float(at)
+            self._frozen = (time.time() + self._offset) if at is None else check_time(at, "freeze")
             return self._frozen
 
     def unfreeze(self) -> None:
@@ -51,19 +81,22 @@ class MockClock:
     def advance(self, seconds: float) -> float:
         """Move time forward (or back, with a negative number) and return the new now."""
         with self._lock:
+            step = _seconds(seconds)
             if self._frozen is not None:
-                self._frozen += seconds
+                self._frozen = check_time(self._frozen + step, f"advance({seconds!r})")
                 return self._frozen
-            self._offset += seconds
-            return time.time() + self._offset
+            now = check_time(time.time() + self._offset + step, f"advance({seconds!r})")
+            self._offset += step
+            return now
 
     def set(self, at: float) -> None:
         """Jump to ``at``; keeps running unless frozen."""
+        value = check_time(at, "set")
         with self._lock:
             if self._frozen is not None:
-                self._frozen = float(at)
+                self._frozen = value
             else:
-                self._offset = float(at) - time.time()
+                self._offset = value - time.time()
 
     def reset(self) -> None:
         with self._lock:
@@ -77,6 +110,13 @@ class ClockConfig:
 
     #: freeze the clock at this epoch second (None: follow real time)
     frozen_at: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.frozen_at is not None:
+            try:
+                check_time(self.frozen_at, "frozen_at")
+            except ClockError as exc:
+                raise ConfigError(str(exc), key_path="frozen_at") from None
 
     def apply(self, clock: MockClock) -> None:
         clock.reset()

@@ -44,6 +44,8 @@ class ClientConfig:
     grant_types: tuple[GrantType, ...] | None = None
     redirect_uris: tuple[str, ...] = ()
     post_logout_redirect_uris: tuple[str, ...] = ()
+    #: the scopes it may get, OIDC scopes included; empty (not listed): no API scope, and
+    #: every OIDC scope in the user flows (what a client without a list always had)
     scopes: tuple[str, ...] = ()
     audiences: tuple[str, ...] = ()
     #: opt-outs for testing legacy clients; strict by default

@@ -3,6 +3,7 @@
     MockIdPError
     ├── ConfigError        a configuration value is wrong: file, key path and line
     ├── ScenarioError      a conformance scenario cannot be run
+    ├── ClockError         a clock value out of range (also a ValueError)
     └── OAuthError         a protocol error, rendered as an RFC 6749 JSON body
         ├── InvalidRequest      invalid_request        400
         ├── InvalidClient       invalid_client         401
@@ -15,13 +16,35 @@
         ├── InvalidRedirectUri  invalid_redirect_uri   400 (RFC 7591)
         └── InvalidToken        invalid_token          401 (RFC 6750)
 
-Handlers raise OAuthError; exactly one middleware turns it into HTTP.
+Handlers raise OAuthError; exactly one middleware turns it into HTTP. Every
+``error_description`` on the wire (JSON body, redirect, ``WWW-Authenticate``) passes through
+:func:`safe_description`.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
+
+#: characters RFC 6749 section 5.2 (and RFC 6750 section 3) allow in ``error_description``:
+#: %x20-21 / %x23-5B / %x5D-7E, so no quote, no backslash, nothing outside printable ASCII
+_NOT_ALLOWED = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    raw = match.group().encode("utf-8", "surrogatepass")
+    return "".join(f"%{b:02X}" for b in raw)
+
+
+def safe_description(text: str) -> str:
+    """``text`` fitted to the ``error_description`` character set.
+
+    Descriptions echo request values (a client id, a scope, a path); any character outside
+    the set is percent-encoded as UTF-8 (``grün`` -> ``gr%C3%BCn``, ``"`` -> ``%22``), so the
+    value stays recognisable and the answer stays valid, also inside a quoted-string.
+    """
+    return _NOT_ALLOWED.sub(_escape, text)
 
 
 class MockIdPError(Exception):
@@ -63,6 +86,14 @@ class ScenarioError(MockIdPError):
     """A scenario file or run cannot proceed (the scenario is wrong, not the target)."""
 
 
+class ClockError(MockIdPError, ValueError):
+    """A clock value that is not a finite time between 1970 and the end of year 9999.
+
+    Refused before the clock moves: every token time, expiry and journal entry reads the
+    clock, so one infinite ``advance`` would otherwise break every later request.
+    """
+
+
 class OAuthError(MockIdPError):
     """A protocol error with its wire-format code, as RFC 6749 section 5.2 describes."""
 
@@ -87,7 +118,7 @@ class OAuthError(MockIdPError):
 
     def body(self) -> dict[str, str]:
         """The JSON error body (RFC 6749 section 5.2)."""
-        return {"error": self.error, "error_description": self.description}
+        return {"error": self.error, "error_description": safe_description(self.description)}
 
 
 class InvalidRequest(OAuthError):

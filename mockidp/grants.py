@@ -46,6 +46,8 @@ class AuthorizationRequest:
     prompt: tuple[str, ...] = ()
     #: OIDC ``max_age``: a sign-in older than this many seconds must be repeated
     max_age: int | None = None
+    #: ``sub`` of a valid ``id_token_hint``: the user the client expects to be signed in
+    hinted_subject: str | None = None
 
     @property
     def is_oidc(self) -> bool:

@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .errors import MockIdPError
-from .flows.base import issue_access_token, select_audiences, select_scopes
+from .flows.base import issue_access_token, select_audiences, select_scopes, user_token_audiences
+from .grants import new_id
 from .state import IdPState
 
 
@@ -43,12 +44,16 @@ def issue_token(
     audiences = select_audiences(state, client, targets)
     requested = scope if isinstance(scope, str) or scope is None else " ".join(scope)
     scopes = select_scopes(state, client, requested, audiences, allow_oidc=True)
+    # a token minted for a subject stands for that user's grant (userinfo accepts it), one
+    # minted without a subject for the client itself, like client credentials
+    for_user = subject is not None
     token, _ = issue_access_token(
         state,
         client_id=client.client_id,
         subject=subject or client.client_id,
-        audiences=audiences,
+        audiences=user_token_audiences(state, audiences, scopes) if for_user else audiences,
         scope=scopes,
+        grant_id=new_id("grant") if for_user else None,
         extra=dict(claims) if claims else None,
         defects=() if defects is None else defects,
     )

@@ -59,6 +59,10 @@ ALLOWED_ERRORS = frozenset(
 )
 
 
+#: RFC 6749 section 5.2 (and RFC 6750 section 3): the characters ``error_description`` may hold
+DESCRIPTION_CHARS = re.compile(r"[\x20-\x21\x23-\x5b\x5d-\x7e]*")
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """One route: endpoint name (as in the journal), method and path (placeholders filled in)."""
@@ -134,14 +138,21 @@ def problems(target: Target, answer: Answer, method: str = "") -> list[str]:
     error = re.search(r'error="([^"]*)"', challenge)
     if error and error.group(1) not in ALLOWED_ERRORS:
         found.append(f"unknown error {error.group(1)!r} in WWW-Authenticate")
+    for description in re.findall(r'error_description="([^"]*)"', challenge):
+        if not DESCRIPTION_CHARS.fullmatch(description):
+            found.append(f"error_description {description!r} in WWW-Authenticate outside RFC 6749 5.2")
     if method == "HEAD" or (answer.status == 401 and challenge and not answer.body):
         return found  # no body to check: HEAD, or an RFC 6750 section 3.1 challenge alone
     if 300 <= answer.status < 400:
         if not target.html:
             found.append(f"redirect {answer.status} from a JSON endpoint")
-        error = parse_qs(urlsplit(answer.headers.get("location", "")).query).get("error", [None])[0]
+        query = parse_qs(urlsplit(answer.headers.get("location", "")).query)
+        error = query.get("error", [None])[0]
         if error is not None and error not in ALLOWED_ERRORS:
             found.append(f"redirect with unknown error {error!r}")
+        for description in query.get("error_description", []):
+            if not DESCRIPTION_CHARS.fullmatch(description):
+                found.append(f"redirect error_description {description!r} outside RFC 6749 5.2")
         return found
     if answer.status < 400:
         return found
@@ -166,6 +177,8 @@ def error_body_problems(answer: Answer) -> list[str]:
         out.append(f"unknown error code {body.get('error')!r}")
     if "error_description" in body and not isinstance(body["error_description"], str):
         out.append("error_description is not a string")
+    elif not DESCRIPTION_CHARS.fullmatch(body.get("error_description", "")):
+        out.append(f"error_description {body['error_description']!r} outside RFC 6749 section 5.2")
     if "error_uri" in body and not isinstance(body["error_uri"], str):
         out.append("error_uri is not a string")
     return out

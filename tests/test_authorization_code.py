@@ -63,7 +63,7 @@ def test_full_token_response(mockidp: MockIdP, http: requests.Session) -> None:
     assert header_of(body["access_token"])["typ"] == "at+jwt"
     assert access["sub"] == "alice"
     assert access["client_id"] == APP
-    assert access["aud"] == "demo-api"
+    assert access["aud"] == ["demo-api", mockidp.issuer]  # the API, and userinfo (openid)
     id_claims = claims_of(body["id_token"])
     assert header_of(body["id_token"])["typ"] == "JWT"
     assert id_claims["iss"] == mockidp.issuer
@@ -104,7 +104,7 @@ def test_login_hint_selects_user(mockidp: MockIdP, http: requests.Session) -> No
 def test_resource_is_bound_to_the_code(mockidp: MockIdP, http: requests.Session) -> None:
     mockidp.add_api(audience="other-api", scopes=["other:read"])
     body = tokens(mockidp, http, resource="demo-api")
-    assert claims_of(body["access_token"])["aud"] == "demo-api"
+    assert claims_of(body["access_token"])["aud"] == ["demo-api", mockidp.issuer]
     query = authorize_error(mockidp, http, resource="other-api")
     assert query["error"] == "invalid_target"
 
@@ -245,7 +245,11 @@ def test_plain_pkce_and_no_pkce_are_per_client_opt_outs(mockidp: MockIdP, http: 
     mockidp.add_client(**{**CONFIDENTIAL, "client_id": "legacy", "allow_plain_pkce": True})
     verifier = "v" * 50
     params = authorize_params(
-        verifier, client_id="legacy", redirect_uri="https://app.example/cb", code_challenge_method="plain"
+        verifier,
+        client_id="legacy",
+        redirect_uri="https://app.example/cb",
+        code_challenge_method="plain",
+        scope="openid demo-api:read",  # what the client lists
     )
     r = http.get(mockidp.url("authorize"), params=params, allow_redirects=False)
     code = query_of(r.headers["Location"])["code"]
@@ -255,7 +259,9 @@ def test_plain_pkce_and_no_pkce_are_per_client_opt_outs(mockidp: MockIdP, http: 
     )
     assert r.status_code == 200, r.text
     mockidp.add_client(**{**CONFIDENTIAL, "client_id": "nopkce", "require_pkce": False})
-    params = authorize_params("", client_id="nopkce", redirect_uri="https://app.example/cb")
+    params = authorize_params(
+        "", client_id="nopkce", redirect_uri="https://app.example/cb", scope="openid demo-api:read"
+    )
     params.pop("code_challenge_method")
     r = http.get(mockidp.url("authorize"), params=params, allow_redirects=False)
     code = query_of(r.headers["Location"])["code"]

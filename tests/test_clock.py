@@ -163,3 +163,74 @@ def test_no_module_reads_the_wall_clock_directly() -> None:
         and re.search(r"\btime\.time\(|datetime\.now\(|datetime\.utcnow\(", path.read_text("utf-8"))
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('{"advance": 1e308}', "advance"),  # the audit's probe: every /token answered 500 after it
+        ('{"advance": 1' + "0" * 400 + "}", "advance"),  # a JSON integer beyond float range
+        ('{"set": 1e400}', "set"),  # Python's json reads this as infinity
+        ('{"set": 253402300800}', "set"),  # 10000-01-01T00:00:00Z
+        ('{"freeze": true, "set": -1}', "set"),
+        ('{"set": 1700000000, "advance": 9e11}', "advance"),
+        ('{"advance": -1e12}', "advance"),
+    ],
+)
+def test_control_api_refuses_a_clock_out_of_range(
+    mockidp: MockIdP, http: requests.Session, body: str, key: str
+) -> None:
+    control = mockidp.url("_mockidp")
+    mockidp.clock.freeze(T0)
+    r = http.post(f"{control}/clock", data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.json()["error"] == "invalid_request"
+    assert r.json()["key_path"] == key
+    assert "9999" in r.json()["error_description"]
+    # nothing moved, not even the 'freeze'/'set' parts of a refused request
+    assert http.get(f"{control}/clock").json() == {"now": T0, "frozen": True}
+    assert machine_token(mockidp, http)["iat"] == T0
+
+
+def test_running_clock_refuses_an_infinite_advance_and_token_still_works(
+    mockidp: MockIdP, http: requests.Session
+) -> None:
+    r = http.post(mockidp.url("_mockidp/clock"), json={"advance": 1e308})
+    assert r.status_code == 400
+    r = http.post(mockidp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT)
+    assert r.status_code == 200, r.text
+    code, verifier = authorization_code(mockidp, http)
+    assert redeem(mockidp, http, code, verifier).status_code == 200
+
+
+def test_the_last_second_of_year_9999_is_allowed(mockidp: MockIdP, http: requests.Session) -> None:
+    r = http.post(mockidp.url("_mockidp/clock"), json={"freeze": True, "set": 253_402_300_799})
+    assert r.status_code == 200, r.text
+    assert machine_token(mockidp, http)["iat"] == 253_402_300_799
+
+
+@pytest.mark.parametrize(
+    "move",
+    [
+        lambda c: c.advance(float("inf")),
+        lambda c: c.advance(1e308),
+        lambda c: c.set(float("nan")),
+        lambda c: c.set(253_402_300_800),
+        lambda c: c.freeze(-5),
+        lambda c: c.advance(10**400),
+    ],
+    ids=["advance-inf", "advance-1e308", "set-nan", "set-10000", "freeze-1969", "advance-huge-int"],
+)
+def test_library_clock_raises_a_clear_error_and_stays_put(mockidp: MockIdP, move: Any) -> None:
+    mockidp.clock.freeze(T0)
+    with pytest.raises(package.ClockError, match=r"1970.*9999") as raised:
+        move(mockidp.clock)
+    assert isinstance(raised.value, ValueError)
+    assert mockidp.clock.now() == T0
+
+
+def test_config_refuses_a_frozen_at_past_9999() -> None:
+    with pytest.raises(ConfigError) as raised:
+        MockIdP({"clock": {"frozen_at": 10**12}})
+    assert raised.value.key_path == "clock.frozen_at"

@@ -73,7 +73,9 @@ def test_token_request_refusals(
 
 def test_verifier_without_challenge_is_refused(mockidp: MockIdP, http: requests.Session) -> None:
     mockidp.add_client(**{**CONFIDENTIAL, "client_id": "nopkce", "require_pkce": False})
-    params = authorize_params("", client_id="nopkce", redirect_uri="https://app.example/cb")
+    params = authorize_params(
+        "", client_id="nopkce", redirect_uri="https://app.example/cb", scope="openid demo-api:read"
+    )
     params.pop("code_challenge_method")
     code = query_of(
         http.get(mockidp.url("authorize"), params=params, allow_redirects=False).headers["Location"]

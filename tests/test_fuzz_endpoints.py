@@ -14,7 +14,9 @@ import time
 from urllib.parse import quote
 
 import pytest
+import requests
 from fuzzing import Target, problems, send, targets
+from userflow import CALLBACK, Authorized, authorize_params, pkce, query_of, redeem
 
 from mockidp import MockIdP
 from mockidp.demo import demo_config
@@ -88,7 +90,14 @@ GOOD_VALUES = [
     "query",
     "fragment",
     "form_post",
+    "phone offline_access",
+    "openid profile email address phone offline_access demo-api:read",
+    "select_account",
+    'grün"\\',
 ]
+#: real tokens of the running IdP (a user's access and ID tokens, a machine token), filled in by
+#: the test: userinfo and id_token_hint then see tokens that verify, not only junk
+LIVE_TOKENS: list[str] = []
 CONTENT_TYPES = (
     "application/x-www-form-urlencoded",
     "application/x-www-form-urlencoded; charset=iso-8859-1",
@@ -112,9 +121,11 @@ def header_safe(text: str) -> str:
 
 
 def junk(rng: random.Random) -> str:
-    kind = rng.randrange(9)
+    kind = rng.randrange(10)
     if kind == 0:
         return rng.choice(GOOD_VALUES)
+    if kind == 9:
+        return rng.choice(LIVE_TOKENS or GOOD_VALUES)
     if kind == 1:
         return "".join(chr(rng.randrange(1, 0x2FFF)) for _ in range(rng.randrange(1, 40)))
     if kind == 2:
@@ -160,6 +171,10 @@ def body(rng: random.Random) -> bytes | None:
         return json.dumps(value).encode()
     if kind == 6:
         return rng.choice((b"null", b"[]", b'"x"', b"{}", b'{"a":1,"a":2}', b"NaN", b"1e999999"))
+    if kind == 7:  # the clock's range: non-finite, past 9999, before 1970, beyond float range
+        key = rng.choice(("advance", "set"))
+        value = rng.choice(("1e308", "-1e308", "1e400", "253402300800", "-1", "1" + "0" * 400, "0"))
+        return f'{{"freeze": {rng.choice(("true", "false"))}, "{key}": {value}}}'.encode()
     return form(rng, 200_000).encode()
 
 
@@ -235,6 +250,8 @@ def request_for(rng: random.Random, target: Target) -> tuple[str, str, list[tupl
         headers.append(("Content-Type", rng.choice(CONTENT_TYPES)))
     if rng.random() < 0.6:
         headers.append(("Authorization", auth_header(rng)))
+    elif LIVE_TOKENS and rng.random() < 0.3:
+        headers.append(("Authorization", f"Bearer {rng.choice(LIVE_TOKENS)}"))
     if rng.random() < 0.2:
         headers.append(("Authorization", auth_header(rng)))  # twice
     if rng.random() < 0.2:
@@ -242,6 +259,24 @@ def request_for(rng: random.Random, target: Target) -> tuple[str, str, list[tupl
     if rng.random() < 0.2:
         headers.append(rng.choice((("DPoP", "x.y.z"), ("Accept", "text/html"), ("Origin", "null"))))
     return method, path, headers, body(rng) if method not in ("GET", "HEAD") or rng.random() < 0.1 else None
+
+
+def live_tokens(idp: MockIdP) -> list[str]:
+    """A user's access and ID tokens (code flow), a machine token and a minted user token."""
+    verifier, challenge = pkce()
+    params = authorize_params(challenge)
+    with requests.Session() as http:
+        http.trust_env = False
+        location = http.get(idp.url("authorize"), params=params, allow_redirects=False).headers["Location"]
+        got = Authorized(query_of(location)["code"], verifier, CALLBACK, {})
+        body = redeem(idp, http, got).json()
+    machine = idp.issue_token(client_id="demo-agent")
+    return [
+        body["access_token"],
+        body["id_token"],
+        machine,
+        idp.issue_token(client_id="demo-app", subject="alice"),
+    ]
 
 
 def test_every_route_is_fuzzed() -> None:
@@ -259,6 +294,7 @@ def test_random_malformed_requests_to_every_route(issuer: str | None) -> None:
     failures: list[str] = []
     sent = 0
     with MockIdP(demo_config(), issuer=issuer) as idp:
+        LIVE_TOKENS[:] = live_tokens(idp)
         routes = targets(idp)
         cookies = (session_cookie(idp.state), binding_cookie(idp.state))
         deadline = time.monotonic() + seconds

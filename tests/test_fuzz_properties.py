@@ -6,12 +6,14 @@ import base64
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from fuzzing import ALLOWED_ERRORS
+from fuzzing import ALLOWED_ERRORS, DESCRIPTION_CHARS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from userflow import tokens
 
 from mockidp import ConfigError, IdPConfig, MockIdP
 from mockidp.demo import demo_config
@@ -81,6 +83,7 @@ def assert_oauth_error(r: requests.Response, statuses: tuple[int, ...] = (400, 4
     body: dict[str, Any] = r.json()
     assert body["error"] in ALLOWED_ERRORS
     assert isinstance(body.get("error_description", ""), str)
+    assert DESCRIPTION_CHARS.fullmatch(body.get("error_description", "")), body
     assert r.headers["Cache-Control"] == "no-store"
     return body
 
@@ -173,3 +176,109 @@ def test_registration_is_consistent(
     for uri in body["redirect_uris"]:
         assert "#" not in uri and not uri.startswith("http://evil")
     assert list(client.redirect_uris) == body["redirect_uris"]
+
+
+#: JSON numbers as text, so non-finite and out-of-float-range values reach the server as sent
+CLOCK_NUMBERS = st.one_of(
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["1e308", "-1e308", "1e400", "-1e400", "1" + "0" * 400, "253402300800", "-1"]),
+)
+
+
+@HTTP
+@given(
+    st.dictionaries(st.sampled_from(["set", "advance"]), CLOCK_NUMBERS, min_size=1),
+    st.sampled_from([None, "true", "false"]),
+)
+def test_clock_moves_are_applied_or_refused_and_tokens_keep_working(
+    idp: MockIdP, session: requests.Session, moves: dict[str, str], freeze: str | None
+) -> None:
+    idp.reset()
+    members = [f'"{key}": {value}' for key, value in moves.items()]
+    if freeze is not None:
+        members.append(f'"freeze": {freeze}')
+    before = idp.clock.now()
+    r = session.post(
+        idp.url("_mockidp/clock"),
+        data="{" + ", ".join(members) + "}",
+        headers={"Content-Type": "application/json"},
+    )
+    if r.status_code == 400:
+        assert assert_oauth_error(r, (400,))["key_path"] in moves
+        assert idp.clock.frozen is False and abs(idp.clock.now() - before) < 5  # nothing moved
+    else:
+        assert r.status_code == 200, r.text
+    assert 0 <= idp.clock.now() <= 253_402_300_799
+    token = session.post(
+        idp.token_endpoint,
+        data={"grant_type": "client_credentials"},
+        auth=("demo-agent", "demo-agent-secret"),
+    )
+    assert token.status_code == 200, token.text
+    assert not idp.state.server_errors.errors
+
+
+def _user_tokens(idp: MockIdP) -> list[str]:
+    alice = idp.issue_token(client_id="demo-app", subject="alice", scope="openid")
+    machine = idp.issue_token(client_id="demo-agent")
+    broken = [
+        idp.issue_token(client_id="demo-app", subject="alice", scope="openid", defects=[d])
+        for d in ("aud-wrong", "aud-missing", "iat-missing", "payload-utf16")
+    ]
+    return [alice, machine, *broken]
+
+
+@HTTP
+@given(st.data())
+def test_userinfo_answers_any_bearer_with_200_401_or_403(
+    idp: MockIdP, session: requests.Session, data: st.DataObject
+) -> None:
+    idp.reset()
+    token = data.draw(
+        st.sampled_from(_user_tokens(idp))
+        | st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=200)
+    )
+    r = session.get(idp.url("userinfo"), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code in (200, 401, 403), r.text
+    if r.status_code != 200:
+        assert r.headers["WWW-Authenticate"].startswith('Bearer realm="mockidp"')
+    assert not idp.state.server_errors.errors
+
+
+@HTTP
+@given(
+    st.one_of(st.none(), st.text(max_size=60), st.sampled_from(["id", "access"])),
+    st.sampled_from([None, "none", "login", "select_account", "consent", "none login"]),
+    st.sampled_from([None, "alice", "nobody"]),
+)
+def test_authorize_answers_any_id_token_hint_and_prompt(
+    idp: MockIdP, session: requests.Session, hint: str | None, prompt: str | None, login_hint: str | None
+) -> None:
+    verifier_challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    params = {
+        "response_type": "code",
+        "client_id": "demo-app",
+        "redirect_uri": "http://127.0.0.1/callback",
+        "scope": "openid",
+        "code_challenge": verifier_challenge,
+        "code_challenge_method": "S256",
+    }
+    if hint == "id":
+        hint = tokens(idp, session)["id_token"]  # a valid hint, for alice
+    elif hint == "access":
+        hint = idp.issue_token(client_id="demo-app", subject="alice", scope="openid")  # not an ID token
+    for name, value in (("id_token_hint", hint), ("prompt", prompt), ("login_hint", login_hint)):
+        if value is not None:
+            params[name] = value
+    r = session.get(idp.url("authorize"), params=params, allow_redirects=False)
+    if r.status_code == 400:  # a NUL or a bad encoding: refused before the client is known
+        assert_oauth_error(r, (400,))
+        return
+    assert r.status_code == 302, r.text
+    query = parse_qs(urlsplit(r.headers["Location"]).query)
+    assert ("code" in query) != ("error" in query)
+    if "error" in query:
+        assert query["error"][0] in ALLOWED_ERRORS
+        assert DESCRIPTION_CHARS.fullmatch(query["error_description"][0])
+    assert not idp.state.server_errors.errors

@@ -30,7 +30,7 @@ def test_active_access_token(mockidp: MockIdP, http: requests.Session) -> None:
     assert info["client_id"] == APP
     assert info["sub"] == "alice"
     assert info["username"] == "alice"
-    assert info["aud"] == "demo-api"
+    assert info["aud"] == ["demo-api", mockidp.issuer]  # openid: userinfo's audience too
     assert info["iss"] == mockidp.issuer
     assert info["scope"] == body["scope"]
     assert isinstance(info["exp"], int)

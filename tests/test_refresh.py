@@ -22,7 +22,7 @@ def test_refresh_rotates_and_keeps_the_grant(mockidp: MockIdP, http: requests.Se
     assert second["refresh_token"] != first["refresh_token"]
     assert second["scope"] == first["scope"]
     access = claims_of(second["access_token"])
-    assert access["sub"] == "alice" and access["aud"] == "demo-api"
+    assert access["sub"] == "alice" and access["aud"] == ["demo-api", mockidp.issuer]
     id_claims = claims_of(second["id_token"])
     assert id_claims["auth_time"] == claims_of(first["id_token"])["auth_time"]
     assert "nonce" not in id_claims
@@ -60,7 +60,7 @@ def test_resource_may_narrow_never_widen(mockidp: MockIdP, http: requests.Sessio
     first = tokens(mockidp, http)
     r = refresh(mockidp, http, first["refresh_token"], resource="demo-api")
     assert r.status_code == 200, r.text
-    assert claims_of(r.json()["access_token"])["aud"] == "demo-api"
+    assert claims_of(r.json()["access_token"])["aud"] == ["demo-api", mockidp.issuer]
     r = refresh(mockidp, http, r.json()["refresh_token"], resource="other-api")
     assert error_of(r) == "invalid_target"
 
@@ -95,7 +95,7 @@ def test_no_refresh_token_without_offline_access_or_grant(mockidp: MockIdP, http
         scopes=["openid", "offline_access", "demo-api:read"],
         audiences=["demo-api"],
     )
-    body = tokens(mockidp, http, client_id="no-refresh")
+    body = tokens(mockidp, http, client_id="no-refresh", scope="openid offline_access demo-api:read")
     assert "refresh_token" not in body
     assert "id_token" in body
 

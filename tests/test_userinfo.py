@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from userflow import tokens
+from userflow import CALLBACK, claims_of, tokens
 
 from mockidp import MockIdP
 from mockidp.demo import DEMO_PATH
@@ -121,16 +121,104 @@ def test_token_from_another_idp_is_refused(mockidp: MockIdP, http: requests.Sess
     assert r.status_code == 401
 
 
-def test_token_without_openid_scope_is_insufficient(mockidp: MockIdP, http: requests.Session) -> None:
+def test_token_without_openid_scope_is_not_for_userinfo(mockidp: MockIdP, http: requests.Session) -> None:
+    """Without openid the token is only for the API: its audience does not name the IdP."""
     token = tokens(mockidp, http, scope="demo-api:read", nonce="")["access_token"]
+    assert claims_of(token)["aud"] == "demo-api"
+    r = http.get(mockidp.url("userinfo"), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+    assert 'error="invalid_token"' in r.headers["WWW-Authenticate"]
+
+
+def test_token_for_the_idp_without_openid_scope_is_insufficient(
+    mockidp: MockIdP, http: requests.Session
+) -> None:
+    mockidp.add_client(client_id="plain-app", redirect_uris=[CALLBACK])  # no API: aud is the issuer
+    token = tokens(mockidp, http, client_id="plain-app", scope="profile", nonce="")["access_token"]
+    assert claims_of(token)["aud"] == mockidp.issuer
     r = http.get(mockidp.url("userinfo"), headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 403
     assert 'error="insufficient_scope"' in r.headers["WWW-Authenticate"]
     assert 'scope="openid"' in r.headers["WWW-Authenticate"]
 
 
+def test_code_flow_token_names_the_api_and_the_issuer(mockidp: MockIdP, http: requests.Session) -> None:
+    token = tokens(mockidp, http, scope="openid demo-api:read")["access_token"]
+    assert claims_of(token)["aud"] == ["demo-api", mockidp.issuer]
+    r = http.get(mockidp.url("userinfo"), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+
+
 def test_client_credentials_token_is_not_a_user(mockidp: MockIdP, http: requests.Session) -> None:
-    token = mockidp.issue_token(client_id="demo-agent", scope="openid")
+    """The audit's probe: a machine client whose client_id is a user's sub asks for openid."""
+    mockidp.add_client(
+        client_id="alice", client_secret="s", grant_types=["client_credentials"], scopes=["openid"]
+    )
+    r = http.post(
+        mockidp.token_endpoint,
+        data={"grant_type": "client_credentials", "scope": "openid"},
+        auth=("alice", "s"),
+    )
+    assert r.status_code == 200, r.text
+    token = r.json()["access_token"]
+    assert claims_of(token)["sub"] == "alice" and claims_of(token)["aud"] == mockidp.issuer
+    r = http.get(mockidp.url("userinfo"), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+    assert r.headers["WWW-Authenticate"].startswith('Bearer realm="mockidp", error="invalid_token"')
+    assert "not a user" in r.json()["error_description"]
+    assert "name" not in r.json()
+
+
+def test_minted_token_without_subject_is_the_clients_own(mockidp: MockIdP, http: requests.Session) -> None:
+    token = mockidp.issue_token(client_id="demo-app", scope="openid", claims={"aud": mockidp.issuer})
     r = http.get(mockidp.url("userinfo"), headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401
     assert "not a user" in r.json()["error_description"]
+
+
+def test_userinfo_url_is_an_accepted_audience(mockidp: MockIdP, http: requests.Session) -> None:
+    token = mockidp.issue_token(
+        client_id="demo-app", subject="alice", scope="openid", claims={"aud": mockidp.url("userinfo")}
+    )
+    r = http.get(mockidp.url("userinfo"), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    assert r.json()["sub"] == "alice"
+
+
+USERINFO_DEFECTS = ["aud-wrong", "aud-missing", "iat-missing", "payload-utf16"]
+
+
+@pytest.mark.parametrize("defect", USERINFO_DEFECTS)
+def test_catalog_defects_are_refused_at_userinfo(
+    mockidp: MockIdP, http: requests.Session, defect: str
+) -> None:
+    """A code-flow token broken by the token endpoint (a planned defect) gets 401 invalid_token."""
+    mockidp.add_api(audience="other-api", scopes=["other:read"])  # aud-wrong: token passthrough
+    mockidp.plan_defects([defect], client_id="demo-app")
+    token = tokens(mockidp, http, scope="openid demo-api:read")["access_token"]
+    r = http.get(mockidp.url("userinfo"), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401, r.text
+    assert r.json()["error"] == "invalid_token"
+    assert r.headers["WWW-Authenticate"].startswith('Bearer realm="mockidp", error="invalid_token"')
+    assert "error_description=" in r.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("defect", USERINFO_DEFECTS)
+def test_minted_defective_user_tokens_are_refused(
+    mockidp: MockIdP, http: requests.Session, defect: str
+) -> None:
+    good = mockidp.issue_token(client_id="demo-app", subject="alice", scope="openid")
+    assert http.get(mockidp.url("userinfo"), headers={"Authorization": f"Bearer {good}"}).status_code == 200
+    bad = mockidp.issue_token(client_id="demo-app", subject="alice", scope="openid", defects=[defect])
+    r = http.get(mockidp.url("userinfo"), headers={"Authorization": f"Bearer {bad}"})
+    assert r.status_code == 401
+    assert 'error="invalid_token"' in r.headers["WWW-Authenticate"]
+
+
+def test_revoked_token_is_refused(mockidp: MockIdP, http: requests.Session) -> None:
+    token = tokens(mockidp, http)["access_token"]
+    r = http.post(mockidp.url("revoke"), data={"token": token, "client_id": "demo-app"})
+    assert r.status_code == 200
+    r = http.get(mockidp.url("userinfo"), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+    assert "revoked" in r.json()["error_description"]

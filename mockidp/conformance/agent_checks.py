@@ -205,7 +205,8 @@ def audience_per_api(ev: Evidence) -> Case:
                 problems.append(f"{call.api} refused the token (aud {call.token_aud!r})")
             continue
         aud = call.claims.get("aud")
-        if aud != url and aud != [url]:
+        names = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else [aud]
+        if url not in names or any(a not in (url, ev.issuer) for a in names):
             problems.append(f"{call.api} called with a token for {aud!r}, not only {url}")
     return verdict("audience-per-api", sorted(set(problems)))
 

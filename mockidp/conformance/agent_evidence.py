@@ -36,6 +36,8 @@ class Evidence:
     rejected_apis: tuple[str, ...] = field(default_factory=tuple)
     #: the agent's client secret: found in any URL parameter, whatever its name, it leaked
     client_secret: str | None = None
+    #: the IdP's issuer: an OpenID token names it next to the API (for userinfo); not another API
+    issuer: str | None = None
     #: the same agent against an honest IdP (the baseline run), for trials where it must stop:
     #: it shows how far the agent gets when nothing is wrong
     control: Evidence | None = None

@@ -112,6 +112,7 @@ def observe(
             rejected_apis=rejected,
             client_secret=client.client_secret if flow == "client_credentials" else None,
             control=control,
+            issuer=idp.issuer,
         )
 
 

@@ -19,7 +19,7 @@ from ..grants import AuthorizationCode, AuthorizationRequest, new_id
 from ..state import IdPState
 from ..tokens import opaque_token
 from .authorization_request import PKCE_VALUE
-from .base import TokenRequest, requested_targets, select_audiences
+from .base import TokenRequest, narrow_to_resources, requested_targets, select_audiences
 from .user_tokens import user_token_response
 
 GRANT_TYPE = "authorization_code"
@@ -99,10 +99,11 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
     authorization = record.request
     _check_redirect(authorization, params.get("redirect_uri"))
     _check_pkce(authorization, params.get("code_verifier"))
-    audiences = list(authorization.audiences)
+    audiences, scopes = list(authorization.audiences), list(authorization.scopes)
     targets = requested_targets(params)
     if targets:  # RFC 8707 section 2.2: the token request may pick among the granted resources
         audiences = select_audiences(state, client, targets, allowed=authorization.audiences)
+        scopes = narrow_to_resources(state, scopes, audiences)
     _consume(state, record)
     with state.store.lock:
         user = state.store.users.get(record.subject)
@@ -112,7 +113,7 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
         state,
         client=client,
         user=user,
-        scopes=authorization.scopes,
+        scopes=scopes,
         audiences=audiences,
         grant_id=record.grant_id,
         auth_time=record.auth_time,

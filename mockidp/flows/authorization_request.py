@@ -11,10 +11,11 @@ import re
 from urllib.parse import urlsplit
 
 from ..config import ClientConfig
-from ..errors import InvalidRequest, MockIdPError, OAuthError, UnauthorizedClient
+from ..errors import InvalidRequest, InvalidToken, MockIdPError, OAuthError, UnauthorizedClient
 from ..grants import AuthorizationRequest
 from ..params import Params
 from ..state import IdPState
+from ..validation import validate_id_token_hint
 from .base import requested_targets, select_audiences, select_scopes
 
 #: RFC 7636 section 4.1/4.2: 43-128 unreserved characters
@@ -127,7 +128,20 @@ def _validate(
         login_hint=params.get("login_hint"),
         prompt=_prompt(params.get("prompt")),
         max_age=_max_age(params.get("max_age")),
+        hinted_subject=_hinted_subject(state, params.get("id_token_hint")),
     )
+
+
+def _hinted_subject(state: IdPState, hint: str | None) -> str | None:
+    """The ``sub`` of ``id_token_hint`` (OIDC Core 3.1.2.1): an ID token this IdP signed,
+    expired or not; this IdP need not be its audience."""
+    if hint is None:
+        return None
+    try:
+        claims = validate_id_token_hint(state, hint)
+    except InvalidToken:
+        raise InvalidRequest("id_token_hint is not an ID token issued by this provider") from None
+    return str(claims["sub"])
 
 
 def _pkce(client: ClientConfig, params: Params) -> tuple[str | None, str | None]:

@@ -64,6 +64,40 @@ def select_audiences(
     return list(targets)
 
 
+def user_token_audiences(state: IdPState, audiences: Sequence[str], scopes: Sequence[str]) -> list[str]:
+    """The ``aud`` of an access token issued for a user: the resources, plus the issuer when
+    the scope includes ``openid``, so the same token is good at userinfo (OIDC Core 5.3),
+    which accepts only tokens that name the issuer (RFC 9068 section 4)."""
+    out = list(audiences)
+    if "openid" in scopes and state.issuer not in out:
+        out.append(state.issuer)
+    return out
+
+
+def unlisted_oidc_scope(client: ClientConfig, scope: str) -> bool:
+    """Whether a user flow may grant OIDC ``scope`` to a client whose list does not name it.
+
+    A client's ``scopes`` list holds OIDC scopes like any other. Only a client that lists no
+    scopes at all (the config's default) keeps what such a client could always have: every
+    OIDC scope in the user flows, so configurations that never listed scopes keep working.
+    """
+    return not client.scopes and scope in OIDC_SCOPES
+
+
+def narrow_to_resources(state: IdPState, scopes: Sequence[str], audiences: Sequence[str]) -> list[str]:
+    """The granted scopes that the chosen resources define, plus the OIDC scopes (RFC 8707 §2.2).
+
+    A token for ``resource=api1`` does not keep scopes only api2 defines. Resources that
+    define no scopes narrow nothing, as at the authorization endpoint.
+    """
+    with state.store.lock:
+        apis = [state.store.apis[a] for a in audiences if a in state.store.apis]
+    if not any(api.scopes for api in apis):
+        return list(scopes)
+    defined = {s for api in apis for s in api.scopes}
+    return [s for s in scopes if s in OIDC_SCOPES or s in defined]
+
+
 def select_scopes(
     state: IdPState,
     client: ClientConfig,
@@ -75,8 +109,10 @@ def select_scopes(
 ) -> list[str]:
     """Validate the requested scopes against the client and the target APIs.
 
-    A scope must be one the client may have, and (for API scopes) one that a target API
-    defines. Without a request: every scope the client may have for those APIs.
+    A scope must be one the client may have (OIDC scopes too, see
+    :func:`unlisted_oidc_scope`; ``allow_oidc`` marks the user flows), and (for API scopes)
+    one that a target API defines. Without a request: every API scope the client may have
+    for those APIs.
     """
     permitted = list(client.scopes if allowed is None else allowed)
     with state.store.lock:
@@ -91,8 +127,12 @@ def select_scopes(
         if not scope or scope in scopes:
             continue
         if scope in OIDC_SCOPES:
-            if not allow_oidc and scope not in permitted:
+            if scope in permitted:
+                pass
+            elif not allow_oidc:
                 raise InvalidScope(f"scope {scope!r} is not available for this grant")
+            elif allowed is not None or not unlisted_oidc_scope(client, scope):
+                raise InvalidScope(f"client may not request scope {scope!r}: its scopes do not list it")
         elif scope not in permitted:
             raise InvalidScope(f"client may not request scope {scope!r}")
         elif api_scopes_known and scope not in defined:

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 from ..errors import InvalidGrant, InvalidScope
 from ..grants import RefreshRecord
 from ..state import IdPState
-from .base import TokenRequest, requested_targets, select_audiences
+from .base import TokenRequest, narrow_to_resources, requested_targets, select_audiences
 from .user_tokens import user_token_response
 
 GRANT_TYPE = "refresh_token"
@@ -67,8 +67,9 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
     scopes = _narrowed_scopes(record, params.get("scope"))
     targets = requested_targets(params)
     audiences = list(record.audiences)
-    if targets:
+    if targets:  # RFC 8707 section 2.2: narrower audiences narrow the scopes too
         audiences = select_audiences(state, client, targets, allowed=record.audiences)
+        scopes = narrow_to_resources(state, scopes, audiences)
     _rotate(state, record)
     with state.store.lock:
         user = state.store.users.get(record.subject)

@@ -15,7 +15,7 @@ from ..grants import RefreshRecord, token_key
 from ..state import IdPState
 from ..store import IssuedToken
 from ..tokens import opaque_token
-from .base import bearer_response, issue_access_token, issue_id_token
+from .base import bearer_response, issue_access_token, issue_id_token, user_token_audiences
 
 
 def gets_refresh_token(client: ClientConfig, scopes: Sequence[str]) -> bool:
@@ -89,7 +89,7 @@ def user_token_response(
         state,
         client_id=client.client_id,
         subject=user.sub,
-        audiences=audiences,
+        audiences=user_token_audiences(state, audiences, scopes),
         scope=scopes,
         grant_id=grant_id,
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..errors import safe_description
 from ..state import IdPState
 from .validation import TokenRejected, validate_access_token
 
@@ -123,15 +124,11 @@ class MockApi:
         if error:
             params.append(f'error="{error}"')
             if description:
-                params.append(f'error_description="{_quote(description)}"')
+                params.append(f'error_description="{safe_description(description)}"')
         if scope:
             params.append(f'scope="{scope}"')
         params.append(f'resource_metadata="{self.metadata_url}"')
         return "Bearer " + ", ".join(params)
-
-
-def _quote(text: str) -> str:
-    return "".join(c for c in text if c not in '"\\' and 32 <= ord(c) < 127)
 
 
 def bearer_token(request: web.Request) -> str | None:

@@ -16,8 +16,9 @@ from types import TracebackType
 
 from aiohttp import web
 
-from ..config import ApiConfig
+from ..config import ApiConfig, ClientConfig
 from ..errors import MockIdPError
+from ..flows.base import OIDC_SCOPES
 from ..server import MockIdP, _LoopThread
 from ..web.listen import listen
 from .api import ApiCall, MockApi, answer
@@ -25,6 +26,14 @@ from .api import ApiCall, MockApi, answer
 DEFAULT_APIS = ("inventory", "billing")
 log = logging.getLogger("mockidp")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _default_oidc_scopes(client: ClientConfig) -> tuple[str, ...]:
+    """What a client that lists no scopes may have in the user flows: every OIDC scope
+    (``flows.base.unlisted_oidc_scope``); a machine client, none."""
+    if "authorization_code" not in client.allowed_grant_types:
+        return ()
+    return tuple(sorted(OIDC_SCOPES))
 
 
 class MockApis:
@@ -108,11 +117,14 @@ class MockApis:
         scopes = tuple(s for a in self.apis.values() for s in a.scopes)
         for client_id in names:
             client = self.idp.clients[client_id]
+            # a client that listed no scopes could have every OIDC scope in the user flows;
+            # once it lists the API scopes, its list must name those too to keep them
+            listed = client.scopes or _default_oidc_scopes(client)
             self.idp.add_client(
                 dataclasses.replace(
                     client,
                     audiences=client.audiences + urls,
-                    scopes=client.scopes + tuple(s for s in scopes if s not in client.scopes),
+                    scopes=listed + tuple(s for s in scopes if s not in listed),
                 )
             )
 

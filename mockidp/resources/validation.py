@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +48,15 @@ class ValidToken:
         return tuple(s for s in scope.split(" ") if s) if isinstance(scope, str) else ()
 
 
-def validate_access_token(state: IdPState, token: str, audience: str) -> ValidToken:
-    """Verify ``token`` for ``audience`` with the IdP's published keys, or raise TokenRejected."""
+def validate_access_token(
+    state: IdPState, token: str, audience: str | Collection[str], *, leeway: int = LEEWAY
+) -> ValidToken:
+    """Verify ``token`` for ``audience`` with the IdP's published keys, or raise TokenRejected.
+
+    ``audience`` may name several identifiers of one resource (the IdP's userinfo accepts
+    its issuer or its URL); ``aud`` must hold one of them. ``leeway`` is the clock skew
+    tolerated on ``exp``/``nbf``/``iat``: 0 where the IdP's own clock is the reference.
+    """
     if len(token) > MAX_TOKEN:
         raise TokenRejected("token too large")
     parts = token.split(".")
@@ -69,7 +76,8 @@ def validate_access_token(state: IdPState, token: str, audience: str) -> ValidTo
     except (JoseError, ValueError, TypeError) as exc:
         raise TokenRejected(f"bad signature ({type(exc).__name__})") from None
     claims = _json_segment(parts[1], "payload")
-    _check_claims(state, claims, audience)
+    accepted = (audience,) if isinstance(audience, str) else tuple(audience)
+    _check_claims(state, claims, accepted, leeway)
     return ValidToken(claims)
 
 
@@ -109,7 +117,7 @@ def _check_header(header: Mapping[str, Any]) -> None:
         raise TokenRejected("nested, unencoded or compressed tokens are not accepted")
 
 
-def _check_claims(state: IdPState, claims: Mapping[str, Any], audience: str) -> None:
+def _check_claims(state: IdPState, claims: Mapping[str, Any], accepted: tuple[str, ...], leeway: int) -> None:
     for name in REQUIRED_CLAIMS:
         if name not in claims:
             raise TokenRejected(f"missing claim {name!r}")
@@ -117,7 +125,7 @@ def _check_claims(state: IdPState, claims: Mapping[str, Any], audience: str) -> 
         raise TokenRejected("wrong issuer")
     aud = claims["aud"]
     audiences = [aud] if isinstance(aud, str) else aud
-    if not isinstance(audiences, list) or audience not in audiences:
+    if not isinstance(audiences, list) or not any(a in audiences for a in accepted):
         raise TokenRejected("token is not for this resource")
     if not all(isinstance(a, str) for a in audiences):
         raise TokenRejected("aud must hold strings")
@@ -127,11 +135,11 @@ def _check_claims(state: IdPState, claims: Mapping[str, Any], audience: str) -> 
     if "scope" in claims and not isinstance(claims["scope"], str):
         raise TokenRejected("scope must be a space-delimited string")
     now = state.clock.now()
-    if _time(claims, "exp") <= now - LEEWAY:
+    if _time(claims, "exp") <= now - leeway:
         raise TokenRejected("token expired")
-    if "nbf" in claims and _time(claims, "nbf") > now + LEEWAY:
+    if "nbf" in claims and _time(claims, "nbf") > now + leeway:
         raise TokenRejected("token not yet valid")
-    if _time(claims, "iat") > now + LEEWAY:
+    if _time(claims, "iat") > now + leeway:
         raise TokenRejected("token issued in the future")
     if state.store.is_revoked(str(claims["jti"])):
         raise TokenRejected("token revoked")

@@ -10,7 +10,7 @@ import re
 
 from aiohttp import web
 
-from ..errors import InvalidRequest, InvalidToken, OAuthError
+from ..errors import InvalidRequest, InvalidToken, OAuthError, safe_description
 from .request_params import FORM_TYPE, form_params
 
 BARE_CHALLENGE = 'Bearer realm="mockidp"'
@@ -19,7 +19,7 @@ _UNSAFE = re.compile(r'[^\x20-\x7e]|["\\]')
 
 def challenge(error: str, description: str, **extra: str) -> dict[str, str]:
     """A ``WWW-Authenticate`` header with an error code (quoted-string safe)."""
-    parts = [f'error="{error}"', f'error_description="{_UNSAFE.sub("", description)}"']
+    parts = [f'error="{error}"', f'error_description="{safe_description(description)}"']
     parts += [f'{name}="{_UNSAFE.sub("", value)}"' for name, value in extra.items()]
     return {"WWW-Authenticate": f"{BARE_CHALLENGE}, " + ", ".join(parts)}
 

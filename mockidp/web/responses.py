@@ -7,6 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
+from ..errors import safe_description
+
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -21,4 +23,5 @@ def json_response(
 
 
 def oauth_error_body(error: str, description: str) -> dict[str, str]:
-    return {"error": error, "error_description": description}
+    """An RFC 6749 section 5.2 error body; the description is fitted to its character set."""
+    return {"error": error, "error_description": safe_description(description)}

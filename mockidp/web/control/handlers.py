@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
 
+from ...clock import MockClock, check_time
 from ...config import (
     ApiConfig,
     ClientConfig,
@@ -19,7 +21,7 @@ from ...config import (
     to_dict,
 )
 from ...defects import resolve_defects
-from ...errors import ConfigError, InvalidRequest, MockIdPError, OAuthError
+from ...errors import ClockError, ConfigError, InvalidRequest, MockIdPError, OAuthError
 from ...faults import Fault
 from ...keys import SigningKey
 from ...minting import issue_token
@@ -242,7 +244,24 @@ def _number(body: Mapping[str, Any], key: str) -> float | None:
     value = body.get(key)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
         raise ControlRequestError(f"'{key}' must be a number of seconds", key_path=key)
-    return None if value is None else float(value)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # a JSON integer beyond float range
+        return math.inf if value > 0 else -math.inf
+
+
+def _check_clock_move(clock: MockClock, at: float | None, advance: float | None) -> None:
+    """Refuse the whole request before the clock moves (a 400 naming the key, not a 500 later)."""
+    moves = [("set", at)] if at is not None else []
+    if advance:
+        moves.append(("advance", (clock.now() if at is None else at) + advance))
+    for key, value in moves:
+        try:
+            check_time(value, f"'{key}'")
+        except ClockError as exc:
+            raise ControlRequestError(str(exc), key_path=key) from None
 
 
 async def set_clock(request: web.Request) -> web.StreamResponse:
@@ -256,6 +275,7 @@ async def set_clock(request: web.Request) -> web.StreamResponse:
         raise ControlRequestError("'freeze' must be true or false", key_path="freeze")
     at, advance = _number(body, "set"), _number(body, "advance")
     clock = _state(request).clock
+    _check_clock_move(clock, at, advance)
     if freeze is False:
         clock.unfreeze()
     if freeze:

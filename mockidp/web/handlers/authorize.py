@@ -25,6 +25,7 @@ from ...state import IdPState
 from .. import browser, pages
 from ..keys import CLIENT_ID, STATE
 from ..request_params import form_params, query_params
+from ..responses import oauth_error_body
 
 
 def session_cookie(state: IdPState) -> str:
@@ -52,7 +53,7 @@ def respond(state: IdPState, redirect_uri: str, params: dict[str, str], *, statu
 def error_response(
     state: IdPState, redirect_uri: str, error: OAuthError, state_value: str | None, *, status: int = 302
 ) -> web.Response:
-    params = {"error": error.error, "error_description": error.description}
+    params = oauth_error_body(error.error, error.description)
     if state_value is not None:
         params["state"] = state_value
     return respond(state, redirect_uri, params, status=status)
@@ -95,12 +96,20 @@ async def handle(request: web.Request) -> web.StreamResponse:
 
 
 def _auto(state: IdPState, auth: AuthorizationRequest) -> web.Response:
-    """``login: auto``: the user named by ``login_hint`` (sub or username), else the first."""
+    """``login: auto``: the user named by ``login_hint`` (sub or username) or by
+    ``id_token_hint``, else the first."""
     user: UserConfig | None
     if auth.login_hint is not None:
         user = state.store.user_by_login(auth.login_hint)
         if user is None:
             return refuse(state, auth, "login_required", f"login_hint {auth.login_hint!r} names no user")
+        if auth.hinted_subject not in (None, user.sub):
+            return refuse(state, auth, "login_required", "login_hint and id_token_hint name different users")
+    elif auth.hinted_subject is not None:
+        with state.store.lock:
+            user = state.store.users.get(auth.hinted_subject)
+        if user is None:
+            return refuse(state, auth, "login_required", "the user of id_token_hint does not exist")
     else:
         with state.store.lock:
             user = next(iter(state.store.users.values()), None)
@@ -118,6 +127,8 @@ def _usable_session(request: web.Request, state: IdPState, auth: AuthorizationRe
         hinted = state.store.user_by_login(auth.login_hint)
         if hinted is None or hinted.sub != session.subject:
             return None
+    if auth.hinted_subject not in (None, session.subject):
+        return None  # OIDC Core 3.1.2.1: another user is signed in than the hint names
     if auth.max_age is not None and state.clock.now() - session.auth_time > auth.max_age:
         return None  # OIDC Core 3.1.2.1: the sign-in is too old, do it again
     return session
@@ -129,7 +140,7 @@ def _form(request: web.Request, state: IdPState, auth: AuthorizationRequest) -> 
     key = browser.browser_key(request, state)  # the pages only finish what this browser started
     if session is None:
         if "none" in auth.prompt:
-            return refuse(state, auth, "login_required", "prompt=none, and nobody is signed in")
+            return refuse(state, auth, "login_required", _why_login(request, state, auth))
         txn = _start(state, auth, None, None, key)
         return browser.remember_browser(login_view(state, txn, auth), state, key)
     if session.has_consented(auth.client_id, auth.scopes) and "consent" not in auth.prompt:
@@ -138,6 +149,15 @@ def _form(request: web.Request, state: IdPState, auth: AuthorizationRequest) -> 
         return refuse(state, auth, "consent_required", "prompt=none, and these scopes need consent")
     txn = _start(state, auth, session.subject, session.auth_time, key)
     return browser.remember_browser(redirect(consent_url(state, txn), status=303), state, key)
+
+
+def _why_login(request: web.Request, state: IdPState, auth: AuthorizationRequest) -> str:
+    session = current_session(request, state)
+    if session is None:
+        return "prompt=none, and nobody is signed in"
+    if auth.hinted_subject not in (None, session.subject):
+        return "prompt=none, and the signed-in user is not the one id_token_hint names"
+    return "prompt=none, and the sign-in must be repeated (another user, or max_age)"
 
 
 def _start(
@@ -169,7 +189,8 @@ def login_view(
 ) -> web.Response:
     with state.store.lock:
         users = list(state.store.users.values())
-    hint = state.store.user_by_login(auth.login_hint) if auth.login_hint else None
+    hinted = auth.login_hint or auth.hinted_subject
+    hint = state.store.user_by_login(hinted) if hinted else None
     view = pages.LoginView(
         action=state.endpoint("authorize/login"),
         transaction=txn,

@@ -1,15 +1,51 @@
-"""UserInfo endpoint (OIDC Core section 5.3): the signed-in user's claims, GET or POST."""
+"""UserInfo endpoint (OIDC Core section 5.3): the signed-in user's claims, GET or POST.
+
+Userinfo is a protected resource of the IdP, so it accepts only access tokens meant for it
+(RFC 9068 section 4; RFC 9700 section 2.3): ``aud`` names the issuer or the userinfo URL,
+the token passes the same strict checks as the mock APIs (``mockidp.resources.validation``,
+with no clock leeway: the IdP's own clock is the reference), and the IdP issued it from a
+user's grant, never from client credentials.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiohttp import web
 
 from ...claims import user_claims
 from ...errors import InvalidToken, OAuthError
-from ...validation import validate_access_token
+from ...state import IdPState
 from ..bearer import bearer_token, challenge, invalid_token, missing_token
 from ..keys import CLIENT_ID, STATE
 from ..responses import json_response
+
+
+def userinfo_audiences(state: IdPState) -> tuple[str, str]:
+    """What ``aud`` must name for userinfo: the issuer, or the endpoint's own URL."""
+    return state.issuer, state.endpoint("userinfo")
+
+
+def _user_token_claims(state: IdPState, token: str) -> dict[str, Any]:
+    # imported here: the resources package imports the server, which imports this module
+    from ...resources.validation import TokenRejected, validate_access_token
+
+    try:
+        claims = dict(validate_access_token(state, token, userinfo_audiences(state), leeway=0).claims)
+    except TokenRejected as exc:
+        reason = f"the access token is not valid for userinfo: {exc.description}"
+        raise invalid_token(InvalidToken(reason)) from None
+    with state.store.lock:
+        record = state.store.tokens.get(claims["jti"])
+    # user flows (code, refresh, minting for a subject) record their grant; client credentials do not
+    if (
+        record is None
+        or record.grant_id is None
+        or (record.kind, record.subject) != ("access", claims["sub"])
+    ):
+        reason = "the access token's subject is not a user: it was not issued from a user's grant"
+        raise invalid_token(InvalidToken(reason))
+    return claims
 
 
 async def handle(request: web.Request) -> web.StreamResponse:
@@ -17,12 +53,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
     token = await bearer_token(request)
     if token is None:
         return missing_token()
-    try:
-        claims = validate_access_token(state, token)
-    except InvalidToken as exc:
-        raise invalid_token(exc) from None
-    if isinstance(claims.get("client_id"), str):
-        request[CLIENT_ID] = claims["client_id"]
+    claims = _user_token_claims(state, token)
+    request[CLIENT_ID] = claims["client_id"]
     scopes = str(claims.get("scope", "")).split()
     if "openid" not in scopes:
         description = "the access token was not granted the openid scope"
