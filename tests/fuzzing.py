@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from mockidp import MockIdP
-from mockidp.web.app import create_app
+from mockidp.web.app import route_defs
 from mockidp.web.fault_middleware import ENDPOINT_ATTR
 
 #: endpoints that talk to a browser: HTML pages and redirects are fine there, JSON elsewhere
@@ -77,14 +77,13 @@ class Target:
 
 
 def targets(idp: MockIdP) -> list[Target]:
-    """Every route the IdP serves, read from a twin of its aiohttp router."""
+    """Every route the IdP serves, from the same list its route table is built from."""
     found: list[Target] = []
-    for route in create_app(idp.state).router.routes():
+    for route in route_defs(idp.state.issuer_path, idp.config.dynamic_registration):
         name = getattr(route.handler, ENDPOINT_ATTR, None)
         if not isinstance(name, str) or route.method == "HEAD":
             continue
-        path = re.sub(r"\{[^}]*\}", "fuzz", route.resource.canonical if route.resource else "")
-        found.append(Target(name, route.method, path))
+        found.append(Target(name, route.method, route.path))
     return sorted(set(found), key=lambda t: (t.name, t.path, t.method))
 
 

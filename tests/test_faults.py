@@ -19,9 +19,10 @@ from mockidp.faults import ENDPOINTS as FAULT_ENDPOINTS
 from mockidp.faults import FAULT_KINDS
 from mockidp.state import IdPState
 from mockidp.web import fault_middleware
-from mockidp.web.app import create_app
+from mockidp.web.app import route_defs
 from mockidp.web.fault_middleware import ENDPOINT_ATTR
-from mockidp.web.keys import STATE
+from mockidp.web.keys import ROUTE_TABLE, STATE
+from mockidp.web.routing import RouteTable
 
 AGENT = ("demo-agent", "demo-agent-secret")
 TIMEOUT = 5
@@ -30,10 +31,10 @@ TIMEOUT = 5
 def named_routes() -> dict[str, tuple[str, str]]:
     """One (method, path) per endpoint name the app serves, GET preferred; control excluded."""
     found: dict[str, tuple[str, str]] = {}
-    for route in create_app(IdPState(demo_config())).router.routes():
+    state = IdPState(demo_config())
+    for route in route_defs(state.issuer_path, state.config.dynamic_registration):
         name = getattr(route.handler, ENDPOINT_ATTR, None)
-        info = route.resource.get_info() if route.resource is not None else {}
-        path = info.get("path") or info.get("formatter")
+        path = route.path
         if not isinstance(name, str) or name == "control" or not path or route.method == "HEAD":
             continue
         if name not in found or (route.method == "GET" and found[name][0] != "GET"):
@@ -275,6 +276,7 @@ async def test_transforming_faults_apply_to_raised_redirects() -> None:
     app = web.Application(middlewares=[fault_middleware.fault_middleware])
     app[STATE] = state = IdPState(demo_config())
     app.router.add_get("/authorize", redirecting)
+    app[ROUTE_TABLE] = RouteTable([web.get("/authorize", redirecting)])  # how faults find the endpoint
     state.faults.add(Fault("authorize", "wrong_content_type"))
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         r = await client.get("/authorize", allow_redirects=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import functools
 
 from aiohttp import web
 
@@ -22,10 +22,9 @@ from .handlers import (
     token,
     userinfo,
 )
-from .keys import ENDPOINT, STATE
+from .keys import ENDPOINT, ROUTE_TABLE, STATE
 from .middleware import error_middleware, journal_middleware
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+from .routing import Handler, RouteTable
 
 #: request bodies above this are refused with 413 before any parsing
 MAX_BODY = 256 * 1024
@@ -47,11 +46,9 @@ def well_known_paths(issuer_path: str, name: str) -> list[str]:
     return [f"/.well-known/{name}{issuer_path}", f"{issuer_path}/.well-known/{name}"]
 
 
-def create_app(state: IdPState) -> web.Application:
-    middlewares = [journal_middleware, fault_middleware, error_middleware]
-    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
-    app[STATE] = state
-    base = state.issuer_path
+def route_defs(issuer_path: str, dynamic_registration: bool) -> list[web.RouteDef]:
+    """Every route an IdP with this issuer path serves (one place: the app, the tests' lists)."""
+    base = issuer_path
     routes: list[web.RouteDef] = []
     for doc in ("openid-configuration", "oauth-authorization-server"):
         for path in well_known_paths(base, doc):
@@ -64,10 +61,28 @@ def create_app(state: IdPState) -> web.Application:
         web.get(f"{base}{attacker.CERT_PATH}", _named("attacker", attacker.handle_cert), allow_head=False),
     ]
     routes += _user_flow_routes(base)
-    if state.config.dynamic_registration:
+    if dynamic_registration:
         routes.append(web.post(f"{base}/register", _named("register", register.handle)))
     routes += control.routes(base)
-    app.add_routes(routes)
+    return routes
+
+
+@functools.lru_cache(maxsize=64)
+def route_table(issuer_path: str, dynamic_registration: bool) -> RouteTable:
+    return RouteTable(route_defs(issuer_path, dynamic_registration))
+
+
+async def _dispatch(request: web.Request) -> web.StreamResponse:
+    handler = request.app[ROUTE_TABLE].resolve(request)
+    return await handler(request)
+
+
+def create_app(state: IdPState) -> web.Application:
+    middlewares = [journal_middleware, fault_middleware, error_middleware]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
+    app[STATE] = state
+    app[ROUTE_TABLE] = route_table(state.issuer_path, state.config.dynamic_registration)
+    app.router.add_route("*", "/{path:.*}", _dispatch)
     return app
 
 

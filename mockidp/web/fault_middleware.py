@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ..faults import Fault
-from .keys import ENDPOINT, STATE
+from .keys import ENDPOINT, ROUTE_TABLE, STATE
 from .responses import json_response, oauth_error_body
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -35,7 +35,9 @@ GARBAGE_JSON = '{"error": "server_error", "error_descr'
 
 def endpoint_of(request: web.Request) -> str | None:
     """The endpoint name of the route this request matched (None: unknown path)."""
-    name = getattr(request.match_info.handler, ENDPOINT_ATTR, None)
+    table = request.app.get(ROUTE_TABLE)
+    handler = table.find(request.method, request.path) if table is not None else None
+    name = getattr(handler, ENDPOINT_ATTR, None)
     return name if isinstance(name, str) else None
 
 

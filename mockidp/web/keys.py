@@ -6,8 +6,11 @@ from aiohttp import web
 
 from ..params import Params
 from ..state import IdPState
+from .routing import RouteTable
 
 STATE = web.AppKey("mockidp_state", IdPState)
+#: the IdP's routes (``mockidp.web.app.RouteTable``), read by the fault middleware before dispatch
+ROUTE_TABLE = web.AppKey("mockidp_routes", RouteTable)
 
 #: endpoint name for the journal (token, jwks, ...)
 ENDPOINT = web.RequestKey("mockidp_endpoint", str)
