@@ -170,6 +170,9 @@ def run_cases(
             status, error, check = defect.expected_status, defect.expected_error, _check(defect)
             mark = watch.mark()
             case = send_case(target, name, token, status, error, defect.severity, defect.spec, cause=check)
+            consequence = getattr(defect, "consequence", "")
+            if case.result == "accepted" and consequence:
+                case = dataclasses.replace(case, detail=f"accepted with {case.status}: {consequence}")
             cases.append(watch.judge(case, mark))
     if options.expiry_wait:
         cases.append(expired_after_cache(idp, target, CHECK_CLIENT))
