@@ -73,7 +73,15 @@ def expired_after_cache(idp: MockIdP, target: ApiTarget, client_id: str) -> Case
         )
 
     seen, control = short_lived(), short_lived()
-    base = Case(name="expired-after-cache", passed=True, severity="must", spec=EXPIRY_SPEC, cause="exp-cache")
+    base = Case(
+        name="expired-after-cache",
+        passed=True,
+        severity="must",
+        expected_status=401,
+        expected_error="invalid_token",
+        spec=EXPIRY_SPEC,
+        cause="exp-cache",
+    )
     try:
         first = send(target.url, target.method, seen)
         if not 200 <= first.status < 300:
