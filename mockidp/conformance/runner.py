@@ -100,7 +100,8 @@ def _compare(
             yield Mismatch(case.name, "fail", "", f"expect.failing[{failing.index(case.name)}]")
         elif case.name not in failing and failed:
             path = origins.get(case.name, origins.get(case.name.split("/")[0], default))
-            yield Mismatch(case.name, "pass", case.detail, path)
+            detail = f"{case.result}: {case.detail}" if case.outcome and case.detail else case.detail
+            yield Mismatch(case.name, "pass", detail, path)
 
 
 def _catalog(loaded: LoadedScenario, spec: ApiSpec) -> Catalog:

@@ -13,6 +13,7 @@ from test_check_api_cli import free_port
 from mockidp.cli import main
 
 pytestmark = pytest.mark.slow
+pytest_plugins = ["pytester"]
 
 API = Path(__file__).with_name("careful_api.py")
 
@@ -79,3 +80,36 @@ def test_start_failure_quotes_the_commands_output(tmp_path: Path, capsys: pytest
     assert main([*cmd, "--start", "echo cannot-import-myapi >&2; exit 3"]) == 2
     err = capsys.readouterr().err
     assert "exited with status 3" in err and "| cannot-import-myapi" in err
+
+
+def test_pytest_scenario_reports_outcomes_and_grouped_findings(pytester: pytest.Pytester) -> None:
+    port = free_port()
+    start = f"{{python}} {API} --port {port} --variant no-typ"
+    scenario = (
+        "version: 1\nname: items\napi:\n"
+        f"  url: http://127.0.0.1:{port}/items\n  audience: https://api.example/items\n"
+        f"  scope: items:read\n  expiry_wait: false\n  start: '{start}'\n"
+    )
+    pytester.mkdir("scenarios")
+    pytester.path.joinpath("scenarios", "items.yaml").write_text(scenario)
+    result = pytester.runpytest_inprocess("-p", "no:asyncio", "-p", "no:cacheprovider", "scenarios")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "typ-jwt failed: accepted: accepted with 200" in out
+    assert "does not check `typ` (4 cases" in out and "refused-differently" in out
+
+
+def test_pytest_scenario_of_a_misconfigured_api_says_what_to_check(pytester: pytest.Pytester) -> None:
+    port = free_port()
+    start = f"{{python}} {API} --port {port} --issuer https://login.example.com"
+    scenario = (
+        "version: 1\napi:\n"
+        f"  url: http://127.0.0.1:{port}/items\n  audience: https://api.example/items\n"
+        f"  scope: items:read\n  start: '{start}'\n"
+    )
+    pytester.mkdir("scenarios")
+    pytester.path.joinpath("scenarios", "items.yaml").write_text(scenario)
+    result = pytester.runpytest_inprocess("-p", "no:asyncio", "-p", "no:cacheprovider", "scenarios")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "refused the valid token" in out and "MOCKIDP_ISSUER" in out and "Traceback" not in out
