@@ -260,9 +260,11 @@ def check_api(
                 report = run_cases(idp, target, chosen, strict=strict, minter=minter, options=options)
             except TargetUnreachable as exc:
                 raise TargetUnreachable(f"{exc}{api.explain_exit()}") from None
-            if api.exited() is None and not any(c.result == "crashed" for c in report.cases):
-                return report
-            return dataclasses.replace(report, api_output=tuple(api.tail()), api_log=str(log))
+            if api.exited() is not None or any(c.result == "crashed" for c in report.cases):
+                return dataclasses.replace(report, api_output=tuple(api.tail()), api_log=str(log))
+        if not api_log:
+            log.unlink(missing_ok=True)  # nothing in it was worth showing
+        return report
 
 
 def _temporary_log() -> Path:

@@ -6,6 +6,7 @@ missing a single thing must fail (or warn) for exactly that thing, grouped as on
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import careful_api
@@ -196,3 +197,22 @@ def test_cache_past_exp_is_a_must_and_leeway_is_not_mistaken_for_one(idp: MockId
     careful = check(idp, "hardened", options=RunOptions(), catalog={})  # PyJWT, no leeway
     strict_case = next(c for c in careful.cases if c.name == "expired-after-cache")
     assert strict_case.passed and strict_case.detail == "", careful.table()
+
+
+def test_junit_and_json_name_the_outcome(idp: MockIdP) -> None:
+    import xml.etree.ElementTree as ET
+
+    from mockidp.conformance.junit import junit_xml
+
+    lenient = check(idp, "no-challenge", catalog={"alg-none": access_token_catalog()["alg-none"]})
+    strict = dataclasses.replace(lenient, strict=True)
+    for report, tag, failures in ((lenient, "skipped", "0"), (strict, "failure", "2")):
+        suite = ET.fromstring(junit_xml([(report, "mockidp.check-api")])).find("testsuite")
+        assert suite is not None and suite.get("failures") == failures
+        marks = [m for case in suite for m in case if m.tag in ("failure", "skipped")]
+        assert {m.tag for m in marks} == {tag} and {m.get("type") for m in marks} == {"refused-differently"}
+        assert all(m.get("message", "").startswith("refused-differently: ") for m in marks)
+    data = strict.to_dict()
+    assert data["summary"]["refused-differently"] == 2 and data["strict"] is True
+    assert [f["cause"] for f in data["findings"]] == ["challenge-missing"]
+    assert {c["outcome"] for c in data["cases"]} == {"passed", "refused-differently"}
