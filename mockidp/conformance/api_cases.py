@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from ..clock import wall_time
 from ..defects.attacker import ATTACKER_PATH
 from .api_send import ApiTarget, judge, send_case
 from .probe import Unreachable, Where, send
@@ -63,7 +64,7 @@ def expired_after_cache(idp: MockIdP, target: ApiTarget, client_id: str) -> Case
     accepts that one too, its leeway covers the wait and nothing can be judged; if it refuses
     it but accepts the one it saw before, it answered from a cache that outlived ``exp``.
     """
-    now = time.time()
+    now = wall_time()
     exp = int(now) + 2
 
     def short_lived() -> str:
@@ -94,7 +95,7 @@ def expired_after_cache(idp: MockIdP, target: ApiTarget, client_id: str) -> Case
                 got=first.describe(),
                 detail="the short-lived token was refused at once",
             )
-        time.sleep(max(0.0, exp + AFTER_EXP - time.time()))
+        time.sleep(max(0.0, exp + AFTER_EXP - wall_time()))
         again = send(target.url, target.method, seen)
         fresh = send(target.url, target.method, control)
     except Unreachable as exc:
