@@ -69,6 +69,23 @@ PROTOCOL: Mapping[str, Check] = MappingProxyType(
 NOTED = frozenset({"ssrf", "exp-cache"})
 
 
+ACCEPTED = "accepted with "
+
+
+def _notes(cause: str, members: list[Case]) -> tuple[str, ...]:
+    """What was seen (SSRF, cache), or what accepting costs and the usual culprit library.
+
+    The catalog's consequence of the group's first accepted case: one line, since the cases of
+    one root cause cost much the same.
+    """
+    if cause in NOTED:
+        return tuple(f"{c.name}: {c.detail}" for c in members)
+    for case in sorted(members, key=lambda c: c.level != "must"):
+        if case.result == "accepted" and case.detail.startswith(ACCEPTED):
+            return (f"impact ({case.name}): {case.detail.split(': ', 1)[-1]}",)
+    return ()
+
+
 def hint(cause: str) -> Check:
     return CHECKS.get(cause) or PROTOCOL.get(cause) or Check(f"fails `{cause}`", "see the cases' details")
 
@@ -91,7 +108,7 @@ def group_findings(cases: Iterable[Case]) -> list[Finding]:
                 severity=severity,
                 outcome=members[0].result,
                 cases=tuple(c.name for c in members),
-                notes=tuple(f"{c.name}: {c.detail}" for c in members if cause in NOTED),
+                notes=_notes(cause, members),
             )
         )
     return sorted(findings, key=lambda f: f.severity != "must")
