@@ -1,7 +1,9 @@
 """How long check-api takes to send the whole catalog to a local API (target: at most 2 s).
 
-Measures ``run_cases`` only (the API's own start is not counted), against two local APIs:
-mockidp's built-in ``inventory`` mock API and the test corpus's correct PyJWT resource server.
+Measures ``run_cases`` only (the API's own start is not counted), with ``expired-after-cache``
+skipped (it waits about 2.5 s by design), against three local APIs: mockidp's built-in
+``inventory`` mock API, the test corpus's correct PyJWT resource server, and the hardened
+Starlette + PyJWKClient API of the verdict tests.
 
     .venv/bin/python benchmarks/check_api_catalog.py [--rounds 5]
 """
@@ -15,13 +17,15 @@ import time
 from pathlib import Path
 
 from mockidp import MockIdP
-from mockidp.conformance.check_api import ApiTarget, access_token_catalog, prepare, run_cases
+from mockidp.conformance.check_api import ApiTarget, RunOptions, access_token_catalog, prepare, run_cases
 from mockidp.resources import MockApis
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests" / "conformance"))
+import careful_api
 from broken_rs import Settings, serve
 
 TARGET = 2.0
+FAST = RunOptions(expiry_wait=False)
 
 
 def builtin_round() -> tuple[float, int]:
@@ -30,7 +34,7 @@ def builtin_round() -> tuple[float, int]:
         target = ApiTarget(url=url, audience=url, scope="inventory:read")
         prepare(idp, target)
         start = time.perf_counter()
-        report = run_cases(idp, target, access_token_catalog())
+        report = run_cases(idp, target, access_token_catalog(), options=FAST)
         elapsed = time.perf_counter() - start
     assert report.passed, report.table()
     return elapsed, len(report.cases)
@@ -43,7 +47,20 @@ def corpus_round() -> tuple[float, int]:
         with serve(Settings(idp.issuer, idp.jwks_uri, audience, "items:read")) as url:
             target = ApiTarget(url=url, audience=audience, scope="items:read")
             start = time.perf_counter()
-            report = run_cases(idp, target, access_token_catalog())
+            report = run_cases(idp, target, access_token_catalog(), options=FAST)
+            elapsed = time.perf_counter() - start
+    assert report.passed, report.table()
+    return elapsed, len(report.cases)
+
+
+def starlette_round() -> tuple[float, int]:
+    audience = "https://api.example/items"
+    with MockIdP() as idp:
+        prepare(idp, ApiTarget(url="", audience=audience, scope="items:read"))
+        with careful_api.serve(careful_api.Settings(idp.issuer, idp.jwks_uri, audience)) as url:
+            target = ApiTarget(url=url, audience=audience, scope="items:read")
+            start = time.perf_counter()
+            report = run_cases(idp, target, access_token_catalog(), strict=True, options=FAST)
             elapsed = time.perf_counter() - start
     assert report.passed, report.table()
     return elapsed, len(report.cases)
@@ -54,7 +71,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     worst = 0.0
-    for name, fn in (("builtin inventory API", builtin_round), ("corpus correct RS (PyJWT)", corpus_round)):
+    rounds = (
+        ("builtin inventory API", builtin_round),
+        ("corpus correct RS (PyJWT)", corpus_round),
+        ("hardened Starlette API (PyJWKClient)", starlette_round),
+    )
+    for name, fn in rounds:
         times = []
         cases = 0
         for _ in range(args.rounds):

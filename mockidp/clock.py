@@ -122,3 +122,8 @@ class ClockConfig:
         clock.reset()
         if self.frozen_at is not None:
             clock.freeze(self.frozen_at)
+
+
+def wall_time() -> float:
+    """The real time, as a process outside mockidp sees it (an API under test), never the IdP's clock."""
+    return time.time()

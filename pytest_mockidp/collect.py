@@ -94,6 +94,11 @@ class ScenarioItem(pytest.Item):
         if isinstance(excinfo.value, ScenarioFailure):
             result = excinfo.value.result
             return result.explain() + "\n\n" + result.report.table()
+        from mockidp.errors import ScenarioError
+
+        if isinstance(excinfo.value, ScenarioError):
+            # an inconclusive run or an unreachable API: what to check, not a traceback
+            return f"scenario {self.loaded.name!r} ({self.loaded.file}): {excinfo.value}"
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

@@ -279,3 +279,49 @@ def test_unsafe_minting_leaves_joserfc_registry_alone(mockidp: MockIdP) -> None:
     for name in ("alg-none", "alg-confusion-hs256-pem", "hs256-guessable-secret"):
         mockidp.issue_token(audience=AUD, scope=SCOPE, defects=[name])
     assert {name: alg.recommended for name, alg in JWSRegistry.algorithms.items()} == before
+
+
+def test_every_entry_has_a_one_line_consequence_and_a_check_with_a_fix() -> None:
+    from mockidp.defects.checks import CHECKS
+
+    for name, defect in CATALOG.items():
+        assert defect.consequence and "\n" not in defect.consequence, name
+        assert defect.check in CHECKS, name
+    assert "PyJWT" in CATALOG["payload-utf16"].consequence
+
+
+FORM_ONLY = [
+    "iat-missing",
+    "jti-missing",
+    "client-id-missing",
+    "sub-missing",
+    "sub-not-string",
+    "scope-array",
+    "payload-utf16",
+    "exp-overflow",
+    "iat-future",
+    "header-duplicate-alg",
+    "payload-duplicate-sub",
+    "oversized",
+]
+
+
+def test_severity_rule_form_only_tokens_are_should_and_forgeable_ones_must() -> None:
+    """The rule of docs/defects.md: a token the trusted IdP minted for this API, wrong only in form."""
+    assert {n: CATALOG[n].severity for n in FORM_ONLY} == dict.fromkeys(FORM_ONLY, "should")
+    for name in ("alg-none", "jku-attacker", "aud-missing", "iss-wrong", "expired", "exp-missing"):
+        assert CATALOG[name].severity == "must", name
+    for name in ("nbf-future", "typ-jwt", "crit-unknown", "scope-insufficient", "scope-lookalike"):
+        assert CATALOG[name].severity == "must", name
+
+
+def test_scope_defects_carry_a_real_scope() -> None:
+    with MockIdP() as idp:
+        idp.add_api(audience=AUD, scopes=[SCOPE])
+        idp.add_client(client_id="c", client_secret="s", audiences=[AUD], scopes=[SCOPE])
+        insufficient = idp.issue_token(
+            client_id="c", audience=AUD, scope=SCOPE, defects=["scope-insufficient"]
+        )
+        lookalike = idp.issue_token(client_id="c", audience=AUD, scope=SCOPE, defects=["scope-lookalike"])
+    assert part(insufficient, 1)["scope"] == "mockidp:unrelated"
+    assert part(lookalike, 1)["scope"] == f"{SCOPE}write"

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..conformance.check_api import ApiTarget, check_api
+from ..conformance.check_api import ApiTarget, RunOptions, check_api
 from ..conformance.junit import write_junit
 from ..conformance.report import write_json
 
@@ -15,8 +15,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "check-api",
         help="send an API every catalog defect and report what got through",
-        description="Exit status: 0 every must case passed, 1 a case failed, "
-        "2 usage or config error, or the API cannot be reached.",
+        description="Exit status: 0 no must finding (with --strict: no finding at all), 1 a finding "
+        "that fails the run, 2 usage or config error, an API that cannot be reached, or an "
+        "inconclusive run (the API refused the valid token).",
     )
     p.add_argument("url", metavar="URL", help="the endpoint to call (e.g. http://127.0.0.1:8000/items)")
     p.add_argument("--audience", required=True, metavar="AUD", help="the audience the API expects")
@@ -26,6 +27,27 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=0, help="port for the IdP (default 0: a free port)")
     p.add_argument("--start", metavar="CMD", help="shell command that starts the API (stopped at the end)")
     p.add_argument("--strict", action="store_true", help="'should' failures fail the run too")
+    p.add_argument(
+        "--no-expiry-wait",
+        "--skip-slow",
+        dest="expiry_wait",
+        action="store_false",
+        help="skip expired-after-cache, the one case that waits (about 2.5 s)",
+    )
+    p.add_argument(
+        "--allow-token-in",
+        action="append",
+        choices=("query", "body"),
+        default=[],
+        metavar="{query,body}",
+        help="the API documents taking tokens from the query or a form body (repeatable)",
+    )
+    p.add_argument(
+        "--api-log",
+        metavar="FILE",
+        help="where a --start'ed API's output goes (default: a temporary file); its last lines "
+        "are shown only when it crashes or fails to start",
+    )
     p.add_argument("--report-json", metavar="FILE", help="write the JSON report here")
     p.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report here")
     p.set_defaults(run=run)
@@ -36,7 +58,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"mockidp: error: --port {args.port} is not a port number", file=sys.stderr)
         return 2
     target = ApiTarget(url=args.url, audience=args.audience, scope=args.scope, method=args.method.upper())
-    report = check_api(target, config=args.config, port=args.port, start=args.start, strict=args.strict)
+    options = RunOptions(expiry_wait=args.expiry_wait, allow_token_in=frozenset(args.allow_token_in))
+    report = check_api(
+        target,
+        config=args.config,
+        port=args.port,
+        start=args.start,
+        strict=args.strict,
+        options=options,
+        api_log=args.api_log,
+    )
     print(report.table())
     if args.report_json:
         write_json(report, args.report_json)

@@ -1,23 +1,36 @@
 """``check-api``: send an API every defective token in the catalog and compare its reactions.
 
 For one audience and scope the run sends a valid token (must get 2xx), no token (must get 401
-with a Bearer challenge) and, per catalog defect, a token broken in exactly that way (must get
-the catalog's 401 ``invalid_token`` or 403 ``insufficient_scope``). A 5xx or a timeout always
-fails, whatever the defect's severity.
+with a Bearer challenge), a valid token in the query and in a form body, per catalog defect a
+token broken in exactly that way (must get the catalog's 401 ``invalid_token`` or 403
+``insufficient_scope``), and a short-lived token again after it expired. Each case comes to an
+outcome: ``passed``, ``accepted`` (the security finding, at the defect's severity),
+``refused-differently`` (wrong status, error or challenge: ``should``) or ``crashed`` (5xx,
+timeout: ``must``). A refused valid token makes the run inconclusive (exit status 2).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..config import ApiConfig, ClientConfig
 from ..errors import ScenarioError
 from ..server import ConfigLike, MockIdP
-from .probe import Answer, Unreachable, send
+from .api_cases import AttackerWatch, expired_after_cache, placement_cases
+
+# re-exported: callers know them as check_api's
+from .api_send import ApiTarget as ApiTarget
+from .api_send import TargetUnreachable as TargetUnreachable
+from .api_send import Verdict as Verdict
+from .api_send import judge as judge
+from .api_send import send_case as send_case
 from .processes import host_port, port_open, started
 from .report import ApiReport, Case, Severity
 
@@ -45,18 +58,6 @@ class DefectLike(Protocol):
 Catalog = Mapping[str, DefectLike]
 #: mints a token for the target, broken by the named defects (none: a valid token)
 Minter = Callable[[MockIdP, "ApiTarget", Sequence[str]], str]
-
-
-class TargetUnreachable(ScenarioError):
-    """Nothing answers at the API's address (exit status 2, not a failed check)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ApiTarget:
-    url: str
-    audience: str
-    scope: str
-    method: str = "GET"
 
 
 #: defects a run leaves out unless named: the API is given no channel to notice them
@@ -113,48 +114,93 @@ def mint(idp: MockIdP, target: ApiTarget, defects: Sequence[str]) -> str:
     return idp.issue_token(client_id=CHECK_CLIENT, audience=target.audience, scope=target.scope, **kwargs)
 
 
-def judge(answer: Answer, expected_status: int | None, expected_error: str | None) -> tuple[bool, str]:
-    """Whether ``answer`` is the expected reaction, and if not, why not in a few words."""
-    if answer.status == 0:
-        return False, answer.failure
-    if answer.status >= 500:
-        return False, f"server error {answer.status}: an invalid token must be rejected, not crash the API"
-    if expected_status is None:
-        ok = 200 <= answer.status < 300
-        return ok, "" if ok else f"a valid token was refused with {answer.describe()}"
-    if 200 <= answer.status < 300:
-        return False, f"accepted with {answer.status}: the API let this token through"
-    if answer.status != expected_status:
-        return False, f"expected {expected_status}, got {answer.status}"
-    if answer.scheme != "bearer":
-        return False, "no 'WWW-Authenticate: Bearer' challenge"
-    if expected_error is not None and answer.error != expected_error:
-        return False, f'challenge lacks error="{expected_error}" (got {answer.error or "none"})'
-    return True, ""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """What a run sends besides the catalog."""
+
+    #: send ``token-in-query`` and ``token-in-body``
+    placement: bool = True
+    #: send ``expired-after-cache`` (waits about 2.5 s)
+    expiry_wait: bool = True
+    #: where the API documents that it takes tokens besides the header ("query", "body")
+    allow_token_in: frozenset[str] = frozenset()
+
+
+DEFAULT_OPTIONS = RunOptions()
+
+
+class InconclusiveRun(ScenarioError):
+    """The API refused the valid token: no other verdict would mean anything (exit status 2)."""
 
 
 def run_cases(
-    idp: MockIdP, target: ApiTarget, catalog: Catalog, *, strict: bool = False, minter: Minter = mint
+    idp: MockIdP,
+    target: ApiTarget,
+    catalog: Catalog,
+    *,
+    strict: bool = False,
+    minter: Minter = mint,
+    options: RunOptions = DEFAULT_OPTIONS,
 ) -> ApiReport:
-    """Send the valid token, no token and one token per defect; the API must already be up."""
-    cases = [
-        send_case(target, "valid-token", minter(idp, target, ()), None, None, "must", "RFC 6750 section 2.1"),
-        send_case(target, "no-token", None, 401, None, "must", "RFC 6750 section 3.1; RFC 9728 section 5.1"),
-    ]
-    if cases[0].status == 0 and cases[1].status == 0:
+    """Send the valid token, no token, the extra cases and one token per defect.
+
+    The API must already be up. Raises :class:`InconclusiveRun` when it refuses the valid token.
+    """
+    valid = send_case(target, "valid-token", minter(idp, target, ()), None, None, "must", "RFC 6750 §2.1")
+    no_token = send_case(target, "no-token", None, 401, None, "must", NO_TOKEN_SPEC, cause="no-token")
+    cases = [valid, no_token]
+    if valid.status == 0 and no_token.status == 0:
         if all(c.detail.startswith("timeout") for c in cases):
             # it accepts connections but hangs: a failure (exit 1), not an unreachable API;
             # stop here rather than wait out one timeout per defect
             return ApiReport(target=target.url, cases=tuple(cases), strict=strict)
-        raise TargetUnreachable(f"{target.url} does not answer: {cases[0].detail}")
+        raise TargetUnreachable(f"{target.url} does not answer: {valid.detail}")
+    if valid.result == "crashed":
+        return ApiReport(target=target.url, cases=tuple(cases), strict=strict)
+    if valid.result != "passed":
+        raise InconclusiveRun(inconclusive_message(idp, target, valid))
+    if options.placement:
+        cases += placement_cases(target, lambda: minter(idp, target, ()), options.allow_token_in)
+    watch = AttackerWatch(idp)
     for name, defect in catalog.items():
         if not _meaningful(defect, idp):
             continue
         with keys_kept(idp):
             token = minter(idp, target, (name,))
-            status, error = defect.expected_status, defect.expected_error
-            cases.append(send_case(target, name, token, status, error, defect.severity, defect.spec))
+            status, error, check = defect.expected_status, defect.expected_error, _check(defect)
+            mark = watch.mark()
+            case = send_case(target, name, token, status, error, defect.severity, defect.spec, cause=check)
+            consequence = getattr(defect, "consequence", "")
+            if case.result == "accepted" and consequence:
+                case = dataclasses.replace(case, detail=f"accepted with {case.status}: {consequence}")
+            cases.append(watch.judge(case, mark))
+    if options.expiry_wait:
+        cases.append(expired_after_cache(idp, target, CHECK_CLIENT))
     return ApiReport(target=target.url, cases=tuple(cases), strict=strict)
+
+
+NO_TOKEN_SPEC = "RFC 6750 §3.1; RFC 9728 §5.1"
+
+
+def _check(defect: DefectLike) -> str:
+    return str(getattr(defect, "check", "") or defect.name)
+
+
+def inconclusive_message(idp: MockIdP, target: ApiTarget, valid: Case) -> str:
+    """Why the run stopped, and the settings the API must use to trust this IdP."""
+    env = environment(idp, target)
+    return "\n".join(
+        [
+            f"the API refused the valid token ({valid.got}), so no other verdict would mean anything; "
+            "the run stopped. Check that the API trusts this IdP:",
+            f"  issuer    {env['MOCKIDP_ISSUER']}  (MOCKIDP_ISSUER: `iss` must equal it exactly)",
+            f"  audience  {env['MOCKIDP_AUDIENCE']}  (MOCKIDP_AUDIENCE: the token's `aud`)",
+            f"  JWKS      {env['MOCKIDP_JWKS_URI']}  (MOCKIDP_JWKS_URI: keys cached from another IdP "
+            "do not verify)",
+            f"  scope     {target.scope}  (the token carries exactly this: a 403 means the call needs more)",
+            "Without --start the IdP's port is random: pass --port N and give the API that issuer.",
+        ]
+    )
 
 
 @contextlib.contextmanager
@@ -171,34 +217,6 @@ def keys_kept(idp: MockIdP) -> Iterator[None]:
     finally:
         if pristine and len(idp.state.keys.keys) > 1:
             idp.state.keys.reset()
-
-
-def send_case(
-    target: ApiTarget,
-    name: str,
-    token: str | None,
-    status: int | None,
-    error: str | None,
-    severity: Severity,
-    spec: str,
-) -> Case:
-    try:
-        answer = send(target.url, target.method, token)
-    except Unreachable as exc:
-        raise TargetUnreachable(str(exc)) from None
-    passed, detail = judge(answer, status, error)
-    return Case(
-        name=name,
-        passed=passed,
-        detail=detail,
-        severity=severity,
-        expected_status=status,
-        expected_error=error,
-        status=answer.status,
-        got=answer.describe() if answer.status else answer.failure,
-        spec=spec,
-        broken=answer.status == 0 or answer.status >= 500,
-    )
 
 
 def environment(idp: MockIdP, target: ApiTarget) -> dict[str, str]:
@@ -220,21 +238,39 @@ def check_api(
     catalog: Catalog | None = None,
     minter: Minter = mint,
     start_timeout: float = 30.0,
+    options: RunOptions = DEFAULT_OPTIONS,
+    api_log: str | Path | None = None,
 ) -> ApiReport:
-    """Start an IdP (and the API, with ``start``), run every case, stop everything."""
+    """Start an IdP (and the API, with ``start``), run every case, stop everything.
+
+    A started API's output goes to ``api_log`` (default: a temporary file); its last lines are
+    added to the report only when it crashed on a case or died.
+    """
     host_port(target.url)
     chosen = access_token_catalog() if catalog is None else catalog
     with MockIdP(config, port=port) as idp:
         prepare(idp, target)
-        running = (
-            started(start, environment(idp, target), target.url, start_timeout)
-            if start
-            else contextlib.nullcontext()
-        )
-        with running:
+        if not start:
             if not port_open(*host_port(target.url), timeout=2.0):
                 raise TargetUnreachable(f"nothing accepts connections at {target.url}")
-            return run_cases(idp, target, chosen, strict=strict, minter=minter)
+            return run_cases(idp, target, chosen, strict=strict, minter=minter, options=options)
+        log = Path(api_log) if api_log else _temporary_log()
+        with started(start, environment(idp, target), target.url, start_timeout, log=log) as api:
+            try:
+                report = run_cases(idp, target, chosen, strict=strict, minter=minter, options=options)
+            except TargetUnreachable as exc:
+                raise TargetUnreachable(f"{exc}{api.explain_exit()}") from None
+            if api.exited() is not None or any(c.result == "crashed" for c in report.cases):
+                return dataclasses.replace(report, api_output=tuple(api.tail()), api_log=str(log))
+        if not api_log:
+            log.unlink(missing_ok=True)  # nothing in it was worth showing
+        return report
+
+
+def _temporary_log() -> Path:
+    handle, name = tempfile.mkstemp(prefix="mockidp-api-", suffix=".log")
+    os.close(handle)
+    return Path(name)
 
 
 def with_method(target: ApiTarget, method: str) -> ApiTarget:

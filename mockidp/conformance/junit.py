@@ -1,4 +1,8 @@
-"""JUnit XML for CI systems: one testsuite per run, one testcase per case."""
+"""JUnit XML for CI systems: one testsuite per run, one testcase per case.
+
+A failed case names its outcome (``accepted``, ``refused-differently``, ``crashed``, ...) in
+the ``type`` attribute and at the start of the message.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +21,12 @@ def testsuite(report: Report, suite: str) -> ET.Element:
     for case in cases:
         item = ET.SubElement(node, "testcase", classname=f"{suite}.{report.target}", name=case.name)
         if not case.passed:
+            # a should finding without --strict is reported, not failed: "skipped" in CI tabs
             tag = "failure" if case.counts(strict) else "skipped"
             message = case.detail or f"got {case.got}"
-            ET.SubElement(item, tag, message=message).text = message
+            if case.outcome is not None:
+                message = f"{case.result}: {message}"
+            ET.SubElement(item, tag, message=message, type=case.result).text = message
     return node
 
 

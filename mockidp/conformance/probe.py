@@ -9,7 +9,8 @@ from __future__ import annotations
 import http.client
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import Literal
+from urllib.parse import urlencode, urlsplit
 
 TIMEOUT = 5.0
 _PARAM = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
@@ -46,16 +47,30 @@ class Unreachable(Exception):
     """The API refused the connection: nothing is listening there."""
 
 
-def send(url: str, method: str, token: str | None, timeout: float = TIMEOUT) -> Answer:
+#: where a token travels: the ``Authorization`` header (RFC 6750 §2.1), the ``access_token``
+#: query parameter (§2.3) or form field (§2.2); the last two only when an API documents them
+Where = Literal["header", "query", "body"]
+
+
+def send(
+    url: str, method: str, token: str | None, timeout: float = TIMEOUT, *, where: Where = "header"
+) -> Answer:
     parts = urlsplit(url)
     conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = conn_type(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    query = parts.query
+    if token is not None and where == "query":
+        query = "&".join(q for q in (query, urlencode({"access_token": token})) if q)
+    path = (parts.path or "/") + (f"?{query}" if query else "")
     headers = {"Accept": "application/json", "Connection": "close"}
-    if token is not None:
+    body: bytes | None = None
+    if token is not None and where == "header":
         headers["Authorization"] = f"Bearer {token}"
-    body = b"{}" if method in ("POST", "PUT", "PATCH") else None
-    if body is not None:
+    if token is not None and where == "body":
+        body = urlencode({"access_token": token}).encode("ascii")
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif method in ("POST", "PUT", "PATCH"):
+        body = b"{}"
         headers["Content-Type"] = "application/json"
     try:
         conn.request(method, path, body=body, headers=headers)

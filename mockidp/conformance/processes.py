@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import ScenarioError
@@ -46,9 +47,50 @@ def stop_group(proc: subprocess.Popen[bytes], grace: float = 3.0) -> None:
             continue
 
 
+@dataclass(slots=True)
+class Started:
+    """A process under test, with the file its output goes to (none: the terminal)."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path | None = None
+
+    def exited(self) -> int | None:
+        """Its exit status, or None while it runs."""
+        return self.proc.poll()
+
+    def tail(self, lines: int = 20) -> list[str]:
+        """The last ``lines`` lines of its output (none without a log file)."""
+        if self.log is None:
+            return []
+        try:
+            with self.log.open("rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                handle.seek(max(0, handle.tell() - 64 * 1024))
+                text = handle.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        return text.splitlines()[-lines:]
+
+    def explain_exit(self) -> str:
+        """A sentence about its exit and its last output, for an error message ("" if running)."""
+        status = self.exited()
+        if status is None:
+            return ""
+        tail = self.tail()
+        where = f" (all of it in {self.log})" if self.log else ""
+        shown = "".join(f"\n  | {line}" for line in tail)
+        return f"; the API exited with status {status}" + (f", last output{where}:{shown}" if tail else "")
+
+
 @contextlib.contextmanager
-def started(command: str, env: Mapping[str, str], url: str, wait: float = 30.0) -> Iterator[None]:
-    """Run ``command`` until the block ends; enter once ``url``'s port accepts connections."""
+def started(
+    command: str, env: Mapping[str, str], url: str, wait: float = 30.0, *, log: str | Path | None = None
+) -> Iterator[Started]:
+    """Run ``command`` until the block ends; enter once ``url``'s port accepts connections.
+
+    With ``log``, its stdout and stderr go to that file rather than the terminal, so the API's
+    own logging stays out of the report; the error for a failed start quotes its last lines.
+    """
     host, port = host_port(url)
     if port_open(host, port):
         # an API left over from an earlier run: CMD would fail to bind, and the run would judge
@@ -57,22 +99,44 @@ def started(command: str, env: Mapping[str, str], url: str, wait: float = 30.0) 
             f"something already accepts connections at {host}:{port} before --start ran; "
             "stop it, or drop --start to check it as it is"
         )
-    proc = subprocess.Popen(  # noqa: S602 - the user's own command line, run like a shell would
-        command, shell=True, env={**os.environ, **env}, start_new_session=True
-    )
+    path = Path(log) if log is not None else None
+    out = path.open("wb") if path is not None else None
+    try:
+        proc = subprocess.Popen(  # noqa: S602 - the user's own command line, run like a shell would
+            command,
+            shell=True,
+            env={**os.environ, **env},
+            start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT if out is not None else None,
+        )
+    finally:
+        if out is not None:
+            out.close()  # the child holds its own descriptor
+    handle = Started(proc, path)
     try:
         deadline = time.monotonic() + wait
         while not port_open(host, port):
             if proc.poll() is not None:
                 raise ScenarioError(
                     f"--start command exited with status {proc.returncode} before {url} was up"
+                    + _last_output(handle)
                 )
             if time.monotonic() > deadline:
-                raise ScenarioError(f"{url} did not accept connections within {wait:g} s of --start")
+                raise ScenarioError(
+                    f"{url} did not accept connections within {wait:g} s of --start" + _last_output(handle)
+                )
             time.sleep(0.05)
-        yield
+        yield handle
     finally:
         stop_group(proc)
+
+
+def _last_output(handle: Started) -> str:
+    tail = handle.tail()
+    if not tail:
+        return ""
+    return f"; its last output (all of it in {handle.log}):" + "".join(f"\n  | {line}" for line in tail)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,9 @@ class Case:
     broken: bool = False
     #: None: derived from ``passed`` (``passed`` or ``failed``)
     outcome: Outcome | None = None
+    #: check-api only: the root cause a failed case is grouped under (a catalog ``check`` code
+    #: such as ``typ``, or a protocol cause such as ``challenge-missing``); see findings.py
+    cause: str = ""
 
     @property
     def result(self) -> Outcome:
@@ -55,18 +58,38 @@ class Case:
             return self.outcome
         return "passed" if self.passed else "failed"
 
+    @property
+    def level(self) -> Severity | None:
+        """The severity of what this case found (None: nothing).
+
+        A crash is always ``must`` and a refusal with the wrong status or challenge always
+        ``should`` (docs/defects.md, the severity rule); otherwise the check's own severity.
+        """
+        result = self.result
+        if result in ("passed", "not-applicable"):
+            return None
+        if result == "crashed" or self.broken:
+            return "must"
+        if result == "refused-differently":
+            return "should"
+        return self.severity
+
     def counts(self, strict: bool) -> bool:
         """Whether a failure of this case fails the run (a not-applicable case never does)."""
-        if self.result == "not-applicable":
-            return False
-        return self.severity == "must" or strict or self.broken
+        level = self.level
+        if level is None:  # nothing found: whether it would count, for callers that ask anyway
+            return self.result != "not-applicable" and (self.severity == "must" or strict or self.broken)
+        return level == "must" or strict
 
     def api_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "severity": self.severity,
+            "outcome": self.result,
             "expected_status": self.expected_status,
+            "expected_error": self.expected_error,
             "status": self.status,
+            "got": self.got,
             "passed": self.passed,
             "detail": self.detail,
         }
@@ -79,11 +102,19 @@ def run_passed(cases: Sequence[Case], strict: bool) -> bool:
     return all(c.passed or not c.counts(strict) for c in cases)
 
 
+#: the outcomes of a check-api case, in the order the summary counts them
+API_OUTCOMES: tuple[Outcome, ...] = ("passed", "accepted", "refused-differently", "crashed")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApiReport:
     target: str
     cases: tuple[Case, ...]
     strict: bool = False
+    #: the last lines a ``--start``ed API wrote, kept only when it crashed or died
+    api_output: tuple[str, ...] = ()
+    #: where the API's whole output went (``--api-log``)
+    api_log: str = ""
 
     @property
     def passed(self) -> bool:
@@ -93,18 +124,87 @@ class ApiReport:
     def failures(self) -> list[Case]:
         return [c for c in self.cases if not c.passed and c.counts(self.strict)]
 
+    def summary(self) -> dict[str, int]:
+        """How many cases came to each outcome."""
+        counts: dict[str, int] = dict.fromkeys(API_OUTCOMES, 0)
+        for case in self.cases:
+            counts[case.result] = counts.get(case.result, 0) + 1
+        return counts
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The failed cases grouped by root cause, ``must`` first."""
+        from .findings import group_findings
+
+        return group_findings(self.cases)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "passed": self.passed, "cases": [c.api_dict() for c in self.cases]}
+        out: dict[str, Any] = {
+            "target": self.target,
+            "passed": self.passed,
+            "strict": self.strict,
+            "summary": self.summary(),
+            "findings": [f.to_dict() for f in self.findings],
+            "cases": [c.api_dict() for c in self.cases],
+        }
+        if self.api_output:
+            out["api_output"] = list(self.api_output)
+        return out
 
     def table(self) -> str:
-        rows = [("defect", "expected", "got", "verdict", "spec")]
+        parts = []
+        findings = self.findings
+        if findings:
+            parts.append("Findings, by root cause:")
+            parts.extend(f.line(self.strict) for f in findings)
+            parts.append("")
+        rows = [("case", "expected", "got", "outcome", "verdict", "spec")]
         for case in self.cases:
-            expected = _expected(case)
             verdict = "pass" if case.passed else ("FAIL" if case.counts(self.strict) else "warn")
-            rows.append((case.name, expected, case.got, verdict, case.spec))
-        summary = f"{self.target}: {'PASSED' if self.passed else 'FAILED'}"
-        summary += f" ({sum(c.passed for c in self.cases)}/{len(self.cases)} cases passed)"
-        return format_table(rows) + "\n" + summary
+            rows.append((case.name, _expected(case), case.got, case.result, verdict, case.spec))
+        parts.append(format_table(rows))
+        if self.api_output:
+            where = f" (all of it in {self.api_log})" if self.api_log else ""
+            parts.append(f"\nlast lines of the API's output{where}:")
+            parts.extend(f"  | {line}" for line in self.api_output)
+        counts = ", ".join(f"{n} {outcome}" for outcome, n in self.summary().items())
+        parts.append(
+            f"{self.target}: {'PASSED' if self.passed else 'FAILED'} ({counts}; {len(self.cases)} cases)"
+        )
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """Failed cases that share one root cause, with the fix that addresses all of them."""
+
+    cause: str
+    #: completes "the API ...", e.g. "does not check `typ`"
+    text: str
+    fix: str
+    severity: Severity
+    outcome: Outcome
+    cases: tuple[str, ...]
+    #: what was seen, where the cause alone does not say it (the URL an API fetched)
+    notes: tuple[str, ...] = ()
+
+    def line(self, strict: bool) -> str:
+        mark = "FAIL" if self.severity == "must" or strict else "warn"
+        names = ", ".join(self.cases[:5]) + (", ..." if len(self.cases) > 5 else "")
+        count = f"{len(self.cases)} case{'s' if len(self.cases) != 1 else ''}"
+        line = f"  {mark} [{self.severity}] {self.text} ({count}: {names}): {self.fix}"
+        return line + "".join(f"\n       {note}" for note in self.notes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cause": self.cause,
+            "severity": self.severity,
+            "outcome": self.outcome,
+            "text": self.text,
+            "fix": self.fix,
+            "cases": list(self.cases),
+            "notes": list(self.notes),
+        }
 
 
 def _expected(case: Case) -> str:

@@ -7,6 +7,7 @@ failed; each mismatch carries the YAML key path of the entry it came from, for i
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from ..server import MockIdP
 from .check_api import (
     ApiTarget,
     Catalog,
+    RunOptions,
     TargetUnreachable,
     access_token_catalog,
     environment,
@@ -100,7 +102,8 @@ def _compare(
             yield Mismatch(case.name, "fail", why, f"expect.failing[{failing.index(case.name)}]")
         elif case.name not in failing and failed:
             path = origins.get(case.name, origins.get(case.name.split("/")[0], default))
-            yield Mismatch(case.name, "pass", case.detail, path)
+            detail = f"{case.result}: {case.detail}" if case.outcome and case.detail else case.detail
+            yield Mismatch(case.name, "pass", detail, path)
 
 
 def _catalog(loaded: LoadedScenario, spec: ApiSpec) -> Catalog:
@@ -120,7 +123,13 @@ def run_api_scenario(loaded: LoadedScenario, spec: ApiSpec) -> ApiReport:
         prepare(idp, target, [s for t in spec.trials for s in (t.scope or "").split(" ")])
         if not port_open(*host_port(target.url), timeout=2.0):
             raise TargetUnreachable(f"nothing accepts connections at {target.url}")
-        report = run_cases(idp, target, catalog, strict=spec.strict)
+        whole = spec.defects is None  # a `defects` list names exactly what is sent
+        options = RunOptions(
+            placement=whole,
+            expiry_wait=whole and spec.expiry_wait,
+            allow_token_in=frozenset(spec.allow_token_in),
+        )
+        report = run_cases(idp, target, catalog, strict=spec.strict, options=options)
         extra = list(report.cases)
         if spec.resource_metadata:
             extra += metadata_cases(target, idp.issuer)
@@ -160,4 +169,10 @@ def _trial_case(idp: MockIdP, target: ApiTarget, trial: ApiTrial) -> Case:
     )
     token = None if trial.no_token else mint(idp, scoped, trial.defects)
     expected = None if 200 <= trial.status < 300 else trial.status
-    return send_case(scoped, trial.name, token, expected, trial.error, "must", "scenario trial")
+    case = send_case(
+        scoped, trial.name, token, expected, trial.error, "must", "scenario trial", cause="trial"
+    )
+    if case.result == "refused-differently":
+        # the scenario spelled out the reaction it wants: another one fails, whatever the challenge rule
+        return dataclasses.replace(case, outcome="failed", cause="trial")
+    return case

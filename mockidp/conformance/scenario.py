@@ -85,7 +85,24 @@ class ApiTarget:
     port: int = field(default=0, metadata={"doc": "Port of the IdP (0: a free port)."})
     strict: bool = field(default=False, metadata={"doc": "`should` failures count like `must` failures."})
     defects: tuple[str, ...] | None = field(
-        default=None, metadata={"doc": "Catalog defects to send (default: every access-token defect)."}
+        default=None,
+        metadata={
+            "doc": "Catalog defects to send (default: every access-token defect, plus `token-in-query`, "
+            "`token-in-body` and `expired-after-cache`). A list sends exactly these."
+        },
+    )
+    expiry_wait: bool = field(
+        default=True,
+        metadata={
+            "doc": "Send `expired-after-cache`, which waits about 2.5 s (only with the whole catalog)."
+        },
+    )
+    allow_token_in: tuple[Literal["query", "body"], ...] = field(
+        default=(),
+        metadata={
+            "doc": "Where the API documents that it also takes tokens (`query`, `body`): accepting a token "
+            "there is then no finding."
+        },
     )
     resource_metadata: bool = field(
         default=False,

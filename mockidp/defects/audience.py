@@ -49,8 +49,16 @@ def _upper_host(claims: dict[str, Any], ctx: MintContext) -> str:
     return urlunsplit(parts._replace(scheme=parts.scheme.upper(), netloc=parts.netloc.upper()))
 
 
-def _aud(name: str, description: str, value: Any, check: str = "aud", spec: str = AUD_SPEC) -> Defect:
+def _aud(
+    name: str,
+    description: str,
+    value: Any,
+    check: str = "aud",
+    spec: str = AUD_SPEC,
+    consequence: str = "a token minted for another API is accepted here (token passthrough, RFC 8707)",
+) -> Defect:
     return Defect(
+        consequence=consequence,
         name=name,
         group="audience",
         description=description,
@@ -61,8 +69,10 @@ def _aud(name: str, description: str, value: Any, check: str = "aud", spec: str 
     )
 
 
-def _iss(name: str, description: str, value: Any) -> Defect:
+def _iss(name: str, description: str, value: Any, consequence: str = "") -> Defect:
     return Defect(
+        consequence=consequence
+        or "an issuer that merely resembles the IdP is trusted: the comparison normalises, not matches",
         name=name,
         group="audience",
         description=description,
@@ -91,6 +101,7 @@ DEFECTS: tuple[Defect, ...] = (
         lambda claims, ctx: 12345,
         check="claim-type",
         spec="RFC 7519 §4.1.3",
+        consequence="the audience is not really compared: a token for any API may pass",
     ),
     Defect(
         name="aud-missing",
@@ -98,10 +109,16 @@ DEFECTS: tuple[Defect, ...] = (
         description="no `aud` claim",
         spec="RFC 9068 §2.2; RFC 8725 §3.9",
         check="missing-claim",
+        consequence="a token minted for any API of this IdP is accepted here",
         claims=drop_claim("aud"),
         touches=frozenset({"claim:aud"}),
     ),
-    _iss("iss-wrong", "`iss` is a foreign issuer", lambda claims, ctx: FOREIGN_ISSUER),
+    _iss(
+        "iss-wrong",
+        "`iss` is a foreign issuer",
+        lambda claims, ctx: FOREIGN_ISSUER,
+        "tokens of another issuer sharing the keys (another tenant of a multi-tenant IdP) are accepted",
+    ),
     _iss(
         "iss-trailing-slash",
         "`iss` is the real issuer with a trailing `/` added",
@@ -115,6 +132,7 @@ DEFECTS: tuple[Defect, ...] = (
         description="no `iss` claim",
         spec="RFC 9068 §2.2, §4",
         check="missing-claim",
+        consequence="a token of any issuer sharing the keys (another tenant of a multi-tenant IdP) passes",
         claims=drop_claim("iss"),
         touches=frozenset({"claim:iss"}),
     ),

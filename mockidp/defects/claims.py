@@ -13,11 +13,22 @@ from ..tokens import token_hash
 from .edits import drop_claim, set_claim
 from .model import ACCESS, BOTH, ID, Defect, MintContext, TokenKind
 
+#: a missing claim that lets in nobody who was not meant to get in: only the form is wrong
+_FORM_ONLY = {
+    "sub": "code that reads `sub` may crash or mix up callers",
+    "iat": "only the form is wrong",
+    "jti": "replay detection by `jti` has nothing to work with",
+    "client_id": "the API cannot tell which client called",
+}
+
 
 def _missing(name: str, applies_to: tuple[TokenKind, ...] = BOTH) -> Defect:
     claim = name.replace("-", "_")
     spec = "RFC 9068 §2.2" + ("; OIDC Core §2" if "id" in applies_to else "")
+    form = _FORM_ONLY.get(claim)
     return Defect(
+        severity="should" if form else "must",
+        consequence=f"{_NONE}{form}" if form else "a leaked or stolen token never expires",
         name=f"{name}-missing",
         group="claims",
         description=f"no `{claim}` claim",
@@ -35,9 +46,23 @@ def _required_scope(ctx: MintContext) -> tuple[str, ...]:
     return ctx.scope
 
 
+#: a real, unrelated scope for a client that could have had no other one
+UNRELATED_SCOPE = "mockidp:unrelated"
+
+
 def _insufficient(claims: dict[str, Any], ctx: MintContext) -> str:
+    """Another scope the client could have had, never an empty one.
+
+    An API that answers "no scope at all" with 401 would otherwise be judged on the wrong case.
+    """
     required = set(_required_scope(ctx))
-    return " ".join(s for s in ctx.other_scopes if s not in required)
+    others = [s for s in ctx.other_scopes if s not in required and s != "openid"]
+    return " ".join(others) if others else UNRELATED_SCOPE
+
+
+def _lookalike(claims: dict[str, Any], ctx: MintContext) -> str:
+    """Each needed scope with a suffix: ``items:read`` -> ``items:readwrite`` (substring, prefix)."""
+    return " ".join(f"{s}write" for s in _required_scope(ctx))
 
 
 def _comma(claims: dict[str, Any], ctx: MintContext) -> str:
@@ -54,6 +79,7 @@ def _wrong_at_hash(claims: dict[str, Any], ctx: MintContext) -> str:
 
 
 _SCOPE = frozenset({"claim:scope"})
+_NONE = "none by itself: the trusted IdP minted it for this API; "
 
 DEFECTS: tuple[Defect, ...] = (
     _missing("exp"),
@@ -66,7 +92,9 @@ DEFECTS: tuple[Defect, ...] = (
         group="claims",
         description="`sub` is a JSON object instead of a string",
         spec="RFC 7519 §4.1.2",
+        severity="should",
         check="claim-type",
+        consequence=f"{_NONE}code that compares `sub` as a string may mix up callers",
         claims=set_claim("sub", lambda claims, ctx: {"id": claims.get("sub")}),
         touches=frozenset({"claim:sub"}),
     ),
@@ -79,7 +107,24 @@ DEFECTS: tuple[Defect, ...] = (
         expected_error="insufficient_scope",
         applies_to=ACCESS,
         check="scope",
+        consequence="a token granted for another purpose (another scope) does what it was not granted",
         claims=set_claim("scope", _insufficient),
+        touches=_SCOPE,
+    ),
+    Defect(
+        name="scope-lookalike",
+        group="claims",
+        description="the only scope starts with the needed one (`items:readwrite` for `items:read`)",
+        spec="RFC 6750 §3.1; OAuth 2.1 §1.4.1 (space-delimited, exact strings)",
+        expected_status=403,
+        expected_error="insufficient_scope",
+        applies_to=ACCESS,
+        check="scope",
+        consequence=(
+            "a token for another scope passes a substring or prefix check "
+            "(`'items:read' in scope`, `startswith`)"
+        ),
+        claims=set_claim("scope", _lookalike),
         touches=_SCOPE,
     ),
     Defect(
@@ -88,7 +133,9 @@ DEFECTS: tuple[Defect, ...] = (
         description="`scope` is a JSON array instead of a space-delimited string",
         spec="RFC 9068 §2.2.3; RFC 8693 §4.2",
         applies_to=ACCESS,
+        severity="should",
         check="scope-format",
+        consequence=f"{_NONE}only the format of the granted scopes is wrong",
         claims=set_claim("scope", lambda claims, ctx: list(_required_scope(ctx))),
         touches=_SCOPE,
     ),
@@ -102,6 +149,7 @@ DEFECTS: tuple[Defect, ...] = (
         severity="should",
         applies_to=ACCESS,
         check="scope",
+        consequence="scopes are split on commas, so the API reads scopes the issuer did not write",
         claims=set_claim("scope", _comma),
         touches=_SCOPE,
     ),
@@ -112,6 +160,7 @@ DEFECTS: tuple[Defect, ...] = (
         spec="OIDC Core §3.1.3.7 (11)",
         applies_to=ID,
         check="nonce",
+        consequence="an ID token from another sign-in is replayed to sign the user in",
         claims=set_claim("nonce", _wrong_nonce),
         touches=frozenset({"claim:nonce"}),
     ),
@@ -122,6 +171,7 @@ DEFECTS: tuple[Defect, ...] = (
         spec="OIDC Core §2, §3.1.3.7 (11)",
         applies_to=ID,
         check="nonce",
+        consequence="an ID token injected from another sign-in is accepted (no replay protection)",
         claims=drop_claim("nonce"),
         touches=frozenset({"claim:nonce"}),
     ),
@@ -136,6 +186,7 @@ DEFECTS: tuple[Defect, ...] = (
         severity="should",
         applies_to=ID,
         check="at-hash",
+        consequence="an access token swapped in the response goes unnoticed",
         claims=set_claim("at_hash", _wrong_at_hash),
         touches=frozenset({"claim:at_hash"}),
     ),

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import CATALOG, GROUPS
+from .checks import CHECKS
 
 DEFAULT_PATH = Path("docs/defects.md")
 
@@ -35,14 +36,41 @@ Every entry is a deliberately broken token that mockidp mints on request:
 or planned at the token endpoint with `idp.plan_defects([...])` / the `token_defects` config key.
 *Expected* is what a correct resource server answers (RFC 6750 §3.1): `401` with
 `WWW-Authenticate: Bearer error="invalid_token"`, or `403` with `error="insufficient_scope"`.
-*Severity* `must`: accepting the token is a security hole or breaks a MUST; `should`: hardening.
 Severities are judged for a resource server given an access token (for the client, in the
 ID-token-only entries). A client that gets its ID token straight from the token endpoint over
 TLS may skip the signature check (OIDC Core §3.1.3.7 (6)): for it, the signature defects are
 hardening, not a MUST.
 *Check* is the validation step that must fail (the reason code of the suite's reference
 validator, `tests/reference_validator.py`). *Tokens*: access and/or ID tokens.
+*Consequence* is what an attacker gains when an API accepts the token, naming the library that
+is the usual cause where there is one.
 See [the how-to](howto-test-an-api-with-bad-tokens.md) for using them in tests.
+
+## The severity rule
+
+One rule decides every entry's severity, and every `check-api` outcome's:
+
+* **`must`**: the API accepted (2xx) a token that an attacker could forge, or obtain for another
+  purpose, or that the trusted issuer did not mean for this API at this time:
+  * a bad or absent signature, `none`, key confusion, or attacker keys via `jku`/`x5u`/`jwk`/`x5c`/`kid`;
+  * a wrong or missing `aud`, a wrong `iss`, an expired token or one without a readable `exp`;
+  * an `nbf` in the future, a wrong `typ` (ID, logout or DPoP-proof tokens), an unknown `crit`,
+    or too little scope (including a scope that only looks like the needed one).
+
+  Also `must`, whatever the defect: the API crashed (5xx, timeout, no answer) on a token, or
+  fetched a URL the attacker put in the token (`jku`, `x5u`), whatever it answered afterwards
+  (RFC 8725 §3.10).
+* **`should`**: the trusted issuer minted the token for this API, and only its form breaks a
+  rule: missing `iat`/`jti`/`client_id`/`sub`, a non-string `sub`, a scope array, a UTF-16 or
+  otherwise lenient-JSON payload, an `exp` of `1e309`, a future `iat`, an unexpected `kid`,
+  duplicate names, padding, other serializations and oversized tokens. Accepting one lets in
+  nobody who was not meant to get in.
+
+  Also `should`: a token refused with another status or `error` code, or without a
+  `WWW-Authenticate: Bearer` challenge (check-api's `refused-differently`). That is one protocol
+  finding about the challenge, reported once for all the tokens it concerns.
+
+`check-api` fails on any `must` outcome, and on `should` outcomes only with `--strict`.
 
 {count} defects in {groups} groups.
 """
@@ -57,17 +85,26 @@ def render() -> str:
     out = [INTRO.format(count=len(CATALOG), groups=len(GROUPS))]
     for group in GROUPS:
         out.append(f"\n## {GROUP_TITLES[group]}\n")
-        out.append("| Name | What is wrong | Spec | Expected | Severity | Check | Tokens |")
-        out.append("|---|---|---|---|---|---|---|")
+        out.append("| Name | What is wrong | Spec | Expected | Severity | Consequence | Check | Tokens |")
+        out.append("|---|---|---|---|---|---|---|---|")
         for d in CATALOG.values():
             if d.group != group:
                 continue
             note = f" (meaningful with a {d.requires_alg} IdP)" if d.requires_alg else ""
             out.append(
                 f"| `{d.name}` | {_cell(d.description)}{note} | {_cell(d.spec)} | "
-                f"{d.expected_status} `{d.expected_error}` | {d.severity} | `{d.check}` | "
-                f"{', '.join(d.applies_to)} |"
+                f"{d.expected_status} `{d.expected_error}` | {d.severity} | {_cell(d.consequence)} | "
+                f"`{d.check}` | {', '.join(d.applies_to)} |"
             )
+    out.append("\n## Checks: how check-api groups its findings\n")
+    out.append(
+        "Every accepted token is reported under its entry's *Check*: one missing check is one "
+        "finding, with this fix hint.\n"
+    )
+    out.append("| Check | The API ... | Fix |")
+    out.append("|---|---|---|")
+    for code, hint in CHECKS.items():
+        out.append(f"| `{code}` | {_cell(hint.cause)} | {_cell(hint.fix)} |")
     return "\n".join(out) + "\n"
 
 

@@ -59,9 +59,10 @@ def _drop_kid(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
 _KEY_HEADER = frozenset({"header:alg", "header:kid"})
 
 
-def _attacker(name: str, param: str, edit: Any, description: str, spec: str) -> Defect:
+def _attacker(name: str, param: str, edit: Any, description: str, spec: str, consequence: str) -> Defect:
     return Defect(
         name=name,
+        consequence=consequence,
         group="header",
         description=description,
         spec=spec,
@@ -72,9 +73,10 @@ def _attacker(name: str, param: str, edit: Any, description: str, spec: str) -> 
     )
 
 
-def _kid(name: str, kid: str, secret: bytes, description: str) -> Defect:
+def _kid(name: str, kid: str, secret: bytes, description: str, consequence: str) -> Defect:
     return Defect(
         name=name,
+        consequence=consequence,
         group="header",
         description=description,
         spec=INJECTION_SPEC,
@@ -92,6 +94,7 @@ DEFECTS: tuple[Defect, ...] = (
         _jku,
         "`jku` points at an attacker JWKS (hosted by mockidp) whose key signed the token",
         "RFC 8725 §2.9, §3.10; RFC 9068 §4",
+        "anyone hosting a JWKS signs tokens the API trusts, and the API fetches URLs attackers choose",
     ),
     _attacker(
         "x5u-attacker",
@@ -99,6 +102,7 @@ DEFECTS: tuple[Defect, ...] = (
         _x5u,
         "`x5u` points at an attacker certificate (hosted by mockidp) whose key signed the token",
         "RFC 7515 §4.1.5; RFC 8725 §3.10; RFC 9068 §4",
+        "anyone hosting a certificate signs tokens the API trusts, and the API fetches URLs attackers choose",
     ),
     _attacker(
         "jwk-embedded",
@@ -106,6 +110,7 @@ DEFECTS: tuple[Defect, ...] = (
         _jwk,
         "the attacker's public key embedded in the `jwk` header signed the token",
         "RFC 7515 §4.1.3; RFC 9068 §4; CVE-2018-0114",
+        "anyone signs tokens with their own key and ships it in the token (node-jose CVE-2018-0114)",
     ),
     _attacker(
         "x5c-embedded",
@@ -113,25 +118,33 @@ DEFECTS: tuple[Defect, ...] = (
         _x5c,
         "a self-signed attacker certificate embedded in `x5c` signed the token",
         "RFC 7515 §4.1.6; RFC 9068 §4",
+        "anyone signs tokens with a self-signed certificate the API never chains to the IdP",
     ),
     _kid(
         "kid-path-traversal",
         KID_TRAVERSAL,
         b"",
         "`kid` is a path to /dev/null and the token is HS256 with an empty key",
+        "anyone signs tokens with an empty key: `kid` is used as a file path",
     ),
     _kid(
         "kid-sql-injection",
         KID_SQL,
         b"mockidp",
         "`kid` is an SQL injection selecting the HS256 key the token is signed with",
+        "anyone chooses the verification key: `kid` reaches an SQL query",
     ),
     Defect(
         name="kid-command-injection",
         group="header",
         description="`kid` carries a shell command (`|sleep 10`); the signature is otherwise valid",
         spec=INJECTION_SPEC,
+        severity="should",
         check="kid",
+        consequence=(
+            "none by itself (the IdP's key signed it, so the API ignores `kid`); an API that runs "
+            "the command hangs and fails as crashed"
+        ),
         header=set_header(kid=KID_COMMAND),
         touches=frozenset({"header:kid"}),
     ),
@@ -140,7 +153,9 @@ DEFECTS: tuple[Defect, ...] = (
         group="header",
         description="`kid` names no key in the IdP's JWKS",
         spec="RFC 9068 §4; RFC 7515 §4.1.4",
+        severity="should",
         check="kid",
+        consequence="none by itself: the IdP's key signed it; the API tries keys instead of using `kid`",
         header=_unknown_kid,
         touches=frozenset({"header:kid"}),
     ),
@@ -154,6 +169,7 @@ DEFECTS: tuple[Defect, ...] = (
         spec="OIDC Core §10.1; RFC 7517 §4.5",
         severity="should",
         check="kid",
+        consequence="none by itself: the IdP's key signed it; refusing it is also correct",
         prepare=_publish_second_key,
         header=_drop_kid,
         touches=frozenset({"header:kid"}),
@@ -164,6 +180,7 @@ DEFECTS: tuple[Defect, ...] = (
         description="`crit` lists an extension header the validator cannot understand",
         spec="RFC 7515 §4.1.11",
         check="crit",
+        consequence="a restriction the issuer marked critical is ignored, so the token does more than meant",
         header=set_header(crit=["x-mockidp-critical"], **{"x-mockidp-critical": True}),
         touches=frozenset({"header:crit"}),
     ),
@@ -173,6 +190,7 @@ DEFECTS: tuple[Defect, ...] = (
         description="`crit: [b64]` with `b64: false` (RFC 7797 unencoded payload) on a JWT",
         spec="RFC 7797 §6, §7; RFC 7515 §4.1.11",
         check="crit",
+        consequence="the API reads another payload encoding than the signed one: it trusts unsigned bytes",
         header=set_header(crit=["b64"], b64=False),
         touches=frozenset({"header:crit"}),
     ),

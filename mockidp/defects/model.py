@@ -73,8 +73,11 @@ class Defect:
     expected_error: str = "invalid_token"
     severity: Severity = "must"
     applies_to: tuple[TokenKind, ...] = BOTH
-    #: the validation step that must fail (the reference validator's reason code)
+    #: the validation step that must fail (the reference validator's reason code); findings
+    #: are grouped by it, with the fix hint in :mod:`mockidp.defects.checks`
     check: str
+    #: one line: what an attacker gains when an API accepts the token (and the usual culprit)
+    consequence: str = ""
     #: the signing algorithm of the IdP for which the defect is meaningful (None: any)
     requires_alg: str | None = None
     prepare: Hook | None = None
@@ -103,5 +106,6 @@ class Defect:
             "severity": self.severity,
             "applies_to": list(self.applies_to),
             "check": self.check,
+            "consequence": self.consequence,
             "requires_alg": self.requires_alg,
         }

@@ -17,7 +17,17 @@ _OTHER_ALG = {"RS256": "PS256", "PS256": "RS256", "ES256": "ES384", "EdDSA": "Ed
 
 
 def _alg_none(name: str, variant: str) -> Defect:
+    if variant == "none":
+        consequence = (
+            "anyone forges any token without a key; the usual cause is taking the algorithm "
+            "from the token instead of pinning it"
+        )
+    else:
+        consequence = (
+            "anyone forges any token without a key: a case-sensitive `none` blocklist lets it through"
+        )
     return Defect(
+        consequence=consequence,
         name=name,
         group="signature",
         description=f'`alg: "{variant}"` with an empty signature',
@@ -74,6 +84,7 @@ DEFECTS: tuple[Defect, ...] = (
         description="the real `alg` is kept but the signature segment is empty",
         spec="RFC 7515 §5.2; CVE-2020-28042",
         check="signature",
+        consequence="anyone forges any token by leaving the signature out (CVE-2020-28042, ServiceStack)",
         sign=no_signature,
     ),
     Defect(
@@ -82,6 +93,7 @@ DEFECTS: tuple[Defect, ...] = (
         description="the last characters of a valid signature are cut off",
         spec="RFC 7515 §5.2",
         check="signature",
+        consequence="the signature is not compared in full: claims can be changed without the IdP's key",
         rewrite=_truncate,
     ),
     Defect(
@@ -90,6 +102,10 @@ DEFECTS: tuple[Defect, ...] = (
         description="`sub` changed to `admin` after signing; the old signature kept",
         spec="RFC 7515 §5.2; RFC 9068 §4",
         check="signature",
+        consequence=(
+            "anyone rewrites any claim (here `sub` becomes `admin`): the signature is never checked, "
+            "e.g. PyJWT with `verify_signature: False`"
+        ),
         rewrite=_tamper,
         touches=frozenset({"encode"}),
     ),
@@ -99,6 +115,7 @@ DEFECTS: tuple[Defect, ...] = (
         description="validly signed by a key the IdP never published, reusing the IdP's `kid`",
         spec="RFC 9068 §4; OIDC Core §10.1.1",
         check="signature",
+        consequence="anyone signs tokens with their own key: the API does not verify with the IdP's keys",
         sign=attacker_signature(),
     ),
     Defect(
@@ -107,6 +124,10 @@ DEFECTS: tuple[Defect, ...] = (
         description="`alg: HS256` keyed with the IdP's public key as PEM (RS-to-HS confusion)",
         spec=CONFUSION_SPEC + "; CVE-2016-10555",
         check="alg",
+        consequence=(
+            "anyone holding the published public key signs tokens; the usual cause is a library told to "
+            "accept every algorithm (jwt-simple CVE-2016-10555, PyJWT CVE-2022-29217)"
+        ),
         header=set_header(alg="HS256"),
         sign=hmac_with(_public_pem),
         touches=frozenset({"header:alg"}),
@@ -117,6 +138,7 @@ DEFECTS: tuple[Defect, ...] = (
         description="`alg: HS256` keyed with the IdP's public JWK as compact JSON text",
         spec=CONFUSION_SPEC,
         check="alg",
+        consequence="anyone holding the published JWK signs tokens (HMAC keyed with the key's JSON text)",
         header=set_header(alg="HS256"),
         sign=hmac_with(_public_jwk_json),
         touches=frozenset({"header:alg"}),
@@ -127,6 +149,7 @@ DEFECTS: tuple[Defect, ...] = (
         description="`alg: ES256`, the IdP's `kid`, and r = s = 0 (psychic signature)",
         spec="RFC 8725 §3.3; CVE-2022-21449",
         check="signature",
+        consequence="anyone forges any token with r = s = 0 (Java 15-18 ECDSA, CVE-2022-21449)",
         requires_alg="ES256",
         header=set_header(alg="ES256"),
         sign=_zero_signature,
@@ -138,6 +161,7 @@ DEFECTS: tuple[Defect, ...] = (
         description="signed by the IdP key but declaring another algorithm than the key's",
         spec="RFC 8725 §3.1 (one algorithm per key); RFC 7515 §5.2",
         check="alg",
+        consequence="the token picks the algorithm for the IdP's key: the first step of key confusion",
         header=_other_alg,
         sign=_sign_as_declared,
         touches=frozenset({"header:alg"}),
@@ -148,6 +172,7 @@ DEFECTS: tuple[Defect, ...] = (
         description="`alg: HS256` signed with the dictionary secret `secret`",
         spec="RFC 8725 §2.2, §3.5",
         check="alg",
+        consequence="anyone who guesses the secret `secret` forges tokens: the API trusts a shared HMAC key",
         header=set_header(alg="HS256"),
         sign=hmac_with(lambda ctx: b"secret"),
         touches=frozenset({"header:alg"}),

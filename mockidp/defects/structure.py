@@ -68,13 +68,20 @@ def _pad_claims(claims: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
     return {**claims, "mockidp_padding": "x" * (OVERSIZED * 3 // 4)}
 
 
-def _structure(name: str, description: str, spec: str, check: str, **stages: Any) -> Defect:
+#: what accepting a token only the trusted IdP could have signed, malformed in form only, costs
+FORM_ONLY = "none by itself: the trusted IdP signed it for this API; "
+
+
+def _structure(name: str, description: str, spec: str, check: str, consequence: str, **stages: Any) -> Defect:
+    """A structure defect; ``consequence`` starting with :data:`FORM_ONLY` makes it a ``should``."""
+    default = "should" if consequence.startswith(FORM_ONLY) else "must"
     return Defect(
         name=name,
+        consequence=consequence,
         group="structure",
         description=description,
         spec=spec,
-        severity=stages.pop("severity", "must"),
+        severity=stages.pop("severity", default),
         check=check,
         **stages,
     )
@@ -86,6 +93,7 @@ DEFECTS: tuple[Defect, ...] = (
         "two segments: the signature segment and its dot are gone",
         COMPACT_SPEC,
         "malformed",
+        "anyone forges claims: a token without a signature segment is accepted",
         rewrite=_drop_signature,
     ),
     _structure(
@@ -93,6 +101,7 @@ DEFECTS: tuple[Defect, ...] = (
         "four segments: an extra segment after the signature",
         COMPACT_SPEC,
         "malformed",
+        FORM_ONLY + "the API ignores what follows the signature",
         rewrite=_extra_segment,
     ),
     _structure(
@@ -100,6 +109,7 @@ DEFECTS: tuple[Defect, ...] = (
         "an opaque random string where a JWT is expected",
         "RFC 7519 §7.2 (1); RFC 6750 §3.1",
         "malformed",
+        "a random string is accepted: no authentication at all",
         rewrite=_opaque,
     ),
     _structure(
@@ -107,6 +117,7 @@ DEFECTS: tuple[Defect, ...] = (
         "the flattened JWS JSON serialization instead of the compact one",
         "RFC 7519 §7.2 (1); RFC 8725bis §3.14",
         "malformed",
+        FORM_ONLY + "a validator that takes other serializations may also take unprotected headers",
         rewrite=_json_serialization,
     ),
     _structure(
@@ -114,6 +125,7 @@ DEFECTS: tuple[Defect, ...] = (
         "segments carry `=` padding (base64url in JWS has none)",
         "RFC 7515 §2 (Base64url Encoding); RFC 7519 §7.2 (3)",
         "base64",
+        FORM_ONLY + "the API normalises the token before verifying",
         encode=_unpadded_payload,
         rewrite=_pad,
     ),
@@ -122,6 +134,7 @@ DEFECTS: tuple[Defect, ...] = (
         "a `*` (not in the base64url alphabet) inside the payload segment",
         "RFC 7515 §2; RFC 7519 §7.2 (3)",
         "base64",
+        "the API verifies other bytes than it parses: claims can change without the IdP's key",
         rewrite=_bad_character,
     ),
     _structure(
@@ -129,6 +142,7 @@ DEFECTS: tuple[Defect, ...] = (
         "the signed header is truncated JSON (closing brace missing)",
         "RFC 7515 §5.2 (3, 4); RFC 7519 §7.2 (4)",
         "json",
+        FORM_ONLY + "its JSON parser repairs broken input",
         encode=_encoder(header_text=lambda header: dumps(header)[:-1]),
     ),
     _structure(
@@ -136,6 +150,7 @@ DEFECTS: tuple[Defect, ...] = (
         "the signed payload is JSON followed by trailing junk",
         "RFC 7519 §7.2 (10)",
         "json",
+        FORM_ONLY + "its JSON parser ignores trailing text",
         encode=_encoder(payload_text=lambda claims: dumps(claims) + b"x"),
     ),
     _structure(
@@ -143,6 +158,7 @@ DEFECTS: tuple[Defect, ...] = (
         "the signed payload is a JSON array holding the claims",
         "RFC 7519 §7.2 (10)",
         "not-object",
+        FORM_ONLY + "claims are read from something that is not a JSON object",
         encode=_encoder(payload_text=lambda claims: dumps([claims])),
     ),
     _structure(
@@ -150,6 +166,7 @@ DEFECTS: tuple[Defect, ...] = (
         "the signed payload is JSON encoded as UTF-16 instead of UTF-8",
         "RFC 7519 §7.2 (10); RFC 8725 §3.7",
         "json",
+        FORM_ONLY + "PyJWT accepts it (Python's json.loads detects UTF-16)",
         encode=_encoder(payload_text=lambda claims: json.dumps(claims).encode("utf-16")),
     ),
     _structure(
@@ -157,7 +174,7 @@ DEFECTS: tuple[Defect, ...] = (
         'the header names `alg` twice: `"none"` first, the real one last (last-wins parsing is allowed)',
         "RFC 7515 §4 (duplicate names); RFC 8725 §3.1",
         "duplicate-key",
-        severity="should",
+        FORM_ONLY + "a validator reading the first `alg` would see `none`",
         encode=_encoder(header_text=lambda header: b'{"alg":"none",' + dumps(header)[1:]),
     ),
     _structure(
@@ -165,7 +182,7 @@ DEFECTS: tuple[Defect, ...] = (
         'the claims name `sub` twice: `"admin"` first, the real one last (last-wins parsing is allowed)',
         "RFC 7519 §4 (duplicate names)",
         "duplicate-key",
-        severity="should",
+        FORM_ONLY + "a component reading the first `sub` would see `admin`",
         encode=_encoder(payload_text=lambda claims: b'{"sub":"admin",' + dumps(claims)[1:]),
         touches=frozenset({"claim:sub"}),
     ),
@@ -174,7 +191,7 @@ DEFECTS: tuple[Defect, ...] = (
         "a validly signed token of about 7 KB: over a 4 KB size limit, under 8 KB header limits",
         "RFC 8725bis §3.13; RFC 6750 §3.1",
         "size",
-        severity="should",
+        FORM_ONLY + "very large tokens cost memory and CPU on every request",
         claims=_pad_claims,
         touches=frozenset({"claim:mockidp_padding"}),
     ),

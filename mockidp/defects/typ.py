@@ -67,6 +67,11 @@ def _typ(name: str, typ: str | None, description: str, claims: Any = None, **ext
         spec=extra.pop("spec", TYP_SPEC),
         applies_to=ACCESS,
         check="typ",
+        consequence=extra.pop(
+            "consequence",
+            "any other JWT the IdP signs (ID, logout tokens) replays as an access token; "
+            "PyJWT and most libraries skip `typ` unless told to check it",
+        ),
         header=set_header(typ=typ),
         claims=claims,
         touches=extra.pop("touches", _TYP),
@@ -82,6 +87,7 @@ DEFECTS: tuple[Defect, ...] = (
         "JWT",
         "an ID token (aud = client_id, nonce, no scope) presented as an access token",
         _as_id_token,
+        consequence="an ID token from a sign-in (often handed to front ends) opens the API",
         spec="RFC 8725 §2.8, §3.12; RFC 9068 §4",
         touches=_SHAPE,
     ),
@@ -90,6 +96,7 @@ DEFECTS: tuple[Defect, ...] = (
         "dpop+jwt",
         "a token typed `dpop+jwt` (a DPoP proof, with `htm`/`htu`) presented as an access token",
         _as_dpop_proof,
+        consequence="a JWT signed for proof of possession is used as an access token",
         spec="RFC 9449 §4.2; RFC 8725 §3.12",
     ),
     _typ(
@@ -97,6 +104,7 @@ DEFECTS: tuple[Defect, ...] = (
         "logout+jwt",
         "a back-channel logout token (`logout+jwt`, `events`) presented as an access token",
         _as_logout_token,
+        consequence="a logout token sent to every client of the IdP opens the API",
         spec="OIDC Back-Channel Logout §2.4; RFC 8725 §3.12",
     ),
     Defect(
@@ -106,6 +114,7 @@ DEFECTS: tuple[Defect, ...] = (
         spec="RFC 8725 §3.3; RFC 9068 §4; RFC 7516 §9",
         applies_to=ACCESS,
         check="jwe",
+        consequence="a token with no signature at all is accepted: anyone who picks the key forges it",
         rewrite=_encrypt,
     ),
     Defect(
@@ -119,6 +128,7 @@ DEFECTS: tuple[Defect, ...] = (
         severity="should",
         applies_to=ACCESS,
         check="revoked",
+        consequence="a revoked token keeps working until it expires",
         issued=_revoke,
         # it finds the token by `jti`: a combination that drops the claim cannot be revoked
         touches=frozenset({"revocation", "claim:jti"}),

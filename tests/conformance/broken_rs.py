@@ -19,9 +19,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -38,6 +39,9 @@ SKIPS = (
     "jku",  # fetches keys from the token's jku
     "jwk",  # trusts a key embedded in the token
     "crash",  # malformed input raises: answers 500
+    "scope-substring",  # checks the scope with `needed in granted` on the raw string
+    "query",  # also takes the token from ?access_token=
+    "cache",  # remembers a validated token for good, and has no leeway
 )
 LEEWAY = 60
 
@@ -58,6 +62,9 @@ class Settings:
     #: fetch the JWKS once and keep it, like a validator with a long-lived key cache
     cache_keys: bool = False
     cached: list[dict[str, Any]] | None = None
+    leeway: int = LEEWAY
+    #: skip="cache": tokens validated once, never looked at again
+    validated: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def keys(self) -> list[dict[str, Any]]:
         if not self.cache_keys:
@@ -146,7 +153,7 @@ def _decode_with(
                 algorithms=[alg],
                 audience=None if s.skip == "aud" else s.audience,
                 issuer=None if s.skip == "iss" else s.issuer,
-                leeway=LEEWAY,
+                leeway=s.leeway,
                 options={
                     "verify_aud": s.skip != "aud",
                     "verify_exp": s.skip != "exp",
@@ -165,6 +172,8 @@ def check(s: Settings, authorization: str | None, method: str) -> dict[str, Any]
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Reject(401, "", "no token")
+    if s.skip == "cache" and token in s.validated:
+        return s.validated[token]
     try:
         claims = _verified_claims(s, token.strip())
     except (ValueError, KeyError, TypeError, jwt.PyJWTError) as exc:
@@ -178,13 +187,18 @@ def check(s: Settings, authorization: str | None, method: str) -> dict[str, Any]
         raise Reject(401, "invalid_token", "iss")
     if s.skip != "exp" and not isinstance(claims.get("exp"), int | float):
         raise Reject(401, "invalid_token", "exp")
-    if s.skip != "exp" and float(claims["exp"]) < time.time() - LEEWAY:
+    if s.skip != "exp" and float(claims["exp"]) < time.time() - s.leeway:
         raise Reject(401, "invalid_token", "expired")
     granted = claims.get("scope", "")
     if not isinstance(granted, str):
         raise Reject(401, "invalid_token", "scope type")
-    if s.skip != "scope" and not set(s.scope.split()) <= set(granted.split()):
+    if s.skip == "scope-substring":
+        if s.scope not in granted:
+            raise Reject(403, "insufficient_scope", "scope")
+    elif s.skip != "scope" and not set(s.scope.split()) <= set(granted.split()):
         raise Reject(403, "insufficient_scope", "scope")
+    if s.skip == "cache":
+        s.validated[token] = claims
     return claims
 
 
@@ -195,8 +209,12 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _any(self) -> None:
+        authorization = self.headers.get("Authorization")
+        query = parse_qs(urlsplit(self.path).query).get("access_token")
+        if self.settings.skip == "query" and query and not authorization:
+            authorization = f"Bearer {query[0]}"
         try:
-            claims = check(self.settings, self.headers.get("Authorization"), self.command)
+            claims = check(self.settings, authorization, self.command)
         except Reject as exc:
             challenge = f'Bearer error="{exc.error}"' if exc.error else 'Bearer realm="api"'
             self._send(exc.status, {"error": exc.error or "unauthorized"}, challenge)
@@ -250,6 +268,8 @@ def main() -> None:
     settings = Settings(
         env["MOCKIDP_ISSUER"], env["MOCKIDP_JWKS_URI"], env["MOCKIDP_AUDIENCE"], args.scope, args.skip
     )
+    if args.skip == "cache":
+        settings.leeway = 0
     make_server(settings, args.port).serve_forever()
 
 

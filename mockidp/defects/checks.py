@@ -1,0 +1,117 @@
+"""What each validation step (a defect's ``check`` code) means when it is missing, and its fix.
+
+check-api groups the tokens an API let through by this code, so one missing check is one
+finding with one fix hint, however many catalog entries exercise it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    #: what the API does not do, completing "the API ..."
+    cause: str
+    #: how to fix it, with the clause that requires it
+    fix: str
+
+
+CHECKS: Mapping[str, Check] = MappingProxyType(
+    {
+        "alg": Check(
+            "does not pin the signing algorithm",
+            'verify with the algorithm of the IdP\'s key only (`algorithms=["RS256"]`), never `none` '
+            "or HMAC (RFC 8725 §3.1)",
+        ),
+        "signature": Check(
+            "does not verify the signature with the IdP's keys",
+            "verify every token against the issuer's JWKS before reading a claim (RFC 9068 §4)",
+        ),
+        "header-key": Check(
+            "trusts keys named or carried by the token (`jku`, `x5u`, `jwk`, `x5c`)",
+            "use only the keys at the issuer's `jwks_uri`; ignore key headers (RFC 8725 §3.10)",
+        ),
+        "kid": Check(
+            "mishandles `kid`",
+            "select the key by exact `kid` in the issuer's JWKS; never use `kid` as a path, query or "
+            "command (RFC 8725 §3.10)",
+        ),
+        "crit": Check(
+            "ignores `crit`",
+            "refuse a token whose `crit` lists an extension you do not implement (RFC 7515 §4.1.11)",
+        ),
+        "exp": Check(
+            "does not check `exp`", "refuse expired tokens, with at most a few minutes' leeway (RFC 9068 §4)"
+        ),
+        "nbf": Check("does not check `nbf`", "refuse tokens whose `nbf` is in the future (RFC 7519 §4.1.5)"),
+        "iat": Check("does not check `iat`", "refuse tokens issued in the future (RFC 9068 §2.2)"),
+        "claim-type": Check(
+            "accepts claims of the wrong JSON type",
+            "require numbers for `exp`/`iat`/`nbf`, a string for `sub`, a string or array of strings for "
+            "`aud` (RFC 7519 §2, §4.1)",
+        ),
+        "aud": Check(
+            "does not check `aud` exactly",
+            "require this API's own identifier in `aud`, compared exactly (RFC 9068 §4; RFC 8707)",
+        ),
+        "iss": Check(
+            "does not compare `iss` exactly",
+            "require `iss` to equal the issuer identifier character for character (RFC 9068 §4)",
+        ),
+        "missing-claim": Check(
+            "does not require the claims of a JWT access token",
+            "require `iss`, `exp`, `aud`, `sub`, `client_id`, `iat` and `jti` (RFC 9068 §2.2)",
+        ),
+        "scope": Check(
+            "does not check the scope exactly",
+            "split `scope` on spaces and require each needed scope as a whole string; answer 403 "
+            "`insufficient_scope` otherwise (RFC 6750 §3.1)",
+        ),
+        "scope-format": Check(
+            "accepts a `scope` that is not a string",
+            "require `scope` to be a space-delimited string (RFC 9068 §2.2.3)",
+        ),
+        "nonce": Check(
+            "does not check the ID token's `nonce`", "compare `nonce` with the one sent (OIDC Core §3.1.3.7)"
+        ),
+        "at-hash": Check(
+            "does not check `at_hash`", "compare `at_hash` with the access token (OIDC Core §3.2.2.9)"
+        ),
+        "typ": Check(
+            "does not check `typ`",
+            "require `typ: at+jwt` (RFC 9068 §4), which also turns away ID, logout and DPoP tokens",
+        ),
+        "jwe": Check(
+            "accepts encrypted tokens without a signature", "accept only signed JWS tokens (RFC 9068 §4)"
+        ),
+        "revoked": Check(
+            "does not notice revocation",
+            "introspect tokens, or keep their lifetime short (RFC 7662)",
+        ),
+        "malformed": Check(
+            "accepts tokens that are not a compact JWS",
+            "require exactly three base64url segments (RFC 7519 §7.2)",
+        ),
+        "base64": Check(
+            "decodes base64url leniently",
+            "refuse padding and characters outside the base64url alphabet (RFC 7515 §2)",
+        ),
+        "json": Check(
+            "parses token JSON leniently",
+            "require UTF-8 JSON with nothing after it (RFC 7519 §7.2; RFC 8725 §3.7)",
+        ),
+        "not-object": Check(
+            "accepts a payload that is not a JSON object", "require a JSON object (RFC 7519 §7.2)"
+        ),
+        "duplicate-key": Check(
+            "accepts duplicate JSON member names",
+            "refuse headers and claims that repeat a name (RFC 7515 §4; RFC 7519 §4)",
+        ),
+        "size": Check(
+            "accepts very large tokens", "refuse tokens over a size limit, e.g. 4 KB (RFC 8725bis §3.13)"
+        ),
+    }
+)
