@@ -88,6 +88,7 @@ def observe(
     client_id: str | None,
     apis: Sequence[str],
     control: Evidence | None = None,
+    cwd: str | Path | None = None,
 ) -> Evidence:
     """Run the agent once against a fresh IdP and APIs set up as ``trial`` says; keep what they saw."""
     config = base.merged(dict(trial.idp)) if trial.idp else base
@@ -99,7 +100,7 @@ def observe(
             api.pages, api.page_delay = trial.pages, trial.page_delay
         if trial.id_token_defects:
             idp.plan_defects(trial.id_token_defects, token="id", client_id=client.client_id, times=1)
-        finished = run_once(command, agent_env(idp, client, flow, hosted), timeout)
+        finished = run_once(command, agent_env(idp, client, flow, hosted), timeout, cwd=cwd)
         return Evidence(
             flow=flow,
             expect_exit=trial.expect_exit,
@@ -158,8 +159,10 @@ def check_agent(
     client_id: str | None = None,
     apis: Sequence[str] = DEFAULT_APIS,
     strict: bool = False,
+    cwd: str | Path | None = None,
 ) -> AgentReport:
-    """Run ``command`` once per trial of ``flow``; the report says which checks failed.
+    """Run ``command`` (in ``cwd``: a scenario's directory) once per trial of ``flow``; the
+    report says which checks failed.
 
     A trial where the agent must stop is judged against a control: the baseline run (made
     once more, unreported, when it is not among the chosen trials), which shows whether the
@@ -173,7 +176,15 @@ def check_agent(
 
     def look(trial: Trial, control: Evidence | None = None) -> Evidence:
         return observe(
-            command, flow, base, trial, timeout=timeout, client_id=client_id, apis=apis, control=control
+            command,
+            flow,
+            base,
+            trial,
+            timeout=timeout,
+            client_id=client_id,
+            apis=apis,
+            control=control,
+            cwd=cwd,
         )
 
     baseline = next((t for t in chosen if t.name == "baseline" and t is BY_NAME["baseline"]), None)
@@ -207,9 +218,15 @@ def _check_names(loaded: LoadedScenario, spec: AgentTarget) -> None:
                 raise ScenarioError(f"{where}: unknown check {key!r} (known: {', '.join(CHECKS)})")
 
 
+def scenario_dir(loaded: LoadedScenario) -> Path:
+    """Where a scenario's commands run: its file's directory, so relative paths mean the same
+    wherever ``mockidp run`` or pytest is started."""
+    return Path(loaded.file).resolve().parent
+
+
 def expand(command: str, loaded: LoadedScenario) -> str:
     """``{python}``: this interpreter; ``{scenario_dir}``: the scenario file's directory."""
-    here = str(Path(loaded.file).resolve().parent)
+    here = str(scenario_dir(loaded))
     return command.replace("{python}", shlex.quote(sys.executable)).replace(
         "{scenario_dir}", shlex.quote(here)
     )
@@ -240,4 +257,5 @@ def run_agent_scenario(loaded: LoadedScenario, spec: AgentTarget) -> AgentReport
         extra_trials=extra,
         client_id=spec.client_id,
         apis=spec.apis,
+        cwd=scenario_dir(loaded),
     )

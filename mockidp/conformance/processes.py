@@ -84,9 +84,16 @@ class Started:
 
 @contextlib.contextmanager
 def started(
-    command: str, env: Mapping[str, str], url: str, wait: float = 30.0, *, log: str | Path | None = None
+    command: str,
+    env: Mapping[str, str],
+    url: str,
+    wait: float = 30.0,
+    *,
+    log: str | Path | None = None,
+    cwd: str | Path | None = None,
 ) -> Iterator[Started]:
-    """Run ``command`` until the block ends; enter once ``url``'s port accepts connections.
+    """Run ``command`` (in ``cwd``, by default the current directory) until the block ends;
+    enter once ``url``'s port accepts connections.
 
     With ``log``, its stdout and stderr go to that file rather than the terminal, so the API's
     own logging stays out of the report; the error for a failed start quotes its last lines.
@@ -106,6 +113,7 @@ def started(
             command,
             shell=True,
             env={**os.environ, **env},
+            cwd=cwd,
             start_new_session=True,
             stdout=out,
             stderr=subprocess.STDOUT if out is not None else None,
@@ -145,12 +153,15 @@ class Finished:
     output: str
 
 
-def run_once(command: str, env: Mapping[str, str], timeout: float) -> Finished:
+def run_once(
+    command: str, env: Mapping[str, str], timeout: float, *, cwd: str | Path | None = None
+) -> Finished:
     """Run ``command`` to completion (or until ``timeout``), capturing stdout and stderr together."""
     proc = subprocess.Popen(  # noqa: S602 - the user's own command line
         command,
         shell=True,
         env={**os.environ, **env},
+        cwd=cwd,
         start_new_session=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -156,9 +156,9 @@ def _target(idp: MockIdP, spec: ApiSpec, loaded: LoadedScenario) -> Iterator[Api
     if spec.start is None:
         yield target
         return
-    from .check_agent import expand
+    from .check_agent import expand, scenario_dir
 
-    with started(expand(spec.start, loaded), environment(idp, target), target.url):
+    with started(expand(spec.start, loaded), environment(idp, target), target.url, cwd=scenario_dir(loaded)):
         yield target
 
 

@@ -78,8 +78,9 @@ class ApiTarget:
     start: str | None = field(
         default=None,
         metadata={
-            "doc": "Shell command that starts the API; stopped (whole process group) at the end. "
-            "`{python}` and `{scenario_dir}` are replaced as in `agent.run`."
+            "doc": "Shell command that starts the API, run in the scenario file's directory; stopped "
+            "(whole process group) at the end. `{python}` and `{scenario_dir}` are replaced as in "
+            "`agent.run`."
         },
     )
     port: int = field(default=0, metadata={"doc": "Port of the IdP (0: a free port)."})
@@ -147,8 +148,9 @@ class AgentTarget:
 
     run: str = field(
         metadata={
-            "doc": "Shell command that runs the agent once (it reads MOCKIDP_* variables); "
-            "`{python}` is replaced by this interpreter, `{scenario_dir}` by the file's directory."
+            "doc": "Shell command that runs the agent once (it reads MOCKIDP_* variables), in the "
+            "scenario file's directory; `{python}` is replaced by this interpreter, "
+            "`{scenario_dir}` by the file's directory."
         },
     )
     flow: Flow = field(default="client_credentials", metadata={"doc": "How the agent gets tokens."})

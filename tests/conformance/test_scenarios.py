@@ -211,3 +211,24 @@ def test_pytest_collects_a_nested_scenarios_dir_and_from_inside_it(
     monkeypatch.chdir(nested)
     inside = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rootdir", str(nested))
     inside.assert_outcomes(passed=1)
+
+
+@pytest.mark.slow
+def test_scenario_commands_run_in_the_scenario_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    agent = Path(__file__).resolve().parents[2] / "scenarios" / "agents" / "m2m_agent.py"
+    (project / "my_agent.py").write_text(agent.read_text("utf-8"), encoding="utf-8")
+    path = project / "agent.yaml"
+    path.write_text(
+        "version: 1\nname: relative\nagent:\n"
+        '  run: "{python} my_agent.py"  # relative to this file, wherever the run starts\n'
+        "  flow: client_credentials\n  trials: [baseline]\n",
+        encoding="utf-8",
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["run", str(path)]) == 0, capsys.readouterr().out
