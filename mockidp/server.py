@@ -27,7 +27,7 @@ from .minting import issue_token as mint_token
 from .misbehaviour import MisbehaviourConfig
 from .state import IdPState
 from .web.app import create_app
-from .web.listen import listen
+from .web.listen import http_origin, listen
 
 T = TypeVar("T")
 
@@ -99,8 +99,7 @@ class MockIdP:
         if self._runner is not None:
             raise MockIdPError("this MockIdP is already started")
         runner, self.port = await listen(create_app(self.state), self.host, self.port)
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        self.state.bind(f"http://{host}:{self.port}")
+        self.state.bind(http_origin(self.host, self.port))
         self._runner = runner
         return self
 
@@ -161,7 +160,7 @@ class MockIdP:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return http_origin(self.host, self.port)
 
     def url(self, path: str) -> str:
         """An absolute URL on this server, relative to the issuer."""

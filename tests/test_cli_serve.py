@@ -144,6 +144,11 @@ def test_loopback_hosts_are_accepted(host: str) -> None:
         raise
     with server:
         assert token_status(server.issuer) == 200
+        server.stop()
+        printed = server.rest_of_stdout()
+    assert f"metadata: {server.issuer}/.well-known/openid-configuration" in printed
+    if host == "::1":  # every printed URL brackets the address
+        assert server.issuer.startswith("http://[::1]:")
 
 
 def test_port_in_use_is_a_clear_exit_2() -> None:

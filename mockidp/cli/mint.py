@@ -14,6 +14,7 @@ from typing import Any
 from ..config import load_config
 from ..demo import demo_config
 from ..server import MockIdP
+from ..web.listen import http_origin
 from .serve import DEFAULT_PORT
 
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.issuer:
         config = config.merged({"issuer": args.issuer})
     idp = MockIdP(config)
-    idp.state.bind(f"http://127.0.0.1:{DEFAULT_PORT}")
+    idp.state.bind(http_origin("127.0.0.1", DEFAULT_PORT))
     token = idp.issue_token(
         client_id=args.client,
         subject=args.subject,

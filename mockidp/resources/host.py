@@ -18,7 +18,7 @@ from aiohttp import web
 from ..config import ApiConfig
 from ..errors import MockIdPError
 from ..server import MockIdP, _LoopThread
-from ..web.listen import listen
+from ..web.listen import http_origin, listen
 from .api import ApiCall, MockApi, answer
 
 DEFAULT_APIS = ("inventory", "billing")
@@ -27,14 +27,24 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class MockApis:
-    """Resource servers that trust ``idp``; a sync and an async context manager like MockIdP."""
+    """Resource servers that trust ``idp``; a sync and an async context manager like MockIdP.
+
+    They listen on the IdP's host (``127.0.0.1`` unless it was given another) unless ``host`` says
+    otherwise, on a free port.
+    """
 
     __test__ = False
 
     def __init__(
-        self, idp: MockIdP, names: Sequence[str] = DEFAULT_APIS, *, clients: Iterable[str] | None = None
+        self,
+        idp: MockIdP,
+        names: Sequence[str] = DEFAULT_APIS,
+        *,
+        clients: Iterable[str] | None = None,
+        host: str | None = None,
     ) -> None:
         self.idp = idp
+        self.host = idp.host if host is None else host
         self.apis = {name: MockApi(name) for name in names}
         self._clients = clients
         self._runner: web.AppRunner | None = None
@@ -89,10 +99,10 @@ class MockApis:
     async def astart(self) -> MockApis:
         if self._runner is not None:
             raise MockIdPError("these mock APIs are already started")
-        runner, port = await listen(self._app(), "127.0.0.1", 0)
+        runner, port = await listen(self._app(), self.host, 0)
         self._runner = runner
         for api in self.apis.values():
-            api.url = f"http://127.0.0.1:{port}{api.path}"
+            api.url = http_origin(self.host, port) + api.path
         self._register()
         return self
 

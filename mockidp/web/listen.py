@@ -1,4 +1,5 @@
-"""Binding an aiohttp app to a loopback port: shared by the IdP and the mock APIs."""
+"""Binding an aiohttp app to a loopback port, and the URL it is reached at: shared by the IdP
+and the mock APIs."""
 
 from __future__ import annotations
 
@@ -25,3 +26,13 @@ async def listen(app: web.Application, host: str, port: int) -> tuple[web.AppRun
     assert isinstance(server, asyncio.base_events.Server)
     bound: int = server.sockets[0].getsockname()[1]
     return runner, bound
+
+
+def http_origin(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 address in brackets (RFC 3986 section 3.2.2): ``http://[::1]:80``.
+
+    Every URL derived from a listening address (issuer, metadata, mock APIs) is built here.
+    """
+    if ":" in host and not host.startswith("["):
+        host = "[" + host.replace("%", "%25") + "]"  # a zone ID's % is percent-encoded (RFC 6874)
+    return f"http://{host}:{port}"
