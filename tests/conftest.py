@@ -7,6 +7,17 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from pytest_mockidp.collect import ScenarioItem
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """YAML scenarios that run an agent or ``start`` an API run subprocesses: mark them slow."""
+    for item in items:
+        if isinstance(item, ScenarioItem):
+            api = item.loaded.scenario.api
+            if api is None or api.start:
+                item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def http() -> Iterator[requests.Session]:

@@ -11,6 +11,8 @@ import pytest
 import requests
 from serving import ServeProcess, run_serve
 
+pytestmark = pytest.mark.slow
+
 AGENT = ("demo-agent", "demo-agent-secret")
 
 

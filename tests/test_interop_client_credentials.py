@@ -15,7 +15,7 @@ import jwt
 import pytest
 from serving import ServeProcess
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
 API = "https://inventory.example/api"
 CONFIG = f"""\

@@ -16,6 +16,8 @@ from mockidp.conformance.processes import Finished
 from mockidp.journal import RequestRecord
 from mockidp.resources import ApiCall, MockApi
 
+pytestmark = pytest.mark.slow
+
 AGENT = Path(__file__).with_name("agent.py")
 CC, CODE = "client_credentials", "authorization_code"
 
