@@ -135,9 +135,9 @@ def problems(target: Target, answer: Answer, method: str = "") -> list[str]:
     if 300 <= answer.status < 400:
         if not target.html:
             found.append(f"redirect {answer.status} from a JSON endpoint")
-        error = parse_qs(urlsplit(answer.headers.get("location", "")).query).get("error", [None])[0]
-        if error is not None and error not in ALLOWED_ERRORS:
-            found.append(f"redirect with unknown error {error!r}")
+        redirected = parse_qs(urlsplit(answer.headers.get("location", "")).query).get("error", [None])[0]
+        if redirected is not None and redirected not in ALLOWED_ERRORS:
+            found.append(f"redirect with unknown error {redirected!r}")
         return found
     if answer.status < 400:
         return found

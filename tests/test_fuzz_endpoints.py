@@ -154,7 +154,9 @@ def body(rng: random.Random) -> bytes | None:
     if kind == 4:
         return b"A" * (300 * 1024)  # above the body limit
     if kind == 5:
-        value = {rng.choice(PARAMS): rng.choice((junk(rng), [junk(rng)], None, True, 1.5, {"a": []}))}
+        value: dict[str, object] = {
+            rng.choice(PARAMS): rng.choice((junk(rng), [junk(rng)], None, True, 1.5, {"a": []}))
+        }
         return json.dumps(value).encode()
     if kind == 6:
         return rng.choice((b"null", b"[]", b'"x"', b"{}", b'{"a":1,"a":2}', b"NaN", b"1e999999"))

@@ -78,8 +78,8 @@ def test_discovery_and_client_credentials_over_ipv6(idp: MockIdP) -> None:
         )
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]
-    key = jwt.PyJWKClient(oidc["jwks_uri"]).get_signing_key_from_jwt(token)
-    claims = jwt.decode(token, key, algorithms=["RS256"], audience="demo-api", issuer=idp.issuer)
+    signing_key = jwt.PyJWKClient(oidc["jwks_uri"]).get_signing_key_from_jwt(token)
+    claims = jwt.decode(token, signing_key, algorithms=["RS256"], audience="demo-api", issuer=idp.issuer)
     assert claims["client_id"] == "demo-agent"
 
 
