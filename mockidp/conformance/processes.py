@@ -55,7 +55,7 @@ def _wait_for_group(proc: subprocess.Popen[bytes], timeout: float) -> bool:
             return True
         if time.monotonic() >= deadline:
             return False
-        time.sleep(0.005)
+        time.sleep(0.01)
 
 
 def group_alive(pgid: int) -> bool:

@@ -29,8 +29,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class MockApis:
     """Resource servers that trust ``idp``; a sync and an async context manager like MockIdP.
 
-    They listen on the IdP's host (``127.0.0.1`` unless it was given another) unless ``host`` says
-    otherwise, on a free port.
+    They listen on a free port of ``host``: by default the IdP's own host, so an IdP on ``::1``
+    gets its APIs on ``::1`` too.
     """
 
     __test__ = False
