@@ -28,7 +28,7 @@ from .minting import issue_token as mint_token
 from .misbehaviour import MisbehaviourConfig
 from .state import IdPState
 from .web.app import create_app
-from .web.listen import advertised_host, listen
+from .web.listen import http_origin, listen
 
 T = TypeVar("T")
 
@@ -165,8 +165,8 @@ class MockIdP:
 
     @property
     def base_url(self) -> str:
-        """``http://HOST:PORT``; a wildcard bind is named by the machine's host name."""
-        return f"http://{advertised_host(self.host)}:{self.port}"
+        """``http://HOST:PORT``; a wildcard bind is named by the machine's host name, IPv6 in brackets."""
+        return http_origin(self.host, self.port)
 
     def url(self, path: str) -> str:
         """An absolute URL on this server, relative to the issuer."""

@@ -13,6 +13,16 @@ import requests
 import mockidp.conformance.check_api
 import mockidp.resources
 import mockidp.server  # noqa: F401
+from pytest_mockidp.collect import ScenarioItem
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """YAML scenarios that run an agent or ``start`` an API run subprocesses: mark them slow."""
+    for item in items:
+        if isinstance(item, ScenarioItem):
+            api = item.loaded.scenario.api
+            if api is None or api.start:
+                item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

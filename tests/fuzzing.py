@@ -146,9 +146,9 @@ def problems(target: Target, answer: Answer, method: str = "") -> list[str]:
         if not target.html:
             found.append(f"redirect {answer.status} from a JSON endpoint")
         query = parse_qs(urlsplit(answer.headers.get("location", "")).query)
-        error = query.get("error", [None])[0]
-        if error is not None and error not in ALLOWED_ERRORS:
-            found.append(f"redirect with unknown error {error!r}")
+        redirected = query.get("error", [None])[0]
+        if redirected is not None and redirected not in ALLOWED_ERRORS:
+            found.append(f"redirect with unknown error {redirected!r}")
         for description in query.get("error_description", []):
             if not DESCRIPTION_CHARS.fullmatch(description):
                 found.append(f"redirect error_description {description!r} outside RFC 6749 5.2")

@@ -63,7 +63,7 @@ class ServeProcess:
             raise
 
     def rest_of_stdout(self) -> list[str]:
-        lines = []
+        lines: list[str] = []
         while True:
             try:
                 line = self._queue.get(timeout=5)

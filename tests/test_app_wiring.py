@@ -43,9 +43,10 @@ def create_fastapi_app() -> FastAPI:
         if scheme.lower() != "bearer" or not token:
             raise HTTPException(401, headers={"WWW-Authenticate": "Bearer"})
         try:
-            return verify(token)
+            claims: dict[str, Any] = verify(token)
         except jwt.PyJWTError:
             raise HTTPException(401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        return claims
 
     @app.get("/whoami")
     def whoami(claims: dict[str, Any] = Depends(caller)) -> dict[str, Any]:  # noqa: B008

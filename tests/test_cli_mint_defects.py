@@ -98,6 +98,7 @@ def test_defects_table_is_readable(capsys: pytest.CaptureFixture[str]) -> None:
     assert any(line.startswith("scope-insufficient") and "403 insufficient_scope" in line for line in lines)
 
 
+@pytest.mark.slow
 def test_console_script_entry_point() -> None:
     script = Path(sys.executable).with_name("mockidp")
     result = subprocess.run(
@@ -107,6 +108,7 @@ def test_console_script_entry_point() -> None:
     assert json.loads(result.stdout)[0]["name"] == "alg-none"
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_is_not_a_traceback() -> None:
     """`mockidp defects --json | head -1`: the reader leaves early; the user must not see a traceback."""
     script = Path(sys.executable).with_name("mockidp")

@@ -13,6 +13,8 @@ import requests
 from fuzzing import send
 from serving import ServeProcess, run_serve
 
+pytestmark = pytest.mark.slow
+
 AGENT = ("demo-agent", "demo-agent-secret")
 
 
@@ -146,6 +148,11 @@ def test_loopback_hosts_are_accepted(host: str) -> None:
         raise
     with server:
         assert token_status(server.issuer) == 200
+        server.stop()
+        printed = server.rest_of_stdout()
+    assert f"metadata: {server.issuer}/.well-known/openid-configuration" in printed
+    if host == "::1":  # every printed URL brackets the address
+        assert server.issuer.startswith("http://[::1]:")
 
 
 def test_port_in_use_is_a_clear_exit_2() -> None:
@@ -177,7 +184,7 @@ def test_wildcard_bind_advertises_the_machines_host_name() -> None:
         doc = requests.get(f"http://127.0.0.1:{port}/.well-known/openid-configuration", timeout=5).json()
         assert doc["issuer"] == server.issuer
         assert doc["token_endpoint"] == f"{server.issuer}/token"
-        resolved = {info[4][0] for info in socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)}
+        resolved = {str(info[4][0]) for info in socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)}
         assert resolved  # the printed name resolves...
         if any(address.startswith("127.") or address == "::1" for address in resolved):
             # ...and, where it means this machine, the printed issuer answers (test stays on loopback)

@@ -16,8 +16,8 @@ from userflow import claims_of
 
 from mockidp import MockIdP, redacted
 from mockidp.errors import OAuthError
-from mockidp.web.control import ROUTES, _guarded, is_loopback
-from mockidp.web.origin import host_name
+from mockidp.web.control import ROUTES, _guarded
+from mockidp.web.origin import host_name, is_loopback
 
 AGENT = ("demo-agent", "demo-agent-secret")
 

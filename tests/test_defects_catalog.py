@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from typing import Any
 
 import jwt
 import pytest
@@ -20,9 +21,10 @@ KEBAB = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 PUBLIC_KEYS = ["name", "group", "description", "spec", "expected_status", "expected_error", "severity"]
 
 
-def part(token: str, index: int) -> dict[str, object]:
+def part(token: str, index: int) -> dict[str, Any]:
     segment = token.split(".")[index]
-    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    return decoded
 
 
 def test_catalog_has_at_least_40_complete_entries_in_all_seven_groups() -> None:
@@ -258,12 +260,15 @@ def test_x5u_points_at_a_hosted_certificate_of_the_signing_key(
     mockidp: MockIdP, http: requests.Session
 ) -> None:
     from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
     token = mockidp.issue_token(audience=AUD, scope=SCOPE, defects=["x5u-attacker"])
     url = str(part(token, 0)["x5u"])
     assert url == mockidp.url("_mockidp/attacker/cert.pem")
     cert = x509.load_pem_x509_certificate(http.get(url).content)
-    jwt.PyJWS().decode(token, key=cert.public_key(), algorithms=["RS256"])
+    key = cert.public_key()
+    assert isinstance(key, RSAPublicKey)
+    jwt.PyJWS().decode(token, key=key, algorithms=["RS256"])
 
 
 def test_psychic_signature_is_es256_with_the_idp_kid(mockidp: MockIdP) -> None:

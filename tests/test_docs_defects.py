@@ -29,6 +29,7 @@ def test_docs_generator_check_mode(tmp_path: Path) -> None:
     assert main(["--output", str(out), "--check"]) == 0
 
 
+@pytest.mark.slow
 def test_howto_examples_pass(pytester: pytest.Pytester) -> None:
     page = (DOCS / "howto-test-an-api-with-bad-tokens.md").read_text("utf-8")
     blocks = re.findall(r"^```python\n(.*?)^```", page, flags=re.DOTALL | re.MULTILINE)

@@ -18,6 +18,7 @@ def python_blocks(markdown: str) -> list[str]:
     return re.findall(r"^```python\n(.*?)^```", markdown, flags=re.DOTALL | re.MULTILINE)
 
 
+@pytest.mark.slow
 def test_faults_howto_examples_pass(pytester: pytest.Pytester) -> None:
     blocks = python_blocks((DOCS / "faults.md").read_text("utf-8"))
     assert len(blocks) >= 4

@@ -26,6 +26,7 @@ def test_page_shows_its_example_verbatim(page: str, example: str) -> None:
     assert "sequenceDiagram" in text or "```text" in text  # each page draws its sequence
 
 
+@pytest.mark.slow
 def test_examples_pass(pytester: pytest.Pytester) -> None:
     for example in PAGES.values():
         pytester.makepyfile(**{example[:-3]: (DOCS / "examples" / example).read_text("utf-8")})

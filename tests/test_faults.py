@@ -66,7 +66,9 @@ def test_unknown_endpoint_is_refused_not_silently_ignored(mockidp: MockIdP, endp
     assert mockidp.faults == []
 
 
-@pytest.mark.parametrize("kind", FAULT_KINDS)
+@pytest.mark.parametrize(
+    "kind", [pytest.param(k, marks=pytest.mark.slow) if k == "latency" else k for k in FAULT_KINDS]
+)
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_every_fault_kind_on_every_endpoint(
     mockidp: MockIdP, http: requests.Session, endpoint: str, kind: str

@@ -167,14 +167,15 @@ def body(rng: random.Random) -> bytes | None:
     if kind == 4:
         return b"A" * (300 * 1024)  # above the body limit
     if kind == 5:
-        value = {rng.choice(PARAMS): rng.choice((junk(rng), [junk(rng)], None, True, 1.5, {"a": []}))}
+        choices: tuple[object, ...] = (junk(rng), [junk(rng)], None, True, 1.5, {"a": []})
+        value: dict[str, object] = {rng.choice(PARAMS): rng.choice(choices)}
         return json.dumps(value).encode()
     if kind == 6:
         return rng.choice((b"null", b"[]", b'"x"', b"{}", b'{"a":1,"a":2}', b"NaN", b"1e999999"))
     if kind == 7:  # the clock's range: non-finite, past 9999, before 1970, beyond float range
         key = rng.choice(("advance", "set"))
-        value = rng.choice(("1e308", "-1e308", "1e400", "253402300800", "-1", "1" + "0" * 400, "0"))
-        return f'{{"freeze": {rng.choice(("true", "false"))}, "{key}": {value}}}'.encode()
+        number = rng.choice(("1e308", "-1e308", "1e400", "253402300800", "-1", "1" + "0" * 400, "0"))
+        return f'{{"freeze": {rng.choice(("true", "false"))}, "{key}": {number}}}'.encode()
     return form(rng, 200_000).encode()
 
 

@@ -15,7 +15,7 @@ import jwt
 import pytest
 from serving import ServeProcess
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
 API = "https://inventory.example/api"
 CONFIG = f"""\
@@ -147,10 +147,10 @@ def oic_client(issuer: str, client_id: str, secret: str) -> Any:
     from oic.oic.message import AccessTokenResponse, OIDCMessageFactory, TokenErrorResponse
     from oic.utils.authn.client import CLIENT_AUTHN_METHOD
 
-    class ClientCredentialsFactory(OIDCMessageFactory):  # type: ignore[misc]
+    class ClientCredentialsFactory(OIDCMessageFactory):
         token_endpoint = MessageTuple(CCAccessTokenRequest, AccessTokenResponse)
 
-    class ResourceIndicatorError(TokenErrorResponse):  # type: ignore[misc]
+    class ResourceIndicatorError(TokenErrorResponse):
         """pyoidc predates RFC 8707; teach it the ``invalid_target`` error code."""
 
         c_allowed_values = {"error": [*TokenErrorResponse.c_allowed_values["error"], "invalid_target"]}

@@ -231,7 +231,7 @@ def test_server_bug_is_raised_in_the_caller() -> None:
     try:
         idp.state.journal.append = None  # type: ignore[assignment, method-assign]  # sabotage
         with pytest.raises(TypeError):
-            idp.state.journal.append(None)  # type: ignore[misc]
+            idp.state.journal.append(None)  # type: ignore[arg-type]
         idp.state.server_errors.add(RuntimeError("boom"))
     finally:
         idp.stop()

@@ -34,7 +34,7 @@ ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
-pytestmark = [pytest.mark.browser, pytest.mark.mockidp(login="form")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.mockidp(login="form")]
 
 
 @pytest.fixture(scope="module")

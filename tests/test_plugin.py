@@ -7,6 +7,7 @@ from importlib.metadata import entry_points
 import pytest
 
 pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.slow
 
 #: in-process runs: the asyncio plugin would warn about its unset ini option in a bare tmp dir
 INNER = ("-p", "no:asyncio", "-p", "no:cacheprovider")

@@ -36,7 +36,7 @@ from oic.oic.message import (  # noqa: E402
 from oic.utils.authn.client import CLIENT_AUTHN_METHOD  # noqa: E402
 from oic.utils.settings import OicClientSettings  # noqa: E402
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
 REDIRECT = "http://127.0.0.1:5000/cb"
 BASIC = "client_secret_basic"

@@ -147,6 +147,7 @@ def test_drawn_confidential_client_gets_a_token(idp: MockIdP) -> None:
     check()
 
 
+@pytest.mark.slow
 def test_module_needs_only_hypothesis_and_says_so() -> None:
     code = "import sys; sys.modules['hypothesis'] = None\nimport pytest_mockidp.strategies"
     result = subprocess.run(

@@ -28,12 +28,14 @@ def pkce() -> tuple[str, str]:
 
 def claims_of(token: str) -> dict[str, Any]:
     payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
 
 
 def header_of(token: str) -> dict[str, Any]:
     head = token.split(".")[0]
-    return json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    header: dict[str, Any] = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    return header
 
 
 def query_of(location: str) -> dict[str, str]:

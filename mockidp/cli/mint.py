@@ -19,6 +19,7 @@ from ..config import load_config
 from ..demo import demo_config
 from ..errors import MockIdPError
 from ..server import MockIdP
+from ..web.listen import http_origin
 from .serve import DEFAULT_PORT
 
 
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     idp = MockIdP(config, key_file=args.keys)
     issuer = urllib.parse.urlsplit(args.issuer or "")
     # an absolute --issuer is where the server listens (serve --port 0 printed it): keep its port
-    base = f"{issuer.scheme}://{issuer.netloc}" if issuer.netloc else f"http://127.0.0.1:{DEFAULT_PORT}"
+    base = f"{issuer.scheme}://{issuer.netloc}" if issuer.netloc else http_origin("127.0.0.1", DEFAULT_PORT)
     idp.state.bind(base)
     token = idp.issue_token(
         client_id=args.client,

@@ -36,15 +36,64 @@ def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
 
 
 def stop_group(proc: subprocess.Popen[bytes], grace: float = 3.0) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left after ``grace`` seconds."""
+    """SIGTERM the process group, SIGKILL it after ``grace`` seconds; return once it is gone.
+
+    Waiting for the shell alone is not enough: a server it started may still be shutting down
+    and holding the port, and the next command (or the caller's check) would meet it there.
+    """
     for sig in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, sig)
-        try:
-            proc.wait(grace)
+        if _wait_for_group(proc, grace):
             return
-        except subprocess.TimeoutExpired:
+
+
+def _wait_for_group(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Reap the leader and wait until no process of its group is alive; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None and not group_alive(proc.pid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+
+
+def group_alive(pgid: int) -> bool:
+    """True while a process of group ``pgid`` runs; zombies do not count (they hold no port).
+
+    ``killpg(pgid, 0)`` alone also succeeds for orphaned zombies, which a container's init may
+    leave unreaped for seconds, so on Linux ``/proc`` tells whether any member still runs.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # a member we may not signal is still a member
+    return _live_member(pgid)
+
+
+def _live_member(pgid: int) -> bool:
+    """Whether ``/proc`` lists a non-zombie process of group ``pgid`` (True if there is no ``/proc``)."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return True
+    if "self" not in entries:
+        return True
+    for name in entries:
+        if not name.isdigit():
             continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                # pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses
+                fields = f.read().rpartition(b")")[2].split()
+        except OSError:
+            continue  # exited meanwhile
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            return True
+    return False
 
 
 @dataclass(slots=True)

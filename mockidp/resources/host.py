@@ -20,7 +20,7 @@ from ..config import ApiConfig, ClientConfig
 from ..errors import MockIdPError
 from ..flows.base import OIDC_SCOPES
 from ..server import MockIdP, _LoopThread
-from ..web.listen import listen
+from ..web.listen import http_origin, listen
 from .api import ApiCall, MockApi, answer
 
 DEFAULT_APIS = ("inventory", "billing")
@@ -37,14 +37,24 @@ def _default_oidc_scopes(client: ClientConfig) -> tuple[str, ...]:
 
 
 class MockApis:
-    """Resource servers that trust ``idp``; a sync and an async context manager like MockIdP."""
+    """Resource servers that trust ``idp``; a sync and an async context manager like MockIdP.
+
+    They listen on a free port of ``host``: by default the IdP's own host, so an IdP on ``::1``
+    gets its APIs on ``::1`` too.
+    """
 
     __test__ = False
 
     def __init__(
-        self, idp: MockIdP, names: Sequence[str] = DEFAULT_APIS, *, clients: Iterable[str] | None = None
+        self,
+        idp: MockIdP,
+        names: Sequence[str] = DEFAULT_APIS,
+        *,
+        clients: Iterable[str] | None = None,
+        host: str | None = None,
     ) -> None:
         self.idp = idp
+        self.host = idp.host if host is None else host
         self.apis = {name: MockApi(name) for name in names}
         self._clients = clients
         self._runner: web.AppRunner | None = None
@@ -101,10 +111,10 @@ class MockApis:
     async def astart(self) -> MockApis:
         if self._runner is not None:
             raise MockIdPError("these mock APIs are already started")
-        runner, port = await listen(self._app(), "127.0.0.1", 0)
+        runner, port = await listen(self._app(), self.host, 0)
         self._runner = runner
         for api in self.apis.values():
-            api.url = f"http://127.0.0.1:{port}{api.path}"
+            api.url = http_origin(self.host, port) + api.path
         self._register()
         return self
 

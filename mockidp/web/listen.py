@@ -1,4 +1,5 @@
-"""Binding an aiohttp app to a loopback port, and naming it in URLs: shared by the IdP and the mock APIs."""
+"""Binding an aiohttp app to a loopback port, and the URL it is reached at: shared by the IdP
+and the mock APIs."""
 
 from __future__ import annotations
 
@@ -34,12 +35,21 @@ def advertised_host(host: str) -> str:
 
     A wildcard bind (``0.0.0.0``, ``::``) is no address a client can connect to, so an issuer
     ``http://0.0.0.0:PORT`` would be unusable: the machine's host name stands in. IPv6
-    addresses go in brackets.
+    addresses go in brackets (RFC 3986 section 3.2.2), a zone ID's ``%`` percent-encoded
+    (RFC 6874).
     """
+    bare = host.strip("[]")
     try:
-        address = ipaddress.ip_address(host)
+        address = ipaddress.ip_address(bare)
     except ValueError:
         return host or socket.gethostname()
     if address.is_unspecified:
         return socket.gethostname()
-    return f"[{host}]" if address.version == 6 else host
+    return "[" + bare.replace("%", "%25") + "]" if address.version == 6 else bare
+
+
+def http_origin(host: str, port: int) -> str:
+    """``http://host:port`` for a listening address: ``http://[::1]:80``, a wildcard bind by the
+    machine's host name. Every URL derived from a listening address (issuer, metadata, mock
+    APIs) is built here."""
+    return f"http://{advertised_host(host)}:{port}"

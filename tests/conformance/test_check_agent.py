@@ -18,6 +18,8 @@ from mockidp.conformance.scenario import load_scenario
 from mockidp.journal import RequestRecord
 from mockidp.resources import ApiCall, MockApi
 
+pytestmark = pytest.mark.slow
+
 AGENT = Path(__file__).with_name("agent.py")
 CC, CODE = "client_credentials", "authorization_code"
 

@@ -13,6 +13,8 @@ import pytest
 from mockidp.cli import main
 from mockidp.conformance.processes import port_open
 
+pytestmark = pytest.mark.slow
+
 CORPUS = Path(__file__).with_name("broken_rs.py")
 
 

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 import pytest
 import yaml
 
@@ -73,6 +73,7 @@ def test_unknown_defect_names_its_line(tmp_path: Path) -> None:
         run_scenario(load_scenario(path))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
 def test_library_scenarios_pass(path: Path) -> None:
     result = run_scenario(load_scenario(path))
@@ -110,6 +111,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_run_reports_mismatches_with_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = broken_api_scenario(tmp_path, free_port(), failing=["aud-wrong"])
     assert main(["run", str(path)]) == 1
@@ -119,6 +121,7 @@ def test_run_reports_mismatches_with_lines(tmp_path: Path, capsys: pytest.Captur
     assert "aud-wrong failed" not in out
 
 
+@pytest.mark.slow
 def test_run_passes_when_expectations_match(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = broken_api_scenario(tmp_path, free_port(), failing=["aud-wrong", "aud-missing"])
     report = tmp_path / "out.json"
@@ -135,6 +138,7 @@ def test_run_exit_two_on_invalid_scenario(tmp_path: Path, capsys: pytest.Capture
     assert "bad.yaml:4" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_pytest_collects_scenarios_with_the_same_verdicts(pytester: pytest.Pytester, tmp_path: Path) -> None:
     port = free_port()
     good = broken_api_scenario(tmp_path, port, failing=["aud-wrong", "aud-missing"])
@@ -198,6 +202,7 @@ def test_tutorial_scenarios_are_valid(doc: str) -> None:
 QUICK = "version: 1\nname: quick\napi:\n  builtin: inventory\n  defects: [aud-wrong]\n"
 
 
+@pytest.mark.slow
 def test_pytest_collects_a_nested_scenarios_dir_and_from_inside_it(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
