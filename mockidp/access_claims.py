@@ -43,6 +43,7 @@ def custom_claims(
         sub=subject,
         scope=" ".join(scope),
         resource=" ".join(a for a in audiences if a != state.issuer),
+        now=int(state.clock.now()),
         user_claims=user.claims if user is not None else None,
     )
     merged: dict[str, Any] = {}

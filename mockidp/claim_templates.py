@@ -1,7 +1,7 @@
 """Custom access-token claims: which names are off limits, and the tiny template language.
 
-A string value may hold ``${client_id}``, ``${sub}``, ``${scope}``, ``${resource}`` and
-``${user.claims.<name>}``; ``$$`` is a literal ``$``. Substitution is a regular expression
+A string value may hold ``${client_id}``, ``${sub}``, ``${scope}``, ``${resource}``,
+``${now}`` (the issue time, a number) and ``${user.claims.<name>}``; ``$$`` is a literal ``$``. Substitution is a regular expression
 and a dictionary look-up, never ``eval``. A string that is exactly one placeholder takes the
 value itself (so ``${user.claims.roles}`` copies a list); inside longer text a value is
 written as text (lists joined by spaces). A user claim that does not exist (or any user claim
@@ -23,7 +23,7 @@ from .errors import ConfigError
 REGISTERED_CLAIMS = frozenset(
     {"iss", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "sub", "cnf", "act"}
 )
-VARIABLES = ("client_id", "sub", "scope", "resource")
+VARIABLES = ("client_id", "sub", "scope", "resource", "now")
 _TOKEN = re.compile(r"\$\$|\$\{([^}]*)\}")
 _USER_CLAIM = re.compile(r"user\.claims\.([^\s{}$]+)")
 _MISSING = object()
@@ -37,6 +37,8 @@ class TemplateContext:
     sub: str
     scope: str
     resource: str
+    #: the issue time (epoch seconds), e.g. ``auth_time: ${now}`` for a minted token
+    now: int = 0
     user_claims: Mapping[str, Any] | None = None
 
     def lookup(self, name: str) -> Any:
