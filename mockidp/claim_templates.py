@@ -3,8 +3,9 @@
 A string value may hold ``${client_id}``, ``${sub}``, ``${scope}``, ``${resource}``,
 ``${now}`` (the issue time, a number) and ``${user.claims.<name>}``; ``$$`` is a literal
 ``$``. Substitution is a regular expression and a dictionary look-up, never ``eval``.
-A string that is exactly one placeholder takes the value itself (so ``${user.claims.roles}`` copies a list); inside longer text a value is
-written as text (lists joined by spaces). A user claim that does not exist (or any user claim
+A string that is exactly one placeholder takes the value itself (so
+``${user.claims.roles}`` copies a list); inside longer text a value is written as text
+(lists joined by spaces). A user claim that does not exist (or any user claim
 in client credentials, which has no user) leaves the claim out when it is the whole value,
 and writes nothing inside text.
 """
