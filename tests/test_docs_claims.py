@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# loaded before the in-process run, which unloads what it imports first (see conftest.py)
+import authlib.integrations.requests_client  # noqa: F401
+import fastapi.testclient  # noqa: F401
+import flask  # noqa: F401
+import jwt  # noqa: F401
 import pytest
+
+pytest_plugins = ["pytester"]
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 EXAMPLES = ("test_claims_fastapi.py", "test_claims_flask.py")

@@ -188,3 +188,26 @@ def test_step_up_round_trip_with_authlib(mockidp: MockIdP, apis: MockApis, http:
     r = client.get(inventory.url + "/admin")
     assert r.status_code == 200, r.text
     assert inventory.snapshot()[-1].claims is not None and inventory.snapshot()[-1].claims["acr"] == "mfa"
+
+
+@pytest.mark.parametrize("enforcing", [True, False])
+def test_check_api_step_up_defects_tell_enforcing_apis_apart(enforcing: bool) -> None:
+    """check-api's machinery, run by name: the valid token carries the sign-in the API wants
+    (``access_token_claims`` with ``${now}``), the defects weaken it."""
+    from mockidp.conformance.check_api import ApiTarget, prepare, run_cases
+    from mockidp.defects import CATALOG
+    from mockidp.demo import demo_config
+
+    with MockIdP(demo_config(), acr_levels=LEVELS) as idp, MockApis(idp, ["inventory"]) as hosted:
+        api = hosted["inventory"]
+        if enforcing:
+            api.require(acr="mfa", max_age=300)
+        idp.add_api(
+            audience=api.url, scopes=api.scopes, access_token_claims={"acr": "mfa", "auth_time": "${now}"}
+        )
+        target = ApiTarget(url=api.url, audience=api.url, scope="inventory:read")
+        prepare(idp, target)
+        names = ("acr-too-weak", "auth-time-too-old")
+        report = run_cases(idp, target, {n: CATALOG[n] for n in names})
+    results = {c.name: c.passed for c in report.cases}
+    assert results == {"valid-token": True, "no-token": True, **dict.fromkeys(names, enforcing)}, report
