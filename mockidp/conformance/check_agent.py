@@ -227,6 +227,7 @@ def run_agent_scenario(loaded: LoadedScenario, spec: AgentTarget) -> AgentReport
             idp=t.idp,
             id_token_defects=t.id_token_defects,
             reject_first_token=t.reject_first_token,
+            require_acr=t.require_acr,
             expect_exit=t.exit,
             checks=t.checks,
         )

@@ -179,3 +179,29 @@ expect:
     (mismatch,) = result.mismatches
     assert mismatch.case == "baseline/token-reuse"
     assert "not-applicable: no API was called twice" in result.explain()
+
+
+@pytest.mark.slow
+def test_scenario_trial_can_demand_its_own_step_up(tmp_path: Path) -> None:
+    """A scenario's own trial: another level to step up to; the agent that ignores it is named."""
+    text = f"""\
+version: 1
+name: step-up-hwk
+agent:
+  run: "{command(CODE, "step-up")}"
+  flow: authorization_code
+  timeout: 20
+  trials: []
+  extra_trials:
+    - name: hwk
+      idp: {{acr_levels: [pwd, mfa, hwk]}}
+      require_acr: hwk
+      checks: [step-up-acr]
+expect:
+  failing: [hwk/step-up-acr]
+"""
+    (tmp_path / "s.yaml").write_text(text)
+    result = run_scenario(load_scenario(tmp_path / "s.yaml"))
+    assert result.passed, result.explain()
+    case = next(c for c in result.report.cases if c.name == "hwk/step-up-acr")
+    assert "acr_values=hwk" in case.detail
