@@ -136,6 +136,8 @@ def test_control_api_plans_claims(mockidp: MockIdP, http: requests.Session) -> N
         ({"claims": {"roles": ["a"], "sub": "x"}}, "claims.sub"),
         ({"claims": {"t": "${nope}"}}, "claims.t"),
         ({"claims": {}}, "claims"),
+        ({"times": 2}, "claims"),
+        ([{"claims": {"a": 1}}, {"client_id": "x"}], "[1].claims"),
         ({"claims": {"a": 1}, "times": 0}, "times"),
         ({"claims": {"a": 1}, "extra": 1}, "extra"),
         ([{"claims": {"a": 1}}, {"claims": {"cnf": {}}}], "[1].claims.cnf"),

@@ -238,9 +238,12 @@ async def plan_token_claims(request: web.Request) -> web.StreamResponse:
     items = _items(body)
     plans = []
     for i, item in enumerate(items):
+        path = "" if single else f"[{i}]"
+        if isinstance(item, dict) and "claims" not in item:
+            raise ControlRequestError("'claims' is required", key_path=f"{path}.claims".lstrip("."))
         if isinstance(item, dict) and "times" not in item:
             item = {**item, "times": 1}
-        plans.append(_build_item(TokenClaimsConfig, item, "" if single else f"[{i}]"))
+        plans.append(_build_item(TokenClaimsConfig, item, path))
     state = _state(request)
     for plan in plans:
         state.claims_plan.add(plan.claims, times=plan.times, client_id=plan.client_id)
