@@ -37,8 +37,10 @@ SCOPE_CLAIMS: Mapping[str, tuple[str, ...]] = {
 STANDARD_CLAIMS = frozenset(c for claims in SCOPE_CLAIMS.values() for c in claims)
 #: claims the IdP sets itself; a user's configured claims never override them
 PROTOCOL_CLAIMS = frozenset(
-    {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "azp", "nonce", "auth_time", "at_hash"}
+    {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "azp", "nonce", "auth_time", "at_hash", "acr", "amr"}
 )
+#: set only when the IdP has sign-in levels (``acr_levels``)
+SIGN_IN_CLAIMS = frozenset({"acr", "amr"})
 
 SCOPE_DESCRIPTIONS: Mapping[str, str] = {
     "openid": "Sign you in and know who you are",
@@ -50,12 +52,13 @@ SCOPE_DESCRIPTIONS: Mapping[str, str] = {
 }
 
 
-def user_claims(user: UserConfig, scopes: Iterable[str]) -> dict[str, Any]:
-    """The claims of ``user`` that ``scopes`` release (standard by scope, custom with openid)."""
+def user_claims(user: UserConfig, scopes: Iterable[str], requested: Iterable[str] = ()) -> dict[str, Any]:
+    """The claims of ``user`` that ``scopes`` release (standard by scope, custom with openid),
+    plus the ones the ``claims`` request parameter names (OIDC Core 5.5)."""
     granted = set(scopes)
     if "openid" not in granted:
         return {}
-    released = {c for scope in granted for c in SCOPE_CLAIMS.get(scope, ())}
+    released = {c for scope in granted for c in SCOPE_CLAIMS.get(scope, ())} | set(requested)
     out: dict[str, Any] = {}
     for name, value in user.claims.items():
         if name in PROTOCOL_CLAIMS:
@@ -65,10 +68,12 @@ def user_claims(user: UserConfig, scopes: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def supported_claims() -> list[str]:
+def supported_claims(with_levels: bool = False) -> list[str]:
     """Every claim this IdP can release, for ``claims_supported`` in the metadata.
 
     ``nbf`` is only protected from user claims, never put into an ID token or UserInfo
-    answer, so it is not advertised (the metadata names only what is implemented).
+    answer, so it is not advertised (the metadata names only what is implemented); ``acr``
+    and ``amr`` only when the IdP has sign-in levels.
     """
-    return sorted((PROTOCOL_CLAIMS - {"nbf"}) | STANDARD_CLAIMS)
+    protocol = PROTOCOL_CLAIMS - {"nbf"} - (set() if with_levels else SIGN_IN_CLAIMS)
+    return sorted(protocol | STANDARD_CLAIMS)

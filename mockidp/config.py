@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
 
+from .claim_templates import check_claims
 from .clock import ClockConfig
 from .errors import ConfigError, MockIdPError, did_you_mean
 from .faults import Fault
@@ -52,6 +53,11 @@ class ClientConfig:
     require_pkce: bool = True
     allow_plain_pkce: bool = False
     client_name: str | None = None
+    #: custom access-token claims for this client (templates allowed; see ``claim_templates``)
+    access_token_claims: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_claims(self.access_token_claims, "access_token_claims")
 
     @property
     def is_public(self) -> bool:
@@ -82,6 +88,11 @@ class UserConfig:
     username: str | None = None
     password: str | None = None
     claims: Mapping[str, Any] = field(default_factory=dict)
+    #: custom access-token claims when this user signed in (``claims`` go to ID token/userinfo)
+    access_token_claims: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_claims(self.access_token_claims, "access_token_claims")
 
     @property
     def login_name(self) -> str:
@@ -94,6 +105,11 @@ class ApiConfig:
 
     audience: str
     scopes: tuple[str, ...] = ()
+    #: custom claims of every access token for this API (templates allowed)
+    access_token_claims: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_claims(self.access_token_claims, "access_token_claims")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,12 +125,33 @@ class TokenDefectsConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TokenClaimsConfig:
+    """Planned claims (``mockidp.claims_plan``): add ``claims`` to access tokens ``times`` times."""
+
+    claims: Mapping[str, Any]
+    #: ``None``: tokens for every client
+    client_id: str | None = None
+    #: ``None`` (the default here): every matching token, after every reset too
+    times: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.times is not None and self.times < 1:
+            raise ConfigError("must be positive (leave it out for every token)", key_path="times")
+        if not self.claims:
+            raise ConfigError("must name at least one claim", key_path="claims")
+        check_claims(self.claims, "claims")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IdPConfig:
     """Everything that shapes one mock IdP."""
 
     #: ``None``: ``http://<host>:<port>``; a bare path such as ``/tenant-a`` is appended to that
     issuer: str | None = None
     login: LoginMode = "auto"
+    #: sign-in levels (``acr`` values), weakest first, e.g. ``[pwd, mfa, hwk]``; ``acr_values``
+    #: at /authorize picks one, the first is the default; empty: no ``acr``/``amr`` at all
+    acr_levels: tuple[str, ...] = ()
     signing_alg: SigningAlg = "RS256"
     access_token_ttl: int = 300
     id_token_ttl: int = 300
@@ -136,6 +173,8 @@ class IdPConfig:
     clock: ClockConfig = field(default_factory=ClockConfig)
     #: defective tokens from the token endpoint, e.g. ``[{defects: [expired], token: id}]``
     token_defects: tuple[TokenDefectsConfig, ...] = ()
+    #: claims added to access tokens from the token endpoint, e.g. ``[{claims: {roles: [admin]}}]``
+    token_claims: tuple[TokenClaimsConfig, ...] = ()
     #: the journal keeps the newest this many requests, so a long-running server stays bounded
     journal_limit: int = 10_000
 
@@ -358,6 +397,17 @@ def _check_config(config: IdPConfig) -> None:
         _check_client(client, f"clients[{i}]", known_audiences)
     for i, plan in enumerate(config.token_defects):
         _check_token_defects(plan, f"token_defects[{i}]")
+    _check_claims_config(config)
+
+
+def _check_claims_config(config: IdPConfig) -> None:
+    """Sign-in levels: unique words (custom claims check themselves, see ``_check_custom_claims``)."""
+    _unique(list(config.acr_levels), "acr_levels", "")
+    for i, level in enumerate(config.acr_levels):
+        if not level or level != level.strip() or " " in level:
+            raise ConfigError(
+                "a sign-in level must be a non-empty word without spaces", key_path=f"acr_levels[{i}]"
+            )
 
 
 def _check_token_defects(plan: TokenDefectsConfig, path: str) -> None:
@@ -389,7 +439,8 @@ def _unique(values: list[str], section: str, key: str) -> None:
     seen: set[str] = set()
     for i, value in enumerate(values):
         if value in seen:
-            raise ConfigError(f"duplicate {key} {value!r}", key_path=f"{section}[{i}].{key}")
+            where = f"{section}[{i}].{key}" if key else f"{section}[{i}]"
+            raise ConfigError(f"duplicate {key or 'value'} {value!r}", key_path=where)
         seen.add(value)
 
 

@@ -48,6 +48,11 @@ class AuthorizationRequest:
     max_age: int | None = None
     #: ``sub`` of a valid ``id_token_hint``: the user the client expects to be signed in
     hinted_subject: str | None = None
+    #: the sign-in levels asked for, preferred first (``acr_values``, or the ``claims`` parameter)
+    acr_values: tuple[str, ...] = ()
+    #: claims the ``claims`` parameter asks for (OIDC Core 5.5), beyond what the scopes release
+    id_token_claims: tuple[str, ...] = ()
+    userinfo_claims: tuple[str, ...] = ()
 
     @property
     def is_oidc(self) -> bool:
@@ -65,6 +70,8 @@ class AuthorizationCode:
     #: every token issued from this code (and its refresh family) carries this grant id
     grant_id: str
     used: bool = False
+    #: the sign-in level (``acr``), when the IdP has levels
+    acr: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -81,6 +88,7 @@ class RefreshRecord:
     expires_at: float
     jti: str
     rotated: bool = False
+    acr: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -90,6 +98,7 @@ class LoginSession:
     subject: str
     auth_time: float
     consents: dict[str, set[str]] = field(default_factory=dict)
+    acr: str | None = None
 
     def has_consented(self, client_id: str, scopes: tuple[str, ...]) -> bool:
         return set(scopes) <= self.consents.get(client_id, set())
@@ -103,6 +112,7 @@ class PendingAuthorization:
     expires_at: float
     subject: str | None = None
     auth_time: float | None = None
+    acr: str | None = None
     #: hash of the browser key cookie set when it started: only that browser may finish it
     browser: str | None = None
 
@@ -116,9 +126,12 @@ class Grants:
         self.refresh: dict[str, RefreshRecord] = {}
         self.sessions: dict[str, LoginSession] = {}
         self.pending: OrderedDict[str, PendingAuthorization] = OrderedDict()
+        #: grant id -> the claims its ``claims`` parameter asked for at userinfo
+        self.userinfo_claims: OrderedDict[str, tuple[str, ...]] = OrderedDict()
 
     def clear(self) -> None:
         with self.lock:
+            self.userinfo_claims.clear()
             self.codes.clear()
             self.refresh.clear()
             self.sessions.clear()
@@ -167,11 +180,22 @@ class Grants:
         with self.lock:
             self.pending.pop(txn, None)
 
-    def sign_in(self, subject: str, auth_time: float) -> str:
+    def sign_in(self, subject: str, auth_time: float, acr: str | None = None) -> str:
         sid = new_id("sid")
         with self.lock:
-            self.sessions[sid] = LoginSession(subject=subject, auth_time=auth_time)
+            self.sessions[sid] = LoginSession(subject=subject, auth_time=auth_time, acr=acr)
         return sid
+
+    def remember_userinfo_claims(self, grant_id: str, names: tuple[str, ...]) -> None:
+        """What userinfo releases beyond the scopes for ``grant_id`` (bounded like pending)."""
+        with self.lock:
+            self.userinfo_claims[grant_id] = names
+            while len(self.userinfo_claims) > MAX_TRANSACTIONS * 10:
+                self.userinfo_claims.popitem(last=False)
+
+    def requested_userinfo_claims(self, grant_id: str | None) -> tuple[str, ...]:
+        with self.lock:
+            return self.userinfo_claims.get(grant_id or "", ())
 
     def session(self, sid: str | None) -> LoginSession | None:
         if not sid:

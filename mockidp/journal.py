@@ -60,6 +60,8 @@ class RequestRecord:
     time: float = 0.0
     #: the endpoint name (token, authorize, jwks, ...) or "" for unknown paths
     endpoint: str = ""
+    #: the planned claims (``MockIdP.plan_claims``) the issued access token carries
+    token_claims: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +74,7 @@ class RequestRecord:
             "client_id": self.client_id,
             "status": self.status,
             "time": self.time,
+            "token_claims": dict(self.token_claims) if self.token_claims is not None else None,
         }
 
 

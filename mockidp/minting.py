@@ -29,7 +29,8 @@ def issue_token(
 
     ``defects`` names entries of the defect catalog (``mockidp.defects``); ``audience`` and
     ``scope`` then describe what the target API requires (``scope-insufficient`` leaves it out).
-    Planned defects of the token endpoint never apply here.
+    The config's ``access_token_claims`` apply (``claims`` win over them); planned defects
+    and planned claims of the token endpoint never apply here.
     """
     store = state.store
     with store.lock:
@@ -47,6 +48,8 @@ def issue_token(
     # a token minted for a subject stands for that user's grant (userinfo accepts it), one
     # minted without a subject for the client itself, like client credentials
     for_user = subject is not None
+    with store.lock:
+        user = store.users.get(subject) if subject is not None else None
     token, _ = issue_access_token(
         state,
         client_id=client.client_id,
@@ -56,5 +59,7 @@ def issue_token(
         grant_id=new_id("grant") if for_user else None,
         extra=dict(claims) if claims else None,
         defects=() if defects is None else defects,
+        user=user,
+        planned_claims=False,
     )
     return token

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 
+from .claims_plan import PlannedClaims
 from .clock import MockClock
 from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, _check_client, load_config
 from .defects.plan import PlannedDefects
@@ -269,6 +270,22 @@ class MockIdP:
         used first-planned first; :meth:`reset` goes back to the configured ``token_defects``.
         """
         return self.state.defect_plan.add(defects, token=token, client_id=client_id, times=times)
+
+    def plan_claims(
+        self, claims: Mapping[str, Any], *, times: int | None = 1, client_id: str | None = None
+    ) -> PlannedClaims:
+        """Add ``claims`` to the next ``times`` access tokens of the token endpoint (``None``: every one).
+
+        ``client_id`` limits the plan to one client. Registered claims (``iss``, ``sub``,
+        ``aud``, ``scope``...) are refused. Every matching plan applies; :meth:`reset` goes
+        back to the configured ``token_claims``. The journal records what each token request got.
+        """
+        return self.state.claims_plan.add(claims, times=times, client_id=client_id)
+
+    @property
+    def planned_claims(self) -> list[PlannedClaims]:
+        """The claims plans that still have uses left."""
+        return self.state.claims_plan.pending
 
     def rotate_keys(self, keep: int = 1, *, publish_first: bool = False) -> SigningKey:
         """Make a new signing key; the previous ``keep`` stay in the JWKS.

@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from .claims_plan import ClaimsPlan, PlannedClaims
 from .clock import MockClock
 from .config import IdPConfig
 from .defects.attacker import AttackerKeys
@@ -70,6 +71,11 @@ class IdPState:
             PlannedDefects(p.defects, p.token, p.client_id, p.times) for p in config.token_defects
         )
         self.attacker = AttackerKeys()
+        #: claims planned for the access tokens of the token endpoint
+        self.claims_plan = ClaimsPlan()
+        self.claims_plan.configure(
+            PlannedClaims(dict(p.claims), p.client_id, p.times) for p in config.token_claims
+        )
         self.issuer = ""
 
     def bind(self, base_url: str) -> None:
@@ -113,6 +119,9 @@ class IdPState:
         if config.journal_limit != self.config.journal_limit:
             self.journal = Journal(config.journal_limit)
         self.config = config
+        self.claims_plan.configure(
+            PlannedClaims(dict(p.claims), p.client_id, p.times) for p in config.token_claims
+        )
         self.reset()
 
     def reset(self) -> None:
@@ -124,4 +133,5 @@ class IdPState:
         self.misbehaviour.load(self.config.misbehaviour)
         self.faults.load(self.config.faults)
         self.defect_plan.reset()
+        self.claims_plan.reset()
         self.server_errors.take()

@@ -21,7 +21,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess
     raise ImportError("pytest_mockidp.strategies needs Hypothesis: pip install hypothesis") from exc
 
 from mockidp import ClientConfig, MockIdP, MockIdPError, UserConfig
-from mockidp.defects import CATALOG, TokenKind, resolve_defects
+from mockidp.defects import CATALOG, POLICY_DEFECTS, TokenKind, resolve_defects
 
 #: claims mockidp sets itself; ``claims()`` never draws them
 REGISTERED_CLAIMS = frozenset(
@@ -71,7 +71,12 @@ class DrawnToken:
 
     @property
     def expected_error(self) -> str | None:
-        return {200: None, 401: "invalid_token", 403: "insufficient_scope"}[self.expected_status]
+        """``invalid_token`` wins; alone, a step-up defect is ``insufficient_user_authentication``."""
+        status = self.expected_status
+        if status == 200:
+            return None
+        errors = {CATALOG[n].expected_error for n in self.defects if CATALOG[n].expected_status == status}
+        return "invalid_token" if "invalid_token" in errors or len(errors) != 1 else errors.pop()
 
 
 def defects(
@@ -79,12 +84,20 @@ def defects(
     *,
     groups: Sequence[str] | None = None,
     severities: Sequence[str] = ("must", "should"),
+    policy: bool = False,
 ) -> st.SearchStrategy[str]:
-    """Names of catalog defects that apply to ``kind`` tokens, in catalog order."""
+    """Names of catalog defects that apply to ``kind`` tokens, in catalog order.
+
+    ``policy`` adds the defects only an API with that policy notices (``acr-too-weak``,
+    ``auth-time-too-old``, ``roles-not-array``: step-up and role checks).
+    """
     names = [
         n
         for n, d in CATALOG.items()
-        if kind in d.applies_to and (groups is None or d.group in groups) and d.severity in severities
+        if kind in d.applies_to
+        and (groups is None or d.group in groups)
+        and d.severity in severities
+        and (policy or n not in POLICY_DEFECTS)
     ]
     if not names:
         raise MockIdPError("no defect matches those groups and severities")

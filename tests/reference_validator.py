@@ -5,7 +5,8 @@ It answers with a :class:`Verdict` naming the first check that failed, so a test
 defective token is rejected for exactly its stated reason and not by accident elsewhere.
 Reason codes: size, malformed, jwe, base64, json, not-object, duplicate-key, crit, header-key,
 kid, alg, signature, typ, claim-type, missing-claim, iss, aud, exp, nbf, iat, scope-format,
-revoked, scope (the only 403), nonce, at-hash.
+revoked, scope (the only 403), acr and auth-time (401 insufficient_user_authentication, RFC 9470,
+for a policy that requires a sign-in level or a recent sign-in), nonce, at-hash.
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ ACCESS_REQUIRED = ("iss", "exp", "aud", "sub", "client_id", "iat", "jti")
 ID_REQUIRED = ("iss", "sub", "aud", "exp", "iat")
 NUMERIC = ("exp", "iat", "nbf", "auth_time")
 STRINGS = ("iss", "sub", "client_id", "jti", "azp", "nonce")
+#: multi-valued authorization claims (RFC 9068 §2.2.3.1, SCIM roles/groups/entitlements)
+STRING_ARRAYS = ("roles", "groups", "entitlements")
+
+
+#: the answers other than 401 invalid_token
+STATUS = {
+    "scope": (403, "insufficient_scope"),
+    "acr": (401, "insufficient_user_authentication"),
+    "auth-time": (401, "insufficient_user_authentication"),
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,10 @@ class AccessPolicy:
     is_active: Callable[[str, dict[str, Any]], bool] = lambda token, claims: True
     now: Callable[[], float] = time.time
     leeway: int = LEEWAY
+    #: step-up (RFC 9470): the weakest acceptable ``acr`` among ``acr_levels``, and ``max_age``
+    acr_levels: Sequence[str] = ()
+    required_acr: str | None = None
+    max_age: int | None = None
 
 
 def validate_access_token(token: str, policy: AccessPolicy) -> Verdict:
@@ -73,7 +88,7 @@ def validate_access_token(token: str, policy: AccessPolicy) -> Verdict:
         header, claims = _verified(token, policy.jwks)
         _access_checks(token, header, claims, policy)
     except _Reject as exc:
-        status, error = (403, "insufficient_scope") if exc.reason == "scope" else (401, "invalid_token")
+        status, error = STATUS.get(exc.reason, (401, "invalid_token"))
         return Verdict(False, exc.reason, status, error, exc.detail)
     return Verdict(True, claims=claims)
 
@@ -223,6 +238,19 @@ def _access_checks(token: str, header: dict[str, Any], claims: dict[str, Any], p
     missing = [s for s in policy.required_scope if s not in scope.split(" ")]
     if missing:
         raise _Reject("scope", f"missing {' '.join(missing)}")
+    _step_up(claims, policy)
+
+
+def _step_up(claims: dict[str, Any], policy: AccessPolicy) -> None:
+    levels = list(policy.acr_levels)
+    if policy.required_acr is not None:
+        acr = claims.get("acr")
+        if acr not in levels or levels.index(acr) < levels.index(policy.required_acr):
+            raise _Reject("acr", f"acr {acr!r} is weaker than {policy.required_acr}")
+    if policy.max_age is not None:
+        auth_time = claims.get("auth_time")
+        if auth_time is None or policy.now() - auth_time > policy.max_age:
+            raise _Reject("auth-time", "the sign-in is older than max_age")
 
 
 def _claim_types(claims: dict[str, Any]) -> None:
@@ -233,6 +261,10 @@ def _claim_types(claims: dict[str, Any]) -> None:
     for name in STRINGS:
         if name in claims and not isinstance(claims[name], str):
             raise _Reject("claim-type", f"{name} is not a string")
+    for name in STRING_ARRAYS:
+        value = claims.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _Reject("claim-type", f"{name} is not an array of strings")
     aud = claims.get("aud", "")
     if not isinstance(aud, str) and not (isinstance(aud, list) and all(isinstance(a, str) for a in aud)):
         raise _Reject("claim-type", "aud is neither a string nor an array of strings")

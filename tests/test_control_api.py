@@ -32,6 +32,7 @@ EXAMPLES: dict[tuple[str, str], Any] = {
     ("post", "/apis"): {"audience": "https://api.example", "scopes": ["a"]},
     ("post", "/rotate-keys"): {"keep": 1},
     ("post", "/token-defects"): {"defects": ["expired"]},
+    ("post", "/token-claims"): {"claims": {"roles": ["admin"]}, "times": 1},
 }
 
 

@@ -25,6 +25,7 @@ SCOPE = "demo-api:read"
 AGENT = ("demo-agent", "demo-agent-secret")
 NONCE = "n-reference"
 ACCESS_TOKEN = "an-access-token-issued-alongside"
+LEVELS = ("pwd", "mfa", "hwk")
 #: every defect is proven against each key type the IdP can sign with
 SIGNING_ALGS = ["RS256", "PS256", "ES256", "EdDSA", "Ed25519"]
 
@@ -52,8 +53,20 @@ def policy(idp: MockIdP, http: requests.Session) -> AccessPolicy:
         return bool(r.json()["active"])
 
     return AccessPolicy(
-        issuer=idp.issuer, audience=AUD, jwks=jwks, required_scope=(SCOPE,), is_active=is_active
+        issuer=idp.issuer,
+        audience=AUD,
+        jwks=jwks,
+        required_scope=(SCOPE,),
+        is_active=is_active,
+        acr_levels=LEVELS,
+        required_acr="mfa",
+        max_age=3600,
     )
+
+
+def step_up_claims(idp: MockIdP) -> dict[str, object]:
+    """What the policy's API needs beyond RFC 9068: an mfa sign-in within the hour, roles."""
+    return {"acr": "mfa", "amr": ["pwd", "mfa"], "auth_time": int(idp.clock.now()) - 60, "roles": ["reader"]}
 
 
 @pytest.mark.parametrize("alg", SIGNING_ALGS)
@@ -63,8 +76,9 @@ def test_access_token_defect_rejected_for_its_reason(
 ) -> None:
     defect = get_defect(name)
     idp = idp_for(name, mockidp, stack, alg)
-    bad = idp.issue_token(audience=AUD, scope=SCOPE, defects=[name])
-    good = idp.issue_token(audience=AUD, scope=SCOPE)
+    extra = step_up_claims(idp)
+    bad = idp.issue_token(audience=AUD, scope=SCOPE, claims=extra, defects=[name])
+    good = idp.issue_token(audience=AUD, scope=SCOPE, claims=extra)
     rules = policy(idp, http)
     verdict = validate_access_token(bad, rules)
     assert (verdict.reason, verdict.status, verdict.error) == (

@@ -65,6 +65,12 @@ PARAMS = [
     "keep",
     "freeze",
     "advance",
+    "acr_values",
+    "claims",
+    "times",
+    "acr",
+    "user",
+    "transaction",
 ]
 GOOD_VALUES = [
     "client_credentials",
@@ -94,6 +100,10 @@ GOOD_VALUES = [
     "openid profile email address phone offline_access demo-api:read",
     "select_account",
     'grün"\\',
+    "mfa",
+    "pwd mfa hwk",
+    '{"id_token": {"acr": {"essential": true, "values": ["mfa"]}}, "userinfo": {"email": null}}',
+    '{"userinfo": {"name": {"value": 1}}}',
 ]
 #: real tokens of the running IdP (a user's access and ID tokens, a machine token), filled in by
 #: the test: userinfo and id_token_hint then see tokens that verify, not only junk
@@ -172,6 +182,16 @@ def body(rng: random.Random) -> bytes | None:
         return json.dumps(value).encode()
     if kind == 6:
         return rng.choice((b"null", b"[]", b'"x"', b"{}", b'{"a":1,"a":2}', b"NaN", b"1e999999"))
+    if kind == 8 and rng.random() < 0.5:  # a claims plan: registered names, placeholders, junk
+        name = rng.choice(("roles", "iss", "sub", "cnf", "", junk(rng)[:20]))
+        values: tuple[object, ...] = (["admin"], "${client_id}", "${nope}", "$${x}", junk(rng), {"a": [1]})
+        counts: tuple[object, ...] = (1, 0, -1, None, "x", 2**70)
+        plan = {
+            "claims": {name: rng.choice(values)},
+            "times": rng.choice(counts),
+            "client_id": junk(rng)[:20],
+        }
+        return json.dumps(plan).encode()
     if kind == 7:  # the clock's range: non-finite, past 9999, before 1970, beyond float range
         key = rng.choice(("advance", "set"))
         number = rng.choice(("1e308", "-1e308", "1e400", "253402300800", "-1", "1" + "0" * 400, "0"))
@@ -294,7 +314,7 @@ def test_random_malformed_requests_to_every_route(issuer: str | None) -> None:
     budget, seconds = MAX_REQUESTS // 2, MAX_SECONDS / 2
     failures: list[str] = []
     sent = 0
-    with MockIdP(demo_config(), issuer=issuer) as idp:
+    with MockIdP(demo_config(), issuer=issuer, acr_levels=["pwd", "mfa", "hwk"]) as idp:
         LIVE_TOKENS[:] = live_tokens(idp)
         routes = targets(idp)
         cookies = (session_cookie(idp.state), binding_cookie(idp.state))

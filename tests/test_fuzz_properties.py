@@ -219,6 +219,111 @@ def test_clock_moves_are_applied_or_refused_and_tokens_keep_working(
     assert not idp.state.server_errors.errors
 
 
+PLAN_NAMES = st.sampled_from(
+    ["roles", "groups", "tenant", "iss", "sub", "scope", "cnf", "act", ""]
+) | st.text(max_size=12)
+PLAN_VALUES = JSON | st.sampled_from(
+    ["${client_id}", "${sub} in ${scope}", "${user.claims.x}", "${nope}", "$$"]
+)
+
+
+@HTTP
+@given(
+    st.one_of(
+        JSON,
+        st.fixed_dictionaries(
+            {"claims": st.dictionaries(PLAN_NAMES, PLAN_VALUES, max_size=3)},
+            optional={"times": st.one_of(st.none(), st.integers(-2, 3), JSON), "client_id": JSON},
+        ),
+    )
+)
+def test_claims_plans_are_planned_or_refused_and_never_forge_registered_claims(
+    idp: MockIdP, session: requests.Session, body: Any
+) -> None:
+    idp.reset()
+    # json.dumps writes Infinity for inf: not JSON, which the control API must refuse cleanly
+    raw = json.dumps(body)
+    r = session.post(idp.url("_mockidp/token-claims"), data=raw, headers={"Content-Type": "application/json"})
+    if r.status_code == 400:
+        assert_oauth_error(r, (400,))
+        assert idp.planned_claims == []  # all or nothing
+    else:
+        assert r.status_code == 201, r.text
+    token = session.post(
+        idp.token_endpoint,
+        data={"grant_type": "client_credentials"},
+        auth=("demo-agent", "demo-agent-secret"),
+    )
+    assert token.status_code == 200, token.text
+    payload = token.json()["access_token"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert (claims["iss"], claims["sub"], claims["client_id"]) == (idp.issuer, "demo-agent", "demo-agent")
+    assert "cnf" not in claims and "act" not in claims
+    assert not idp.state.server_errors.errors
+
+
+@pytest.fixture(scope="module")
+def leveled() -> Iterator[MockIdP]:
+    with MockIdP(demo_config(), acr_levels=["pwd", "mfa", "hwk"]) as server:
+        yield server
+
+
+@HTTP
+@given(
+    st.one_of(
+        st.none(), st.text(max_size=40), st.sampled_from(["mfa", "hwk pwd", "urn:x mfa", " ", "mfa mfa"])
+    ),
+    st.one_of(
+        st.none(),
+        st.text(max_size=60),
+        JSON.map(json.dumps),
+        st.sampled_from(['{"id_token": {"acr": {"values": ["hwk"]}}}', '{"userinfo": {"email": null}}']),
+    ),
+)
+def test_authorize_answers_any_acr_values_and_claims_parameter(
+    leveled: MockIdP, session: requests.Session, acr_values: str | None, claims: str | None
+) -> None:
+    leveled.reset()
+    params = {
+        "response_type": "code",
+        "client_id": "demo-app",
+        "redirect_uri": "http://127.0.0.1/callback",
+        "scope": "openid",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
+    for name, value in (("acr_values", acr_values), ("claims", claims)):
+        if value is not None:
+            params[name] = value
+    r = session.get(leveled.url("authorize"), params=params, allow_redirects=False)
+    if r.status_code == 400:  # a NUL or a bad encoding: refused before the client is known
+        assert_oauth_error(r, (400,))
+        return
+    assert r.status_code == 302, r.text
+    query = parse_qs(urlsplit(r.headers["Location"]).query)
+    assert ("code" in query) != ("error" in query)
+    if "error" in query:
+        assert query["error"][0] in ALLOWED_ERRORS
+        assert DESCRIPTION_CHARS.fullmatch(query["error_description"][0])
+    else:
+        code = query["code"][0]
+        verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+        body = session.post(
+            leveled.token_endpoint,
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": "http://127.0.0.1/callback",
+                "code_verifier": verifier,
+                "client_id": "demo-app",
+            },
+        ).json()
+        payload = body["id_token"].split(".")[1]
+        id_claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        assert id_claims["acr"] in ("pwd", "mfa", "hwk") and id_claims["amr"][-1] == id_claims["acr"]
+    assert not leveled.state.server_errors.errors
+
+
 def _user_tokens(idp: MockIdP) -> list[str]:
     alice = idp.issue_token(client_id="demo-app", subject="alice", scope="openid")
     machine = idp.issue_token(client_id="demo-agent")

@@ -301,6 +301,39 @@ def reauth_after_401(ev: Evidence) -> Case:
     return verdict("reauth-after-401", problems)
 
 
+STEP_UP_ERROR = "insufficient_user_authentication"
+
+
+def step_up_acr(ev: Evidence) -> Case:
+    """After an RFC 9470 challenge the agent signs in again asking for the ``acr_values`` named,
+    and the API then accepts its new token. A ``should``: an agent that cannot step up is locked
+    out of the API, but lets nobody in."""
+    refused = [c for c in ev.calls if c.error == STEP_UP_ERROR]
+    if not refused:
+        return not_applicable("step-up-acr", "no API asked for a stronger sign-in", "should")
+    problems = []
+    for name in sorted({c.api for c in refused}):
+        first = next(c for c in refused if c.api == name)
+        rule = ev.apis[name].step_up_for(first.path) if name in ev.apis else None
+        wanted = rule.acr if rule is not None else None
+        if wanted is None:
+            continue
+        asked = [
+            r
+            for r in ev.at("authorize")
+            if r.time >= first.time and wanted in " ".join(r.query.get("acr_values", [])).split()
+        ]
+        if not asked:
+            problems.append(
+                f"{name} asked for acr {wanted}; the agent did not re-authorize with acr_values={wanted}"
+            )
+        elif not any(c.api == name and c.status == 200 and c.time >= first.time for c in ev.calls):
+            problems.append(
+                f"the agent re-authorized for {name}, but never called it again with the new token"
+            )
+    return verdict("step-up-acr", problems, "re-authorized with the acr the API asked for", "should")
+
+
 def _discovered(ev: Evidence) -> bool:
     return ev.first("discovery") is not None
 
@@ -338,6 +371,7 @@ CHECKS: dict[str, Check] = {
     "no-credentials-in-url": no_credentials_in_url,
     "retry-after-honoured": retry_after_honoured,
     "reauth-after-401": reauth_after_401,
+    "step-up-acr": step_up_acr,
     "stops-on-issuer-mismatch": stops_on_issuer_mismatch,
     "token-reuse": token_reuse,
     "expiry": expiry,

@@ -52,6 +52,8 @@ class Trial:
     #: pages each API answers a GET in (page 2 on takes ``page_delay`` seconds)
     pages: int = 1
     page_delay: float = 0.0
+    #: every API demands a sign-in at this ``acr`` (RFC 9470 step-up); the IdP's levels come from ``idp``
+    require_acr: str | None = None
     expect_exit: Literal["zero", "nonzero"] = "zero"
     #: check keys (see agent_checks.CHECKS); None: the flow's baseline checks
     checks: tuple[str, ...] | None = None
@@ -117,6 +119,17 @@ TRIALS: tuple[Trial, ...] = (
         pages=EXPIRY_PAGES,
         page_delay=EXPIRY_PAGE_DELAY,
         checks=("exit-status", "expiry"),
+    ),
+    Trial(
+        name="step-up",
+        description=(
+            "each API demands an mfa sign-in (RFC 9470 insufficient_user_authentication): "
+            "the agent re-authorizes with acr_values=mfa"
+        ),
+        flows=("authorization_code",),
+        idp={"acr_levels": ["pwd", "mfa"]},
+        require_acr="mfa",
+        checks=("step-up-acr",),
     ),
     _id_token(
         "id-token-bad-signature", "signature-unknown-key", "is signed by a key the IdP never published"

@@ -98,6 +98,8 @@ def observe(
         for name, api in hosted.apis.items():
             api.reject_valid = 1 if name in rejected else 0
             api.pages, api.page_delay = trial.pages, trial.page_delay
+            if trial.require_acr is not None:
+                api.require(acr=trial.require_acr)
         if trial.id_token_defects:
             idp.plan_defects(trial.id_token_defects, token="id", client_id=client.client_id, times=1)
         finished = run_once(command, agent_env(idp, client, flow, hosted), timeout, cwd=cwd)
@@ -242,6 +244,7 @@ def run_agent_scenario(loaded: LoadedScenario, spec: AgentTarget) -> AgentReport
             idp=t.idp,
             id_token_defects=t.id_token_defects,
             reject_first_token=t.reject_first_token,
+            require_acr=t.require_acr,
             expect_exit=t.exit,
             checks=t.checks,
         )

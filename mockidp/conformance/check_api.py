@@ -63,6 +63,9 @@ Minter = Callable[[MockIdP, "ApiTarget", Sequence[str]], str]
 #: defects a run leaves out unless named: the API is given no channel to notice them
 NOT_BY_DEFAULT = {
     "revoked": "a self-contained JWT cannot show revocation; the API would need introspection credentials",
+    "acr-too-weak": "only an API that enforces step-up (RFC 9470) can notice it",
+    "auth-time-too-old": "only an API that enforces step-up (RFC 9470) with max_age can notice it",
+    "roles-not-array": "only an API that authorizes on a roles claim can notice it",
 }
 
 
@@ -96,7 +99,12 @@ def prepare(idp: MockIdP, target: ApiTarget, extra_scopes: Sequence[str] = ()) -
     existing = idp.apis.get(target.audience)
     defined = existing.scopes if existing else ()
     idp.add_api(
-        ApiConfig(audience=target.audience, scopes=defined + tuple(s for s in scopes if s not in defined))
+        ApiConfig(
+            audience=target.audience,
+            scopes=defined + tuple(s for s in scopes if s not in defined),
+            # the valid token carries what the config says this API needs (acr, roles...)
+            access_token_claims=existing.access_token_claims if existing else {},
+        )
     )
     idp.add_client(
         ClientConfig(

@@ -134,6 +134,13 @@ class AgentTrial:
     reject_first_token: tuple[str, ...] = field(
         default=(), metadata={"doc": "Mock APIs that answer the first valid token with 401 invalid_token."}
     )
+    require_acr: str | None = field(
+        default=None,
+        metadata={
+            "doc": "Every mock API demands a sign-in at this `acr` (RFC 9470 step-up); "
+            "set `acr_levels` in `idp`."
+        },
+    )
     exit: Literal["zero", "nonzero"] = field(
         default="zero", metadata={"doc": "The agent's expected exit status."}
     )

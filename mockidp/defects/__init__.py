@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MockIdPError, did_you_mean
 from . import audience, claims, header, signature, structure, time, typ
+from .claims import POLICY_DEFECTS
 from .mint import Minted, mint, resolve
 from .model import GROUPS, Defect, MintContext, TokenKind
 
@@ -92,6 +93,7 @@ def mint_token(
 __all__ = [
     "CATALOG",
     "GROUPS",
+    "POLICY_DEFECTS",
     "Defect",
     "MintContext",
     "Minted",

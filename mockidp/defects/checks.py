@@ -46,6 +46,16 @@ CHECKS: Mapping[str, Check] = MappingProxyType(
         "exp": Check(
             "does not check `exp`", "refuse expired tokens, with at most a few minutes' leeway (RFC 9068 §4)"
         ),
+        "acr": Check(
+            "does not check the sign-in level (`acr`) a route requires",
+            "compare `acr` with the route's level; answer 401 insufficient_user_authentication with "
+            "`acr_values` (RFC 9470 §3)",
+        ),
+        "auth-time": Check(
+            "does not check how old the sign-in (`auth_time`) is",
+            "compare `auth_time` with the route's `max_age`; answer 401 "
+            "insufficient_user_authentication with `max_age` (RFC 9470 §3)",
+        ),
         "nbf": Check("does not check `nbf`", "refuse tokens whose `nbf` is in the future (RFC 7519 §4.1.5)"),
         "iat": Check("does not check `iat`", "refuse tokens issued in the future (RFC 9068 §2.2)"),
         "claim-type": Check(

@@ -78,8 +78,34 @@ def _wrong_at_hash(claims: dict[str, Any], ctx: MintContext) -> str:
     return token_hash("not-the-access-token", ctx.key.alg)
 
 
+#: how old ``auth-time-too-old`` makes the sign-in: past any step-up ``max_age`` in practice
+STALE_SIGN_IN = 30 * 86400
+
+
+def _weaker_acr(claims: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    """``acr`` one the API's requirement cannot accept: the IdP's weakest level below the
+    token's, else ``0`` (OIDC Core 2: does not meet ISO/IEC 29115 level 1); ``amr`` to match."""
+    levels = list(ctx.state.config.acr_levels)
+    have = claims.get("acr")
+    weak = levels[0] if levels and have in levels and have != levels[0] else "0"
+    return {**claims, "acr": weak, "amr": [weak] if weak != "0" else ["pwd"]}
+
+
+def _stale_auth_time(claims: dict[str, Any], ctx: MintContext) -> int:
+    return ctx.now - STALE_SIGN_IN
+
+
+def _roles_string(claims: dict[str, Any], ctx: MintContext) -> str:
+    roles = claims.get("roles")
+    if isinstance(roles, list) and roles:
+        return " ".join(str(r) for r in roles)
+    return "admin"
+
+
 _SCOPE = frozenset({"claim:scope"})
 _NONE = "none by itself: the trusted IdP minted it for this API; "
+#: defects only an API with that policy can notice (step-up, role checks): run them by name
+POLICY_DEFECTS = frozenset({"acr-too-weak", "auth-time-too-old", "roles-not-array"})
 
 DEFECTS: tuple[Defect, ...] = (
     _missing("exp"),
@@ -189,5 +215,50 @@ DEFECTS: tuple[Defect, ...] = (
         consequence="an access token swapped in the response goes unnoticed",
         claims=set_claim("at_hash", _wrong_at_hash),
         touches=frozenset({"claim:at_hash"}),
+    ),
+    Defect(
+        name="acr-too-weak",
+        group="claims",
+        description=(
+            "`acr` names a weaker sign-in than the API requires (for APIs that enforce step-up; "
+            "run it by name)"
+        ),
+        spec="RFC 9470 §3, §6; OIDC Core §2 (acr)",
+        expected_error="insufficient_user_authentication",
+        applies_to=ACCESS,
+        check="acr",
+        consequence="a token from a password-only sign-in reaches what needs a stronger one (MFA bypass)",
+        claims=_weaker_acr,
+        touches=frozenset({"claim:acr", "claim:amr"}),
+    ),
+    Defect(
+        name="auth-time-too-old",
+        group="claims",
+        description=(
+            "`auth_time` is 30 days old, past the API's `max_age` (for APIs that enforce step-up; "
+            "run it by name)"
+        ),
+        spec="RFC 9470 §3, §6; RFC 9068 §2.2.1",
+        expected_error="insufficient_user_authentication",
+        applies_to=ACCESS,
+        check="auth-time",
+        consequence="a sign-in from weeks ago reaches what needs a recent one (re-authentication skipped)",
+        claims=set_claim("auth_time", _stale_auth_time),
+        touches=frozenset({"claim:auth_time"}),
+    ),
+    Defect(
+        name="roles-not-array",
+        group="claims",
+        description=(
+            "the custom `roles` claim is a string instead of an array of strings (an API that "
+            "authorizes on roles; run it by name)"
+        ),
+        spec="RFC 7519 §4.3 (private claims); RFC 9068 §2.2.3.1; RFC 7643 §4.1.2 (roles, multi-valued)",
+        severity="should",
+        applies_to=ACCESS,
+        check="claim-type",
+        consequence=f"{_NONE}`'admin' in roles` on a string becomes a substring test",
+        claims=set_claim("roles", _roles_string),
+        touches=frozenset({"claim:roles"}),
     ),
 )

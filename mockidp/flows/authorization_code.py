@@ -25,7 +25,9 @@ from .user_tokens import user_token_response
 GRANT_TYPE = "authorization_code"
 
 
-def issue_code(state: IdPState, request: AuthorizationRequest, *, subject: str, auth_time: float) -> str:
+def issue_code(
+    state: IdPState, request: AuthorizationRequest, *, subject: str, auth_time: float, acr: str | None = None
+) -> str:
     """A fresh code for an approved request, bound to everything the request carried."""
     code = opaque_token("code")
     record = AuthorizationCode(
@@ -34,6 +36,7 @@ def issue_code(state: IdPState, request: AuthorizationRequest, *, subject: str, 
         auth_time=auth_time,
         expires_at=state.clock.now() + state.config.code_ttl,
         grant_id=new_id("grant"),
+        acr=acr,
     )
     state.store.grants.add_code(code, record)
     return code
@@ -109,6 +112,8 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
         user = state.store.users.get(record.subject)
     if user is None:
         raise InvalidGrant("the user of this code no longer exists")
+    if authorization.userinfo_claims:
+        state.store.grants.remember_userinfo_claims(record.grant_id, authorization.userinfo_claims)
     return user_token_response(
         state,
         client=client,
@@ -119,4 +124,6 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
         auth_time=record.auth_time,
         nonce=authorization.nonce,
         ceiling=(authorization.scopes, authorization.audiences),
+        acr=record.acr,
+        id_token_claims=authorization.id_token_claims,
     )

@@ -17,6 +17,7 @@ from ..params import Params
 from ..state import IdPState
 from ..validation import validate_id_token_hint
 from .base import requested_targets, select_audiences, select_scopes
+from .claims_request import parse_acr_values, parse_claims_request
 
 #: RFC 7636 section 4.1/4.2: 43-128 unreserved characters
 PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
@@ -115,6 +116,8 @@ def _validate(
     scopes = select_scopes(state, client, params.get("scope"), audiences, allow_oidc=True)
     if "openid" in scopes and not sent:
         raise InvalidRequest("OpenID Connect requests must send redirect_uri")
+    claims = parse_claims_request(params.get("claims"))
+    acr_values = parse_acr_values(params.get("acr_values")) or claims.acr_values
     return AuthorizationRequest(
         client_id=client.client_id,
         redirect_uri=redirect_uri,
@@ -129,6 +132,9 @@ def _validate(
         prompt=_prompt(params.get("prompt")),
         max_age=_max_age(params.get("max_age")),
         hinted_subject=_hinted_subject(state, params.get("id_token_hint")),
+        acr_values=acr_values,
+        id_token_claims=claims.id_token,
+        userinfo_claims=claims.userinfo,
     )
 
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..access_claims import custom_claims
+from ..acr import sign_in_claims
 from ..claims import user_claims
 from ..config import ClientConfig, UserConfig
 from ..defects import mint_token
@@ -17,6 +19,17 @@ from ..tokens import ACCESS_TOKEN_TYP, access_token_claims, id_token_claims, sig
 
 #: scopes that belong to OpenID Connect rather than to an API
 OIDC_SCOPES = frozenset({"openid", "profile", "email", "address", "phone", "offline_access"})
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """When and how strongly the user signed in: ``auth_time`` and the ``acr`` level."""
+
+    auth_time: float
+    acr: str | None = None
+
+    def claims(self, levels: Sequence[str]) -> dict[str, Any]:
+        return sign_in_claims(levels, self.auth_time, self.acr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +164,28 @@ def issue_access_token(
     grant_id: str | None = None,
     extra: dict[str, Any] | None = None,
     defects: Sequence[str] | None = None,
+    user: UserConfig | None = None,
+    sign_in: SignIn | None = None,
+    planned_claims: bool = True,
 ) -> tuple[str, IssuedToken]:
     """Mint, sign and remember an RFC 9068 access token.
 
+    Custom claims come from the config and (``planned_claims``) the token endpoint's plans,
+    then ``sign_in`` (``auth_time``, ``acr``, ``amr`` of the user's sign-in), then ``extra``.
     ``defects`` names catalog entries to break it with; ``None`` takes the IdP's defect plan.
     """
+    added = custom_claims(
+        state,
+        client_id=client_id,
+        subject=subject,
+        audiences=audiences,
+        scope=scope,
+        user=user,
+        planned=planned_claims,
+    )
+    if sign_in is not None:
+        added.update(sign_in.claims(state.config.acr_levels))
+    added.update(extra or {})
     claims = access_token_claims(
         issuer=state.issuer,
         subject=subject,
@@ -164,7 +194,7 @@ def issue_access_token(
         scope=scope,
         now=state.clock.now(),
         ttl=state.config.access_token_ttl,
-        extra=extra,
+        extra=added,
     )
     if defects is None:
         defects = state.defect_plan.take("access", client_id)
@@ -200,9 +230,13 @@ def issue_id_token(
     access_token: str | None,
     scopes: Sequence[str],
     defects: Sequence[str] | None = None,
+    acr: str | None = None,
+    requested: Sequence[str] = (),
 ) -> str:
     """Mint and sign an OpenID Connect ID token: the one place every flow gets one from.
 
+    ``requested`` names claims the ``claims`` request parameter asked for (OIDC Core 5.5);
+    ``acr`` adds ``acr`` and ``amr`` when the IdP has sign-in levels.
     ``defects`` names catalog entries to break it with; ``None`` takes the IdP's defect plan.
     """
     key = state.keys.current
@@ -216,7 +250,10 @@ def issue_id_token(
         nonce=nonce,
         access_token=access_token,
         alg=key.alg,
-        user_claims=user_claims(user, scopes),
+        user_claims={
+            **user_claims(user, scopes, requested),
+            **sign_in_claims(state.config.acr_levels, auth_time, acr),
+        },
     )
     if defects is None:
         defects = state.defect_plan.take("id", client_id)

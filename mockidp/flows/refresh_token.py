@@ -86,4 +86,5 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
         auth_time=record.auth_time,
         nonce=None,
         ceiling=(record.scopes, record.audiences),
+        acr=record.acr,
     )

@@ -15,7 +15,7 @@ from ..grants import RefreshRecord, token_key
 from ..state import IdPState
 from ..store import IssuedToken
 from ..tokens import opaque_token
-from .base import bearer_response, issue_access_token, issue_id_token, user_token_audiences
+from .base import SignIn, bearer_response, issue_access_token, issue_id_token, user_token_audiences
 
 
 def gets_refresh_token(client: ClientConfig, scopes: Sequence[str]) -> bool:
@@ -34,6 +34,7 @@ def issue_refresh_token(
     audiences: Sequence[str],
     auth_time: float,
     family: str,
+    acr: str | None = None,
 ) -> str:
     """A new opaque refresh token in ``family``, remembered for introspection and revocation."""
     token = opaque_token("rt")
@@ -62,6 +63,7 @@ def issue_refresh_token(
         auth_time=auth_time,
         expires_at=expires,
         jti=jti,
+        acr=acr,
     )
     state.store.grants.add_refresh(token, record)
     return token
@@ -78,6 +80,8 @@ def user_token_response(
     auth_time: float,
     nonce: str | None,
     ceiling: tuple[Sequence[str], Sequence[str]] | None = None,
+    acr: str | None = None,
+    id_token_claims: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The JSON token response for ``user``.
 
@@ -92,6 +96,8 @@ def user_token_response(
         audiences=user_token_audiences(state, audiences, scopes),
         scope=scopes,
         grant_id=grant_id,
+        user=user,
+        sign_in=SignIn(auth_time, acr),
     )
     body = bearer_response(access_token, record)
     if "openid" in scopes:
@@ -103,6 +109,8 @@ def user_token_response(
             auth_time=auth_time,
             access_token=access_token,
             scopes=scopes,
+            acr=acr,
+            requested=id_token_claims,
         )
     family_scopes, family_audiences = ceiling or (scopes, audiences)
     if gets_refresh_token(client, family_scopes):
@@ -114,5 +122,6 @@ def user_token_response(
             audiences=family_audiences,
             auth_time=auth_time,
             family=grant_id,
+            acr=acr,
         )
     return body

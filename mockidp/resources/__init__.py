@@ -1,6 +1,6 @@
 """Mock protected APIs hosted by mockidp: strict bearer-token resource servers for agent tests."""
 
-from .api import ApiCall, MockApi
+from .api import ApiCall, MockApi, StepUp
 from .host import DEFAULT_APIS, MockApis
 from .validation import TokenRejected, ValidToken, validate_access_token
 
@@ -9,6 +9,7 @@ __all__ = [
     "ApiCall",
     "MockApi",
     "MockApis",
+    "StepUp",
     "TokenRejected",
     "ValidToken",
     "validate_access_token",

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..acr import satisfies
 from ..errors import safe_description
 from ..state import IdPState
 from .validation import TokenRejected, validate_access_token
@@ -54,6 +55,38 @@ class ApiCall:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class StepUp:
+    """What a route demands of the sign-in behind a token (RFC 9470): a level, a recent sign-in."""
+
+    acr: str | None = None
+    max_age: int | None = None
+
+    def refusal(self, levels: tuple[str, ...], claims: Mapping[str, Any], now: float) -> str | None:
+        """Why ``claims`` fall short, or None when they meet this requirement."""
+        if self.acr is not None and not satisfies(levels, _text(claims.get("acr")), self.acr):
+            return f"a sign-in at level {self.acr} or stronger is required"
+        if self.max_age is not None:
+            auth_time = claims.get("auth_time")
+            if isinstance(auth_time, bool) or not isinstance(auth_time, int | float):
+                return "the token does not say when the user signed in (auth_time)"
+            if now - auth_time > self.max_age:
+                return f"the sign-in is older than {self.max_age} seconds"
+        return None
+
+    def challenge_params(self) -> list[str]:
+        params = []
+        if self.acr is not None:
+            params.append(f'acr_values="{self.acr}"')
+        if self.max_age is not None:
+            params.append(f'max_age="{self.max_age}"')
+        return params
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 @dataclass(slots=True)
 class MockApi:
     """A resource server named ``name`` mounted at ``/<name>`` on the hosting server."""
@@ -66,8 +99,30 @@ class MockApi:
     pages: int = 1
     #: seconds before answering page 2 and later: a slow API keeps a paging agent busy
     page_delay: float = 0.0
+    #: route below the API ("" = all of it) -> the sign-in it demands (see :meth:`require`)
+    step_up: dict[str, StepUp] = field(default_factory=dict)
     calls: list[ApiCall] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def require(self, route: str = "", *, acr: str | None = None, max_age: int | None = None) -> StepUp:
+        """Demand ``acr`` (or stronger) and/or a sign-in at most ``max_age`` seconds old on
+        ``route`` (a path below the API, e.g. ``/admin``; "" for every route). A token that
+        falls short gets 401 ``insufficient_user_authentication`` (RFC 9470 section 3)."""
+        if max_age is not None and max_age < 0:
+            raise ValueError("max_age must not be negative")
+        rule = StepUp(acr=acr, max_age=max_age)
+        self.step_up[route.rstrip("/")] = rule
+        return rule
+
+    def step_up_for(self, path: str) -> StepUp | None:
+        """The requirement of the longest route that ``path`` (below the API) falls under."""
+        below = path[len(self.path) :]
+        best: tuple[int, StepUp] | None = None
+        for route, rule in self.step_up.items():
+            covers = not route or below == route or below.startswith(route + "/")
+            if covers and (best is None or len(route) > best[0]):
+                best = (len(route), rule)
+        return best[1] if best else None
 
     @property
     def scopes(self) -> tuple[str, str]:
@@ -118,8 +173,10 @@ class MockApi:
                 return True
             return False
 
-    def challenge(self, error: str | None = None, description: str = "", scope: str = "") -> str:
-        """The ``WWW-Authenticate`` value (RFC 6750 section 3, RFC 9728 section 5.1)."""
+    def challenge(
+        self, error: str | None = None, description: str = "", scope: str = "", extra: tuple[str, ...] = ()
+    ) -> str:
+        """The ``WWW-Authenticate`` value (RFC 6750 section 3, RFC 9728 section 5.1, RFC 9470 section 3)."""
         params = []
         if error:
             params.append(f'error="{error}"')
@@ -127,6 +184,7 @@ class MockApi:
                 params.append(f'error_description="{safe_description(description)}"')
         if scope:
             params.append(f'scope="{scope}"')
+        params.extend(extra)
         params.append(f'resource_metadata="{self.metadata_url}"')
         return "Bearer " + ", ".join(params)
 
@@ -168,6 +226,13 @@ def answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Res
         headers = {"WWW-Authenticate": api.challenge("invalid_token", "token no longer accepted")}
         call = ApiCall(status=401, error="invalid_token", claims=claims, **base)
         return _error(401, "invalid_token", headers), call
+    rule = api.step_up_for(request.path)
+    why = rule.refusal(state.config.acr_levels, claims, state.clock.now()) if rule else None
+    if rule is not None and why is not None:
+        error = "insufficient_user_authentication"
+        headers = {"WWW-Authenticate": api.challenge(error, why, extra=tuple(rule.challenge_params()))}
+        call = ApiCall(status=401, error=error, claims=claims, **base)
+        return _error(401, error, headers), call
     needed = api.required_scope(request.method)
     if needed not in valid.scopes:
         headers = {"WWW-Authenticate": api.challenge("insufficient_scope", scope=needed)}

@@ -17,3 +17,5 @@ ENDPOINT = web.RequestKey("mockidp_endpoint", str)
 FORM = web.RequestKey("mockidp_form", Params)
 QUERY = web.RequestKey("mockidp_query", Params)
 CLIENT_ID = web.RequestKey("mockidp_client_id", str)
+#: planned claims (``claims_plan``) the token this request got carries, for the journal
+TOKEN_CLAIMS = web.RequestKey("mockidp_token_claims", dict)

@@ -10,7 +10,8 @@ with a redirect, whose Location carries the code (a real agent would run a loopb
 - stops when the response's ``state`` or RFC 9207 ``iss`` is not what it expects;
 - verifies the ID token: signature with a key from the JWKS (its own algorithm only), ``iss``,
   ``aud``, ``exp`` and ``nonce``; stops on any mismatch, before calling an API;
-- waits ``Retry-After`` on 429/503; after a 401 from an API, authorizes again once.
+- waits ``Retry-After`` on 429/503; after a 401 from an API, authorizes again once, with the
+  ``acr_values`` an RFC 9470 ``insufficient_user_authentication`` challenge names.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import secrets
 import sys
 import time
@@ -70,7 +72,7 @@ class UserAgent:
             raise Stop(f"metadata issuer {doc.get('issuer')!r} is not {self.issuer!r}")
         self.doc = doc
 
-    def authorize(self, name: str, resource: str) -> str:
+    def authorize(self, name: str, resource: str, acr_values: str | None = None) -> str:
         verifier, state, nonce = (
             secrets.token_urlsafe(48),
             secrets.token_urlsafe(16),
@@ -88,6 +90,7 @@ class UserAgent:
                 "code_challenge": challenge,
                 "code_challenge_method": "S256",
                 "resource": resource,
+                **({"acr_values": acr_values} if acr_values else {}),
             }
         )
         url = f"{self.doc['authorization_endpoint']}?{query}"
@@ -147,14 +150,24 @@ class UserAgent:
     def call(self, name: str, url: str) -> None:
         access = self.authorize(name, url)
         for attempt in range(2):
-            status, _, _ = fetch(url, headers={"Authorization": f"Bearer {access}"})
+            status, _, headers = fetch(url, headers={"Authorization": f"Bearer {access}"})
             if status == 200:
                 print(f"{name}: ok")
                 return
             if status == 401 and attempt == 0:
-                access = self.authorize(name, url)
+                access = self.authorize(
+                    name, url, step_up(headers.get("WWW-Authenticate", "") if headers else "")
+                )
                 continue
             raise Stop(f"{name} said {status}")
+
+
+def step_up(challenge: str) -> str | None:
+    """The ``acr_values`` of an RFC 9470 ``insufficient_user_authentication`` challenge."""
+    if 'error="insufficient_user_authentication"' not in challenge:
+        return None
+    found = re.search(r'acr_values="([^"]*)"', challenge)
+    return found.group(1) if found else None
 
 
 def main() -> int:

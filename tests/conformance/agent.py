@@ -12,6 +12,7 @@ import argparse
 import base64
 import hashlib
 import os
+import re
 import secrets
 import sys
 import time
@@ -39,6 +40,7 @@ SKIPS = (
     "id-token-signature",  # reads the ID token without verifying its signature
     "state-mismatch",  # sends a state but never compares the one that comes back
     "iss-mismatch",  # ignores the iss of the authorization response
+    "step-up",  # answers an RFC 9470 challenge by signing in again without acr_values
 )
 
 
@@ -89,15 +91,15 @@ class Agent:
     def scope_for(self, name: str) -> str:
         return f"{name}:read {name}:write" if self.skip == "least-privilege" else f"{name}:read"
 
-    def token_for(self, name: str, url: str) -> str:
+    def token_for(self, name: str, url: str, acr_values: str | None = None) -> str:
         if self.flow == "client_credentials":
             data = {"grant_type": "client_credentials", "scope": self.scope_for(name)}
             if self.skip != "resource":
                 data["resource"] = url
             return str(self.token_request(data)["access_token"])
-        return self.code_flow(name, url)
+        return self.code_flow(name, url, acr_values)
 
-    def code_flow(self, name: str, url: str) -> str:
+    def code_flow(self, name: str, url: str, acr_values: str | None = None) -> str:
         verifier = secrets.token_urlsafe(48)
         state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         params = {
@@ -118,6 +120,8 @@ class Agent:
             params.update(code_challenge=challenge, code_challenge_method="S256")
         if self.skip != "resource":
             params["resource"] = url
+        if acr_values and self.skip != "step-up":
+            params["acr_values"] = acr_values
         r = self.http.get(
             self.metadata["authorization_endpoint"], params=params, allow_redirects=False, timeout=5
         )
@@ -174,7 +178,7 @@ class Agent:
             if r.status_code == 200:
                 return
             if r.status_code == 401 and attempt == 0 and self.skip != "reauth":
-                token = self.token_for(name, url)
+                token = self.token_for(name, url, step_up(r.headers.get("WWW-Authenticate", "")))
                 continue
             raise AgentError(f"{name} said {r.status_code}")
 
@@ -182,6 +186,14 @@ class Agent:
         self.discover()
         for name, url in self.apis.items():
             self.call(name, url)
+
+
+def step_up(challenge: str) -> str | None:
+    """The ``acr_values`` of an RFC 9470 ``insufficient_user_authentication`` challenge."""
+    if 'error="insufficient_user_authentication"' not in challenge:
+        return None
+    found = re.search(r'acr_values="([^"]*)"', challenge)
+    return found.group(1) if found else None
 
 
 def main() -> int:

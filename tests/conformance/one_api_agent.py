@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import sys
 import time
@@ -66,6 +67,7 @@ class OneApiAgent:
         self.oauth.register_compliance_hook("access_token_response", retry_later_hook)
         self.metadata: dict[str, Any] = {}
         self.token: dict[str, Any] | None = None
+        self.acr_values: str | None = None
         self.renew_at = 0.0
 
     def discover(self) -> None:
@@ -117,6 +119,7 @@ class OneApiAgent:
             nonce=nonce,
             scope=f"openid offline_access {self.scope}",
             resource=self.api,
+            **({"acr_values": self.acr_values} if self.acr_values else {}),
         )
         response = self.http.get(url, allow_redirects=False, timeout=5)
         if response.status_code not in (302, 303):
@@ -175,11 +178,23 @@ class OneApiAgent:
             response = self.http.get(url, headers=headers, timeout=5)
             if response.status_code == 401 and attempt == 0:
                 self.renew_at = 0.0  # the API no longer takes it: renew, once
+                wanted = step_up(response.headers.get("WWW-Authenticate", ""))
+                if wanted and self.flow == "authorization_code":
+                    # RFC 9470: a refresh keeps the old sign-in; sign in again at the level asked for
+                    self.acr_values, self.token = wanted, None
                 continue
             if response.status_code != 200:
                 raise Stop(f"inventory said {response.status_code}")
             return response
         raise Stop("inventory refused a fresh token too")
+
+
+def step_up(challenge: str) -> str | None:
+    """The ``acr_values`` of an RFC 9470 ``insufficient_user_authentication`` challenge."""
+    if 'error="insufficient_user_authentication"' not in challenge:
+        return None
+    found = re.search(r'acr_values="([^"]*)"', challenge)
+    return found.group(1) if found else None
 
 
 def main() -> int:

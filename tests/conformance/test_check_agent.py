@@ -37,6 +37,7 @@ def test_correct_agent_passes_every_trial(flow: str) -> None:
     assert names[:4] == ["baseline", "token-503", "reauth-after-401", "issuer-mismatch"]
     if flow == CODE:
         assert {"id-token-wrong-nonce", "authorization-state-wrong", "authorization-iss-wrong"} <= set(names)
+        assert "step-up" in names
 
 
 BROKEN = [
@@ -69,6 +70,17 @@ def test_broken_agent_is_caught_and_named(flow: str, skip: str, trial: str, chec
     assert not report.passed
     failed = [c.name for c in report.cases if not c.passed]
     assert f"{trial}/{check}" in failed, report.table()
+
+
+@pytest.mark.slow
+def test_agent_that_cannot_step_up_fails_a_should() -> None:
+    """An agent that ignores an RFC 9470 challenge is locked out, which lets nobody in: a should."""
+    report = check_agent(command(CODE, "step-up"), CODE, timeout=20, trials=["step-up"])
+    case = next(c for c in report.cases if c.name == "step-up/step-up-acr")
+    assert (case.passed, case.severity) == (False, "should"), report.table()
+    assert "acr_values=mfa" in case.detail
+    good = check_agent(command(CODE), CODE, timeout=20, trials=["step-up"])
+    assert next(c for c in good.cases if c.name == "step-up/step-up-acr").passed, good.table()
 
 
 @pytest.mark.slow
@@ -169,3 +181,29 @@ expect:
     (mismatch,) = result.mismatches
     assert mismatch.case == "baseline/token-reuse"
     assert "not-applicable: no API was called twice" in result.explain()
+
+
+@pytest.mark.slow
+def test_scenario_trial_can_demand_its_own_step_up(tmp_path: Path) -> None:
+    """A scenario's own trial: another level to step up to; the agent that ignores it is named."""
+    text = f"""\
+version: 1
+name: step-up-hwk
+agent:
+  run: "{command(CODE, "step-up")}"
+  flow: authorization_code
+  timeout: 20
+  trials: []
+  extra_trials:
+    - name: hwk
+      idp: {{acr_levels: [pwd, mfa, hwk]}}
+      require_acr: hwk
+      checks: [step-up-acr]
+expect:
+  failing: [hwk/step-up-acr]
+"""
+    (tmp_path / "s.yaml").write_text(text)
+    result = run_scenario(load_scenario(tmp_path / "s.yaml"))
+    assert result.passed, result.explain()
+    case = next(c for c in result.report.cases if c.name == "hwk/step-up-acr")
+    assert "acr_values=hwk" in case.detail

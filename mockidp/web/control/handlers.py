@@ -13,6 +13,7 @@ from ...clock import MockClock, check_time
 from ...config import (
     ApiConfig,
     ClientConfig,
+    TokenClaimsConfig,
     TokenDefectsConfig,
     UserConfig,
     _build,
@@ -213,6 +214,47 @@ async def clear_token_defects(request: web.Request) -> web.StreamResponse:
     state = _state(request)
     state.defect_plan.clear()
     return json_response(_plans_json(state))
+
+
+# --- planned token claims ----------------------------------------------------------------------
+
+
+def _claims_plans_json(state: IdPState) -> dict[str, Any]:
+    return {"token_claims": [p.to_dict() for p in state.claims_plan.pending]}
+
+
+async def list_token_claims(request: web.Request) -> web.StreamResponse:
+    return json_response(_claims_plans_json(_state(request)))
+
+
+async def plan_token_claims(request: web.Request) -> web.StreamResponse:
+    """Add claims to the next ``times`` access tokens (default 1; null: every one).
+
+    One object ``{"claims": {...}, "times": N, "client_id": "..."}`` or a list of them; all are
+    checked before any is planned, and an error names the key (``claims.iss``, ``[1].times``).
+    """
+    body = await _json(request)
+    single = isinstance(body, dict)
+    items = _items(body)
+    plans = []
+    for i, item in enumerate(items):
+        path = "" if single else f"[{i}]"
+        if isinstance(item, dict) and "claims" not in item:
+            raise ControlRequestError("'claims' is required", key_path=f"{path}.claims".lstrip("."))
+        if isinstance(item, dict) and "times" not in item:
+            item = {**item, "times": 1}
+        plans.append(_build_item(TokenClaimsConfig, item, path))
+    state = _state(request)
+    for plan in plans:
+        state.claims_plan.add(plan.claims, times=plan.times, client_id=plan.client_id)
+    return json_response(_claims_plans_json(state), status=201)
+
+
+async def clear_token_claims(request: web.Request) -> web.StreamResponse:
+    """Drop every claims plan, configured ones included, until the next reset."""
+    state = _state(request)
+    state.claims_plan.clear()
+    return json_response(_claims_plans_json(state))
 
 
 # --- journal and clock --------------------------------------------------------------------------

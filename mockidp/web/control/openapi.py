@@ -67,6 +67,10 @@ def _journal_and_clock_schemas() -> dict[str, Schema]:
                 "client_id": {"type": ["string", "null"]},
                 "status": {"type": "integer", "description": "599: connection dropped"},
                 "time": {"type": "number"},
+                "token_claims": {
+                    "type": ["object", "null"],
+                    "description": "planned claims the issued access token carries",
+                },
             }
         ),
         "Journal": _obj({"requests": {"type": "array", "items": _ref("RequestRecord")}}),
@@ -117,6 +121,20 @@ def _schemas() -> dict[str, Schema]:
             ("defects",),
         ),
         "TokenDefectPlans": _obj({"token_defects": {"type": "array", "items": _ref("TokenDefectPlan")}}),
+        "TokenClaimsPlan": _obj(
+            {
+                "claims": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "description": "custom claims; registered ones (iss, sub, aud, exp, iat, nbf, jti, "
+                    "client_id, scope, cnf, act) are refused",
+                },
+                "client_id": {"type": ["string", "null"], "description": "null: every client"},
+                "times": {**nullable_int, "minimum": 1, "default": 1, "description": "null: every token"},
+            },
+            ("claims",),
+        ),
+        "TokenClaimsPlans": _obj({"token_claims": {"type": "array", "items": _ref("TokenClaimsPlan")}}),
         "Misbehaviour": _obj(
             {
                 "metadata_issuer": {"type": ["string", "null"]},
@@ -128,7 +146,14 @@ def _schemas() -> dict[str, Schema]:
         ),
         "Client": _obj({"client_id": {"type": "string"}}, ("client_id",), extra=True),
         "User": _obj({"sub": {"type": "string"}}, ("sub",), extra=True),
-        "Api": _obj({"audience": {"type": "string"}, "scopes": STRINGS}, ("audience",)),
+        "Api": _obj(
+            {
+                "audience": {"type": "string"},
+                "scopes": STRINGS,
+                "access_token_claims": {"type": "object", "description": "custom claims (templates allowed)"},
+            },
+            ("audience",),
+        ),
         "RotateKeys": _obj(
             {
                 "keep": {"type": "integer", "minimum": 0, "default": 1},
@@ -220,6 +245,22 @@ def _paths() -> dict[str, Schema]:
                 "Drop every plan until the next reset",
                 "clear_token_defects",
                 _answer("cleared", _ref("TokenDefectPlans")),
+            ),
+        },
+        "/token-claims": {
+            "get": _op(
+                "List planned token claims", "list_token_claims", _answer("plans", _ref("TokenClaimsPlans"))
+            ),
+            "post": _op(
+                "Add claims to the next access tokens of the token endpoint",
+                "plan_token_claims",
+                _answer("planned", _ref("TokenClaimsPlans"), "201"),
+                _json_body(_one_or_many("TokenClaimsPlan")),
+            ),
+            "delete": _op(
+                "Drop every claims plan until the next reset",
+                "clear_token_claims",
+                _answer("cleared", _ref("TokenClaimsPlans")),
             ),
         },
         "/misbehaviour": {

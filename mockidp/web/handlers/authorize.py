@@ -12,6 +12,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
 
+from ...acr import choose_level, satisfies
 from ...config import UserConfig
 from ...errors import OAuthError
 from ...flows.authorization_code import issue_code
@@ -59,11 +60,22 @@ def error_response(
     return respond(state, redirect_uri, params, status=status)
 
 
+def requested_level(state: IdPState, auth: AuthorizationRequest) -> str | None:
+    """The sign-in level this request asks for (``acr_values``), else the weakest; None without levels."""
+    return choose_level(state.config.acr_levels, auth.acr_values)
+
+
 def approve(
-    state: IdPState, auth: AuthorizationRequest, subject: str, auth_time: float, *, status: int = 302
+    state: IdPState,
+    auth: AuthorizationRequest,
+    subject: str,
+    auth_time: float,
+    *,
+    acr: str | None = None,
+    status: int = 302,
 ) -> web.Response:
     """Issue the code and send it back with ``state`` and ``iss``."""
-    code = issue_code(state, auth, subject=subject, auth_time=auth_time)
+    code = issue_code(state, auth, subject=subject, auth_time=auth_time, acr=acr)
     params = {"code": code}
     if auth.state is not None:
         params["state"] = auth.state
@@ -115,7 +127,7 @@ def _auto(state: IdPState, auth: AuthorizationRequest) -> web.Response:
             user = next(iter(state.store.users.values()), None)
         if user is None:
             return refuse(state, auth, "login_required", "no users are configured")
-    return approve(state, auth, user.sub, state.clock.now())
+    return approve(state, auth, user.sub, state.clock.now(), acr=requested_level(state, auth))
 
 
 def _usable_session(request: web.Request, state: IdPState, auth: AuthorizationRequest) -> LoginSession | None:
@@ -131,6 +143,9 @@ def _usable_session(request: web.Request, state: IdPState, auth: AuthorizationRe
         return None  # OIDC Core 3.1.2.1: another user is signed in than the hint names
     if auth.max_age is not None and state.clock.now() - session.auth_time > auth.max_age:
         return None  # OIDC Core 3.1.2.1: the sign-in is too old, do it again
+    wanted = requested_level(state, auth)
+    if wanted is not None and not satisfies(state.config.acr_levels, session.acr, wanted):
+        return None  # RFC 9470 step-up: a stronger sign-in than this session's is asked for
     return session
 
 
@@ -144,10 +159,10 @@ def _form(request: web.Request, state: IdPState, auth: AuthorizationRequest) -> 
         txn = _start(state, auth, None, None, key)
         return browser.remember_browser(login_view(state, txn, auth), state, key)
     if session.has_consented(auth.client_id, auth.scopes) and "consent" not in auth.prompt:
-        return approve(state, auth, session.subject, session.auth_time)
+        return approve(state, auth, session.subject, session.auth_time, acr=session.acr)
     if "none" in auth.prompt:
         return refuse(state, auth, "consent_required", "prompt=none, and these scopes need consent")
-    txn = _start(state, auth, session.subject, session.auth_time, key)
+    txn = _start(state, auth, session.subject, session.auth_time, key, session.acr)
     return browser.remember_browser(redirect(consent_url(state, txn), status=303), state, key)
 
 
@@ -157,17 +172,23 @@ def _why_login(request: web.Request, state: IdPState, auth: AuthorizationRequest
         return "prompt=none, and nobody is signed in"
     if auth.hinted_subject not in (None, session.subject):
         return "prompt=none, and the signed-in user is not the one id_token_hint names"
-    return "prompt=none, and the sign-in must be repeated (another user, or max_age)"
+    return "prompt=none, and the sign-in must be repeated (another user, max_age or a stronger acr)"
 
 
 def _start(
-    state: IdPState, auth: AuthorizationRequest, subject: str | None, auth_time: float | None, key: str
+    state: IdPState,
+    auth: AuthorizationRequest,
+    subject: str | None,
+    auth_time: float | None,
+    key: str,
+    acr: str | None = None,
 ) -> str:
     pending = PendingAuthorization(
         request=auth,
         expires_at=state.clock.now() + TRANSACTION_TTL,
         subject=subject,
         auth_time=auth_time,
+        acr=acr,
         browser=browser.binding(key),
     )
     return state.store.grants.start(pending)
@@ -198,6 +219,8 @@ def login_view(
         users=users,
         username=username or (hint.login_name if hint else ""),
         error=error,
+        levels=tuple(state.config.acr_levels),
+        level=requested_level(state, auth) or "",
     )
     return pages.login_page(view, issuer=state.issuer)
 

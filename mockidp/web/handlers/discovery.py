@@ -32,7 +32,7 @@ def metadata(state: IdPState) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [state.keys.alg],
-        "claims_supported": supported_claims(),
+        "claims_supported": supported_claims(with_levels=bool(state.config.acr_levels)),
         **user_flow_metadata(state),
     }
     if state.config.dynamic_registration:
@@ -57,8 +57,15 @@ def user_flow_metadata(state: IdPState) -> dict[str, Any]:
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
+        **_acr_metadata(state),
     }
+
+
+def _acr_metadata(state: IdPState) -> dict[str, Any]:
+    """``acr_values_supported`` (OIDC Discovery 3), only when sign-in levels are configured."""
+    levels = list(state.config.acr_levels)
+    return {"acr_values_supported": levels} if levels else {}
 
 
 async def handle(request: web.Request) -> web.StreamResponse:

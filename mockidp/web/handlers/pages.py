@@ -27,6 +27,7 @@ from .authorize import (
     login_view,
     redirect,
     refuse,
+    requested_level,
     session_cookie,
 )
 
@@ -38,6 +39,14 @@ def _pending(state: IdPState, params: Params) -> tuple[str, PendingAuthorization
     txn = params.get("transaction")
     pending = state.store.grants.transaction(txn, state.clock.now()) if txn else None
     return (txn, pending) if txn and pending else None
+
+
+def _chosen_level(state: IdPState, chosen: str | None, pending: PendingAuthorization) -> str | None:
+    """The level picked on the login page, or the one the request asked for (None without levels)."""
+    levels = state.config.acr_levels
+    if chosen is not None and chosen in levels:
+        return chosen
+    return requested_level(state, pending.request)
 
 
 def _check_password(state: IdPState, username: str | None, password: str | None) -> UserConfig | None:
@@ -74,8 +83,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         username = params.get("username") or ""
         return login_view(state, txn, pending.request, username=username, error=WRONG_PASSWORD)
     now = state.clock.now()
-    sid = state.store.grants.sign_in(user.sub, now)
-    pending.subject, pending.auth_time = user.sub, now
+    acr = _chosen_level(state, params.get("acr"), pending)
+    sid = state.store.grants.sign_in(user.sub, now, acr)
+    pending.subject, pending.auth_time, pending.acr = user.sub, now, acr
     response = redirect(consent_url(state, txn), status=303)
     browser.set_cookie(response, state, session_cookie(state), sid, path=state.issuer_path or "/")
     return response
@@ -111,7 +121,7 @@ async def consent(request: web.Request) -> web.StreamResponse:
         with state.store.grants.lock:
             session.consents.setdefault(auth.client_id, set()).update(auth.scopes)
     auth_time = pending.auth_time or state.clock.now()
-    return approve(state, auth, subject, auth_time, status=303)
+    return approve(state, auth, subject, auth_time, acr=pending.acr, status=303)
 
 
 def _consent_page(state: IdPState, txn: str, pending: PendingAuthorization) -> web.Response:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ...claims_plan import recording
 from ...errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from ...flows import GRANTS, TokenRequest
 from ..client_auth import authenticate_client
-from ..keys import STATE
+from ..keys import STATE, TOKEN_CLAIMS
 from ..request_params import form_params
 from ..responses import json_response
 
@@ -26,5 +27,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
     client = authenticated.client
     if grant_type not in client.allowed_grant_types:
         raise UnauthorizedClient(f"client {client.client_id!r} may not use {grant_type}")
-    body = grant(TokenRequest(state=state, client=client, params=params))
+    with recording() as applied:
+        body = grant(TokenRequest(state=state, client=client, params=params))
+    if applied:
+        request[TOKEN_CLAIMS] = applied
     return json_response(body, no_store=True)

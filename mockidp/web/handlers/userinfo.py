@@ -68,4 +68,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
         user = state.store.users.get(claims["sub"])
     if user is None:
         raise invalid_token(InvalidToken("the access token's subject is not a user"))
-    return json_response({**user_claims(user, scopes), "sub": user.sub}, no_store=True)
+    # OIDC Core 5.5: claims the authorization request's ``claims`` parameter asked for here
+    with state.store.lock:
+        record = state.store.tokens.get(claims["jti"])
+    requested = state.store.grants.requested_userinfo_claims(record.grant_id if record else None)
+    return json_response({**user_claims(user, scopes, requested), "sub": user.sub}, no_store=True)

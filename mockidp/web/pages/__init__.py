@@ -88,6 +88,25 @@ class LoginView:
     users: Sequence[UserConfig]
     username: str = ""
     error: str | None = None
+    #: the sign-in levels to offer (``acr_levels``) and the one preselected
+    levels: Sequence[str] = ()
+    level: str = ""
+
+
+def _checked(value: str, chosen: str) -> str:
+    return " checked" if value == chosen else ""
+
+
+def _level_choice(view: LoginView) -> str:
+    """A radio group of the sign-in levels (the person picks how strongly to sign in)."""
+    if not view.levels:
+        return ""
+    options = "".join(
+        f"""<label class="level"><input type="radio" name="acr" value="{esc(lv)}"{_checked(lv, view.level)}>
+{esc(lv)}</label>"""
+        for lv in view.levels
+    )
+    return f"""<fieldset class="levels"><legend>Sign-in level (acr)</legend>{options}</fieldset>"""
 
 
 def login_page(view: LoginView, *, issuer: str) -> web.Response:
@@ -96,9 +115,10 @@ def login_page(view: LoginView, *, issuer: str) -> web.Response:
     if view.error:
         error = f'<p class="error" role="alert" id="login-error">{esc(view.error)}</p>'
         invalid = ' aria-invalid="true" aria-describedby="login-error"'
+    level = _hidden("acr", view.level) if view.level else ""
     buttons = "".join(
         f"""<li><form method="post" action="{esc(view.action)}">{_hidden("transaction", view.transaction)}
-{_hidden("user", user.sub)}<button type="submit" class="user">
+{_hidden("user", user.sub)}{level}<button type="submit" class="user">
 <span class="avatar" aria-hidden="true">{esc(_initials(user))}</span>
 <span class="who"><strong>{esc(display_name(user))}</strong><span>{esc(_user_detail(user))}</span></span>
 </button></form></li>"""
@@ -122,6 +142,7 @@ def login_page(view: LoginView, *, issuer: str) -> web.Response:
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password"
  required{focus_pw}{invalid}>
+{_level_choice(view)}
 <button type="submit" class="primary wide">Sign in</button>
 </form>
 {quick}"""
