@@ -99,9 +99,9 @@ def render() -> str:
     out.append("\n## What check-api sends\n")
     out.append(
         "`mockidp check-api` sends a valid token, no token, the protocol cases `token-in-query`, "
-        "`token-in-body` and `expired-after-cache` (see the check-api tutorial), and every entry that applies to "
-        "access tokens (`mockidp.defects.CHECK_API_DEFAULTS`), less those it cannot judge without "
-        "knowing the API's policy, which it sends only when named "
+        "`token-in-body` and `expired-after-cache` (see the check-api tutorial), and every entry "
+        "that applies to access tokens (`mockidp.defects.CHECK_API_DEFAULTS`), less those it "
+        "cannot judge without knowing the API's policy, which it sends only when named "
         "(`mockidp.defects.NOT_SENT_BY_DEFAULT`):\n"
     )
     for name, why in NOT_SENT_BY_DEFAULT.items():
