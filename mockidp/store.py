@@ -46,6 +46,9 @@ class Store:
         self.users: dict[str, UserConfig] = {}
         self.apis: dict[str, ApiConfig] = {}
         self.tokens: dict[str, IssuedToken] = {}
+        #: grants revoked so far: a token of one remembered later (a grant still being issued on
+        #: another thread when a replay revoked it) is born revoked
+        self._revoked_grants: set[str] = set()
         self._prune_at = PRUNE_AT
         #: codes, refresh tokens, sign-ins and pending authorizations of the user flows
         self.grants = Grants()
@@ -58,6 +61,7 @@ class Store:
             self.users = {u.sub: u for u in users}
             self.apis = {a.audience: a for a in config.apis}
             self.tokens = {}
+            self._revoked_grants = set()
             self.grants.clear()
 
     def user_by_login(self, name: str) -> UserConfig | None:
@@ -75,6 +79,8 @@ class Store:
         under load would otherwise grow without bound). Expired tokens are inactive anyway, so
         forgetting them changes no answer."""
         with self.lock:
+            if token.grant_id is not None and token.grant_id in self._revoked_grants:
+                token.revoked = True
             self.tokens[token.jti] = token
             if len(self.tokens) >= self._prune_at:
                 self.prune(token.issued_at)
@@ -90,6 +96,7 @@ class Store:
         """Revoke every token of a grant; returns how many were still active."""
         count = 0
         with self.lock:
+            self._revoked_grants.add(grant_id)
             for token in self.tokens.values():
                 if token.grant_id == grant_id and not token.revoked:
                     token.revoked = True

@@ -201,7 +201,6 @@ def issue_access_token(
     minted = (
         mint_token(state, claims, kind="access", typ=ACCESS_TOKEN_TYP, defects=defects) if defects else None
     )
-    token = minted.token if minted else sign(claims, state.keys.current, typ=ACCESS_TOKEN_TYP)
     record = IssuedToken(
         jti=claims["jti"],
         kind="access",
@@ -214,7 +213,10 @@ def issue_access_token(
         claims=claims,
         grant_id=grant_id,
     )
+    # remembered before it is signed: grants run on several threads (mockidp.web.workers), and a
+    # concurrent code replay that revokes this grant must catch this token too
     state.store.remember(record)
+    token = minted.token if minted else sign(claims, state.keys.current, typ=ACCESS_TOKEN_TYP)
     if minted:
         minted.issued()
     return token, record

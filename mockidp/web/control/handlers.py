@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -29,6 +30,7 @@ from ...minting import issue_token
 from ...state import IdPState
 from ..keys import STATE
 from ..responses import json_response
+from ..workers import off_loop
 
 T = TypeVar("T")
 
@@ -110,7 +112,8 @@ async def mint_token(request: web.Request) -> web.StreamResponse:
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ControlRequestError(f"'{key}' must hold strings only", key_path=key)
     try:
-        token = issue_token(
+        mint = functools.partial(
+            issue_token,
             _state(request),
             client_id=_optional(body, "client_id", str),
             subject=_optional(body, "subject", str),
@@ -119,6 +122,7 @@ async def mint_token(request: web.Request) -> web.StreamResponse:
             claims=_optional(body, "claims", dict),
             defects=body.get("defects"),
         )
+        token = await off_loop(mint)  # signing on every core, as at the token endpoint
     except ConfigError as exc:
         raise _config_error(exc) from None
     except OAuthError:
