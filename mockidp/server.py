@@ -19,7 +19,7 @@ from aiohttp import web
 
 from .claims_plan import PlannedClaims
 from .clock import MockClock
-from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, _check_client, load_config
+from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config
 from .defects.plan import PlannedDefects
 from .errors import MockIdPError
 from .faults import Fault, make_fault
@@ -196,38 +196,28 @@ class MockIdP:
     def add_client(self, client: ClientConfig | None = None, /, **fields: Any) -> ClientConfig:
         """Register a client (a ``ClientConfig`` or its keys as keyword arguments)."""
         made = client or _build(ClientConfig, fields, "clients")
-        with self.state.store.lock:
-            # the cross-field checks a config file gets (a public client_credentials client...)
-            _check_client(made, "clients", set(self.state.store.apis))
-            self.state.store.clients[made.client_id] = made
-        return made
+        # the cross-field checks a config file gets (a public client_credentials client...)
+        return self.state.store.add_client(made)
 
     def add_user(self, user: UserConfig | None = None, /, **fields: Any) -> UserConfig:
         made = user or _build(UserConfig, fields, "users")
-        with self.state.store.lock:
-            self.state.store.users[made.sub] = made
-        return made
+        return self.state.store.add_user(made)
 
     def add_api(self, api: ApiConfig | None = None, /, **fields: Any) -> ApiConfig:
         made = api or _build(ApiConfig, fields, "apis")
-        with self.state.store.lock:
-            self.state.store.apis[made.audience] = made
-        return made
+        return self.state.store.add_api(made)
 
     @property
     def clients(self) -> dict[str, ClientConfig]:
-        with self.state.store.lock:
-            return dict(self.state.store.clients)
+        return self.state.store.clients()
 
     @property
     def users(self) -> dict[str, UserConfig]:
-        with self.state.store.lock:
-            return dict(self.state.store.users)
+        return self.state.store.users()
 
     @property
     def apis(self) -> dict[str, ApiConfig]:
-        with self.state.store.lock:
-            return dict(self.state.store.apis)
+        return self.state.store.apis()
 
     # --- tokens and keys ------------------------------------------------------------------
 
