@@ -43,8 +43,7 @@ def _introspect_refresh(state: IdPState, token: str) -> dict[str, Any]:
     record = _live_refresh(state, token)
     if record is None:
         return dict(INACTIVE)
-    with state.store.lock:
-        issued = state.store.tokens.get(record.jti)
+    issued = state.store.token(record.jti)
     out: dict[str, Any] = {
         "active": True,
         "token_type": "refresh_token",
@@ -78,12 +77,9 @@ def revoke(state: IdPState, client_id: str, token: str) -> bool:
         return False
     if claims.get("iss") != state.issuer or not isinstance(claims.get("jti"), str):
         return False
-    with state.store.lock:
-        issued = state.store.tokens.get(claims["jti"])
-        if issued is None or issued.kind != "access":
-            return False
-        if issued.client_id != client_id:
-            raise UnauthorizedClient("the token was issued to another client")
-        was_active = not issued.revoked
-        issued.revoked = True
-    return was_active
+    issued = state.store.token(claims["jti"])
+    if issued is None or issued.kind != "access":
+        return False
+    if issued.client_id != client_id:
+        raise UnauthorizedClient("the token was issued to another client")
+    return state.store.revoke_token(issued.jti)

@@ -93,8 +93,7 @@ def mint_token(
     if scope is None:
         scope = str(claims.get("scope", "")).split()
     if other_scopes is None:
-        with state.store.lock:
-            client = state.store.clients.get(client_id)
+        client = state.store.client(client_id)
         other_scopes = [s for s in client.scopes if s not in scope] if client else []
     ctx = MintContext(
         state=state,

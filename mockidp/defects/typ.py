@@ -48,11 +48,9 @@ def _encrypt(token: str, ctx: MintContext) -> str:
 def _revoke(ctx: MintContext, claims: dict[str, Any]) -> None:
     """Revoke the token in the store, so introspection reports it inactive."""
     jti = claims.get("jti")
-    with ctx.state.store.lock:
-        record = ctx.state.store.tokens.get(str(jti))
-        if record is None:
-            raise MockIdPError("the revoked defect needs a token the IdP remembers (issue it with jti)")
-        record.revoked = True
+    if ctx.state.store.token(str(jti)) is None:
+        raise MockIdPError("the revoked defect needs a token the IdP remembers (issue it with jti)")
+    ctx.state.store.revoke_token(str(jti))
 
 
 _TYP = frozenset({"header:typ"})

@@ -68,8 +68,7 @@ def client_and_redirect(state: IdPState, params: Params) -> tuple[ClientConfig, 
     client_id = _single(params, "client_id")
     if client_id is None:
         raise AuthorizationPageError("the request has no client_id")
-    with state.store.lock:
-        client = state.store.clients.get(client_id)
+    client = state.store.client(client_id)
     if client is None:
         raise AuthorizationPageError(f"no client is registered as {client_id!r}")
     redirect_uri = _single(params, "redirect_uri")

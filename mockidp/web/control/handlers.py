@@ -18,7 +18,6 @@ from ...config import (
     TokenDefectsConfig,
     UserConfig,
     _build,
-    _check_client,
     _Source,
     to_dict,
 )
@@ -367,24 +366,19 @@ def _register(
 
 def _check_new_client(state: IdPState, client: ClientConfig, path: str) -> None:
     """The config's cross-field checks (secret vs grant types, known audiences...)."""
-    with state.store.lock:
-        audiences = set(state.store.apis)
-    _check_client(client, path, audiences)
+    state.store.check_client(client, path)
 
 
 def _add_client(state: IdPState, client: ClientConfig) -> None:
-    with state.store.lock:
-        state.store.clients[client.client_id] = client
+    state.store.add_client(client)
 
 
 def _add_user(state: IdPState, user: UserConfig) -> None:
-    with state.store.lock:
-        state.store.users[user.sub] = user
+    state.store.add_user(user)
 
 
 def _add_api(state: IdPState, api: ApiConfig) -> None:
-    with state.store.lock:
-        state.store.apis[api.audience] = api
+    state.store.add_api(api)
 
 
 async def add_clients(request: web.Request) -> web.StreamResponse:

@@ -45,8 +45,7 @@ def _client(state: IdPState, params: Params, hint: dict[str, Any] | None) -> Cli
         client_id = client_id or (audiences[0] if audiences else None)
     if client_id is None:
         return None
-    with state.store.lock:
-        client = state.store.clients.get(client_id)
+    client = state.store.client(client_id)
     if client is None:
         raise _Refused(f"no client is registered as {client_id!r}")
     return client
@@ -115,8 +114,7 @@ def _confirmation(
     uri: str | None,
     state_value: str | None,
 ) -> web.Response:
-    with state.store.lock:
-        user = state.store.users.get(subject)
+    user = state.store.user(subject)
     fields = {
         "confirmation": browser.logout_token(sid),
         "client_id": client.client_id if client else None,

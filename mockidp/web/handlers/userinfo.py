@@ -35,8 +35,7 @@ def _user_token_claims(state: IdPState, token: str) -> dict[str, Any]:
     except TokenRejected as exc:
         reason = f"the access token is not valid for userinfo: {exc.description}"
         raise invalid_token(InvalidToken(reason)) from None
-    with state.store.lock:
-        record = state.store.tokens.get(claims["jti"])
+    record = state.store.token(claims["jti"])
     # user flows (code, refresh, minting for a subject) record their grant; client credentials do not
     if (
         record is None
@@ -64,12 +63,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
             status=403,
             headers=challenge("insufficient_scope", description, scope="openid"),
         )
-    with state.store.lock:
-        user = state.store.users.get(claims["sub"])
+    user = state.store.user(claims["sub"])
     if user is None:
         raise invalid_token(InvalidToken("the access token's subject is not a user"))
     # OIDC Core 5.5: claims the authorization request's ``claims`` parameter asked for here
-    with state.store.lock:
-        record = state.store.tokens.get(claims["jti"])
+    record = state.store.token(claims["jti"])
     requested = state.store.grants.requested_userinfo_claims(record.grant_id if record else None)
     return json_response({**user_claims(user, scopes, requested), "sub": user.sub}, no_store=True)
