@@ -85,6 +85,8 @@ def verify_jws(
         raise InvalidToken("not a compact JWS")
     header = _json_segment(parts[0], "header")
     _check_header(header, algs, types)
+    payload = _segment(parts[1], "payload")
+    _segment(parts[2], "signature")
     key = find_key(str(header.get("kid")))
     if key is None:
         raise InvalidToken("unknown kid")
@@ -96,7 +98,7 @@ def verify_jws(
             jws.deserialize_compact(token, key.key, algorithms=[key.alg])
     except (JoseError, ValueError, TypeError) as exc:
         raise InvalidToken(f"bad signature ({type(exc).__name__})") from None
-    return header, _json_segment(parts[1], "payload")
+    return header, _json(payload, "payload")
 
 
 def verify(
@@ -156,11 +158,18 @@ def scopes_of(claims: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(s for s in scope.split(" ") if s) if isinstance(scope, str) else ()
 
 
-def _json_segment(segment: str, what: str) -> dict[str, Any]:
+def _segment(segment: str, what: str) -> bytes:
     try:
-        raw = base64url.decode_strict(segment) if segment else b""
+        return base64url.decode_strict(segment)
     except ValueError:
         raise InvalidToken(f"{what} is not base64url") from None
+
+
+def _json_segment(segment: str, what: str) -> dict[str, Any]:
+    return _json(_segment(segment, what), what)
+
+
+def _json(raw: bytes, what: str) -> dict[str, Any]:
     try:
         value = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError):
