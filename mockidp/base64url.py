@@ -24,7 +24,14 @@ def decode(text: str) -> bytes:
 
 
 def decode_strict(text: str) -> bytes:
-    """Like :func:`decode`, but only the unpadded base64url alphabet is accepted (RFC 7515 §2)."""
+    """Like :func:`decode`, but only canonical unpadded base64url is accepted (RFC 7515 §2).
+
+    Canonical (RFC 4648 §3.5): the unused bits of the last character are zero, so each byte
+    string has exactly one spelling and a token cannot be altered without breaking it.
+    """
     if _ALPHABET.fullmatch(text) is None or len(text) % 4 == 1:
         raise ValueError("not unpadded base64url")
-    return decode(text)
+    data = decode(text)
+    if encode(data) != text:
+        raise ValueError("not canonical base64url")
+    return data

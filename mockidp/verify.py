@@ -114,8 +114,9 @@ def verify(
     ``revoked`` answers whether a ``jti`` was revoked; it is asked last, for an otherwise
     valid token.
     """
-    p = policy
-    _, claims = verify_jws(token, find_key, max_length=p.max_length, algs=p.algs, types=p.types)
+    _, claims = verify_jws(
+        token, find_key, max_length=policy.max_length, algs=policy.algs, types=policy.types
+    )
     for name in policy.required_claims:
         if name not in claims:
             raise InvalidToken(f"missing claim {name!r}")

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from joserfc.jws import JWSRegistry
 
 from mockidp import base64url
@@ -120,10 +122,21 @@ def test_duplicate_header_names_are_refused() -> None:
 
 @pytest.mark.parametrize("bad", ["=", "+", "/", "*", " "])
 def test_segments_must_be_unpadded_base64url(bad: str) -> None:
+    """RFC 7515 §2: unpadded, and only the URL-safe alphabet."""
     head, payload, signature = token().split(".")
     assert refusal(f"{head}.{payload[:5]}{bad}{payload[6:]}.{signature}") == "payload is not base64url"
     assert refusal(f"{head}.{payload}.{signature}{bad}") == "signature is not base64url"
     assert refusal(f"{head}{bad}.{payload}.{signature}") == "header is not base64url"
+
+
+def test_non_canonical_base64url_is_refused() -> None:
+    """RFC 4648 §3.5: a last character with non-zero unused bits is another spelling of one token."""
+    head, payload, signature = token().split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    # ES256: 64 bytes are 86 characters; the last one carries 2 bits and 4 unused (zero) bits
+    other = signature[:-1] + alphabet[alphabet.index(signature[-1]) | 1]
+    assert base64url.decode(other) == base64url.decode(signature)  # a lenient decoder sees one token
+    assert refusal(f"{head}.{payload}.{other}") == "signature is not base64url"
 
 
 @pytest.mark.parametrize("value", ["", "a.b", "a.b.c.d", "a.b.c.d.e"])
@@ -267,3 +280,29 @@ def test_one_verifier_one_base64url_helper_one_bearer_reader() -> None:
     # client_auth reads the same header for HTTP Basic client authentication
     reads = r"""headers(\.get\(["']Authorization|\[["']Authorization["']\](?!\s*=))"""
     assert _files_matching(reads) == {"web/bearer.py", "web/client_auth.py"}
+
+
+SEGMENT = r"[A-Za-z0-9_\-=+/. ]{0,40}"
+JWS_LIKE = st.from_regex(rf"{SEGMENT}\.{SEGMENT}\.[A-Za-z0-9_\-]{{0,90}}", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300) | JWS_LIKE)
+def test_any_text_is_an_invalid_token(value: str) -> None:
+    """Hostile input is refused with a reason, never another exception (a 500 at the endpoints)."""
+    with pytest.raises(InvalidToken) as caught:
+        verify(value, find, POLICY, NOW)
+    assert caught.value.description
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0), st.integers(min_value=0, max_value=255))
+def test_a_changed_byte_never_verifies(where: int, value: int) -> None:
+    """Any one-character change to a valid token is refused, with a reason (never another error)."""
+    good = token()
+    index = where % len(good)
+    changed = good[:index] + chr(value) + good[index + 1 :]
+    if changed == good:
+        return
+    with pytest.raises(InvalidToken):
+        verify(changed, find, POLICY, NOW)
