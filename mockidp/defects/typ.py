@@ -11,9 +11,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ..base64url import decode as b64url_decode
+from ..base64url import encode as b64url
 from ..errors import MockIdPError
 from .edits import set_header
-from .jose import b64url, b64url_decode, dumps
+from .jose import dumps
 from .model import ACCESS, Defect, MintContext
 
 TYP_SPEC = "RFC 9068 §4; RFC 8725 §3.11"

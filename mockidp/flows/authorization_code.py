@@ -9,11 +9,11 @@ a challenge was sent.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from typing import Any
 
+from .. import base64url
 from ..errors import InvalidGrant, InvalidRequest
 from ..grants import AuthorizationCode, AuthorizationRequest, new_id
 from ..state import IdPState
@@ -44,7 +44,7 @@ def issue_code(
 
 def pkce_s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return base64url.encode(digest)
 
 
 def _check_pkce(request: AuthorizationRequest, verifier: str | None) -> None:

@@ -15,7 +15,7 @@ from ..errors import InvalidRequest, InvalidToken, MockIdPError, OAuthError, Una
 from ..grants import AuthorizationRequest
 from ..params import Params
 from ..state import IdPState
-from ..validation import validate_id_token_hint
+from ..verify import verify_id_token_hint
 from .base import requested_targets, select_audiences, select_scopes
 from .claims_request import parse_acr_values, parse_claims_request
 
@@ -143,7 +143,7 @@ def _hinted_subject(state: IdPState, hint: str | None) -> str | None:
     if hint is None:
         return None
     try:
-        claims = validate_id_token_hint(state, hint)
+        claims = verify_id_token_hint(hint, state.keys.find, state.issuer)
     except InvalidToken:
         raise InvalidRequest("id_token_hint is not an ID token issued by this provider") from None
     return str(claims["sub"])
