@@ -20,9 +20,9 @@ from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config
 from .defects.plan import PlannedDefects
 from .errors import MockIdPError
 from .faults import Fault, make_fault
+from .issuance import issue_token
 from .journal import RequestRecord
 from .keys import SigningKey, load_key_file
-from .minting import issue_token as mint_token
 from .misbehaviour import MisbehaviourConfig
 from .runtime import AppRuntime
 from .state import IdPState
@@ -177,9 +177,9 @@ class MockIdP(AppRuntime):
         """Mint a valid access token without HTTP, validated like a token request.
 
         ``client_id`` defaults to the first client; ``subject`` to the client id. The body is
-        ``mockidp.minting.issue_token``, shared with the control API's ``POST /_mockidp/tokens``.
+        ``mockidp.issuance.issue_token``, shared with the control API's ``POST /_mockidp/tokens``.
         """
-        return mint_token(
+        return issue_token(
             self.state,
             client_id=client_id,
             subject=subject,

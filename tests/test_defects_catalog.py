@@ -162,7 +162,7 @@ def test_incompatible_defects_are_refused(mockidp: MockIdP, first: str, second: 
 
 def test_every_combinable_pair_can_be_minted(mockidp: MockIdP) -> None:
     """What ``resolve_defects`` (and so ``strategies.defect_sets``) allows must also mint."""
-    from mockidp.flows.base import issue_id_token
+    from mockidp.issuance import issue_id_token
 
     for kind in ("access", "id"):
         names = defect_names(kind)

@@ -18,7 +18,7 @@ from reference_validator import AccessPolicy, validate_access_token, validate_id
 from mockidp import MockIdP
 from mockidp.defects import defect_names, get_defect
 from mockidp.demo import demo_config
-from mockidp.flows.base import issue_id_token
+from mockidp.issuance import issue_id_token
 
 AUD = "demo-api"
 SCOPE = "demo-api:read"

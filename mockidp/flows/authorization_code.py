@@ -16,11 +16,12 @@ from typing import Any
 from .. import base64url
 from ..errors import InvalidGrant, InvalidRequest
 from ..grants import AuthorizationCode, AuthorizationRequest, new_id
+from ..issuance import user_token_response
 from ..state import IdPState
+from ..targets import narrow_to_resources, requested_targets, select_audiences
 from ..tokens import opaque_token
 from .authorization_request import PKCE_VALUE
-from .base import TokenRequest, narrow_to_resources, requested_targets, select_audiences
-from .user_tokens import user_token_response
+from .base import TokenRequest
 
 GRANT_TYPE = "authorization_code"
 

@@ -15,8 +15,8 @@ from ..errors import InvalidRequest, InvalidToken, MockIdPError, OAuthError, Una
 from ..grants import AuthorizationRequest
 from ..params import Params
 from ..state import IdPState
+from ..targets import requested_targets, select_audiences, select_scopes
 from ..verify import verify_id_token_hint
-from .base import requested_targets, select_audiences, select_scopes
 from .claims_request import parse_acr_values, parse_claims_request
 
 #: RFC 7636 section 4.1/4.2: 43-128 unreserved characters

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import (
-    TokenRequest,
-    bearer_response,
-    issue_access_token,
-    requested_targets,
-    select_audiences,
-    select_scopes,
-)
+from ..issuance import bearer_response, issue_access_token
+from ..targets import requested_targets, select_audiences, select_scopes
+from .base import TokenRequest
 
 GRANT_TYPE = "client_credentials"
 

@@ -11,9 +11,10 @@ from typing import Any, NoReturn
 
 from ..errors import InvalidGrant, InvalidScope
 from ..grants import RefreshRecord
+from ..issuance import user_token_response
 from ..state import IdPState
-from .base import TokenRequest, narrow_to_resources, requested_targets, select_audiences
-from .user_tokens import user_token_response
+from ..targets import narrow_to_resources, requested_targets, select_audiences
+from .base import TokenRequest
 
 GRANT_TYPE = "refresh_token"
 

@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from aiohttp import web
 
 from ..config import ApiConfig, ClientConfig
-from ..flows.base import OIDC_SCOPES
 from ..runtime import AppRuntime
 from ..server import MockIdP
+from ..targets import OIDC_SCOPES
 from ..web.listen import http_origin, listen
 from .api import ApiCall, MockApi, answer
 
@@ -29,7 +29,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def _default_oidc_scopes(client: ClientConfig) -> tuple[str, ...]:
     """What a client that lists no scopes may have in the user flows: every OIDC scope
-    (``flows.base.unlisted_oidc_scope``); a machine client, none."""
+    (``targets.unlisted_oidc_scope``); a machine client, none."""
     if "authorization_code" not in client.allowed_grant_types:
         return ()
     return tuple(sorted(OIDC_SCOPES))

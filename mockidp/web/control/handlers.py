@@ -24,8 +24,8 @@ from ...config import (
 from ...defects import resolve_defects
 from ...errors import ClockError, ConfigError, InvalidRequest, MockIdPError, OAuthError
 from ...faults import Fault
+from ...issuance import issue_token
 from ...keys import SigningKey
-from ...minting import issue_token
 from ...state import IdPState
 from ..keys import STATE
 from ..responses import json_response

@@ -11,8 +11,8 @@ from aiohttp import web
 
 from ...claims import supported_claims
 from ...flows import GRANTS
-from ...flows.base import OIDC_SCOPES
 from ...state import IdPState
+from ...targets import OIDC_SCOPES
 from ..keys import STATE
 from ..responses import json_response
 

@@ -1,0 +1,317 @@
+"""Issuance: every token mockidp hands out, and the token responses that carry them.
+
+Access tokens (RFC 9068), ID tokens (OIDC Core), refresh tokens, the bearer and user-flow token
+responses, and ``issue_token`` (a token without a token request: ``MockIdP.issue_token`` and the
+control API's ``POST /_mockidp/tokens``). The grants in ``mockidp.flows`` parse requests and
+apply policy (``mockidp.targets``), then call in here; the deliberately broken tokens of the
+defect pipeline (``mockidp.defects``, "minting") come in through ``issue_access_token``'s
+``defects``. Every token of one authorization carries the same ``grant_id``, revoked together
+on code replay or refresh-token reuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .access_claims import custom_claims
+from .acr import sign_in_claims
+from .claims import user_claims
+from .config import ClientConfig, UserConfig
+from .defects import mint_token
+from .errors import MockIdPError
+from .grants import RefreshRecord, new_id, token_key
+from .state import IdPState
+from .store import IssuedToken
+from .targets import select_audiences, select_scopes, user_token_audiences
+from .tokens import ACCESS_TOKEN_TYP, access_token_claims, id_token_claims, opaque_token, sign
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """When and how strongly the user signed in: ``auth_time`` and the ``acr`` level."""
+
+    auth_time: float
+    acr: str | None = None
+
+    def claims(self, levels: Sequence[str]) -> dict[str, Any]:
+        return sign_in_claims(levels, self.auth_time, self.acr)
+
+
+def issue_access_token(
+    state: IdPState,
+    *,
+    client_id: str,
+    subject: str,
+    audiences: Sequence[str],
+    scope: Sequence[str],
+    grant_id: str | None = None,
+    extra: dict[str, Any] | None = None,
+    defects: Sequence[str] | None = None,
+    user: UserConfig | None = None,
+    sign_in: SignIn | None = None,
+    planned_claims: bool = True,
+) -> tuple[str, IssuedToken]:
+    """Mint, sign and remember an RFC 9068 access token.
+
+    Custom claims come from the config and (``planned_claims``) the token endpoint's plans,
+    then ``sign_in`` (``auth_time``, ``acr``, ``amr`` of the user's sign-in), then ``extra``.
+    ``defects`` names catalog entries to break it with; ``None`` takes the IdP's defect plan.
+    """
+    added = custom_claims(
+        state,
+        client_id=client_id,
+        subject=subject,
+        audiences=audiences,
+        scope=scope,
+        user=user,
+        planned=planned_claims,
+    )
+    if sign_in is not None:
+        added.update(sign_in.claims(state.config.acr_levels))
+    added.update(extra or {})
+    claims = access_token_claims(
+        issuer=state.issuer,
+        subject=subject,
+        audiences=audiences,
+        client_id=client_id,
+        scope=scope,
+        now=state.clock.now(),
+        ttl=state.config.access_token_ttl,
+        extra=added,
+    )
+    if defects is None:
+        defects = state.defect_plan.take("access", client_id)
+    minted = (
+        mint_token(state, claims, kind="access", typ=ACCESS_TOKEN_TYP, defects=defects) if defects else None
+    )
+    record = IssuedToken(
+        jti=claims["jti"],
+        kind="access",
+        client_id=client_id,
+        subject=subject,
+        scope=tuple(scope),
+        audiences=tuple(audiences),
+        issued_at=claims["iat"],
+        expires_at=claims["exp"],
+        claims=claims,
+        grant_id=grant_id,
+    )
+    # remembered before it is signed: grants run on several threads (mockidp.web.workers), and a
+    # concurrent code replay that revokes this grant must catch this token too
+    state.store.remember(record)
+    token = minted.token if minted else sign(claims, state.keys.current, typ=ACCESS_TOKEN_TYP)
+    if minted:
+        minted.issued()
+    return token, record
+
+
+def issue_id_token(
+    state: IdPState,
+    *,
+    client_id: str,
+    user: UserConfig,
+    nonce: str | None,
+    auth_time: float,
+    access_token: str | None,
+    scopes: Sequence[str],
+    defects: Sequence[str] | None = None,
+    acr: str | None = None,
+    requested: Sequence[str] = (),
+) -> str:
+    """Mint and sign an OpenID Connect ID token: the one place every flow gets one from.
+
+    ``requested`` names claims the ``claims`` request parameter asked for (OIDC Core 5.5);
+    ``acr`` adds ``acr`` and ``amr`` when the IdP has sign-in levels.
+    ``defects`` names catalog entries to break it with; ``None`` takes the IdP's defect plan.
+    """
+    key = state.keys.current
+    claims = id_token_claims(
+        issuer=state.issuer,
+        subject=user.sub,
+        client_id=client_id,
+        now=state.clock.now(),
+        ttl=state.config.id_token_ttl,
+        auth_time=auth_time,
+        nonce=nonce,
+        access_token=access_token,
+        alg=key.alg,
+        user_claims={
+            **user_claims(user, scopes, requested),
+            **sign_in_claims(state.config.acr_levels, auth_time, acr),
+        },
+    )
+    if defects is None:
+        defects = state.defect_plan.take("id", client_id)
+    if defects:
+        return mint_token(state, claims, kind="id", typ="JWT", defects=defects).token
+    return sign(claims, key, typ="JWT")
+
+
+def bearer_response(token: str, record: IssuedToken) -> dict[str, Any]:
+    """The JSON token response (RFC 6749 section 5.1)."""
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": record.expires_at - record.issued_at,
+        "scope": " ".join(record.scope),
+    }
+
+
+def gets_refresh_token(client: ClientConfig, scopes: Sequence[str]) -> bool:
+    """Refresh tokens need the grant, and for OIDC requests ``offline_access`` too."""
+    if "refresh_token" not in client.allowed_grant_types:
+        return False
+    return "openid" not in scopes or "offline_access" in scopes
+
+
+def issue_refresh_token(
+    state: IdPState,
+    *,
+    client_id: str,
+    subject: str,
+    scopes: Sequence[str],
+    audiences: Sequence[str],
+    auth_time: float,
+    family: str,
+    acr: str | None = None,
+) -> str:
+    """A new opaque refresh token in ``family``, remembered for introspection and revocation."""
+    token = opaque_token("rt")
+    now = int(state.clock.now())
+    expires = now + state.config.refresh_token_ttl
+    jti = f"rt-{token_key(token)[:32]}"
+    state.store.remember(
+        IssuedToken(
+            jti=jti,
+            kind="refresh",
+            client_id=client_id,
+            subject=subject,
+            scope=tuple(scopes),
+            audiences=tuple(audiences),
+            issued_at=now,
+            expires_at=expires,
+            grant_id=family,
+        )
+    )
+    record = RefreshRecord(
+        family=family,
+        client_id=client_id,
+        subject=subject,
+        scopes=tuple(scopes),
+        audiences=tuple(audiences),
+        auth_time=auth_time,
+        expires_at=expires,
+        jti=jti,
+        acr=acr,
+    )
+    state.store.grants.add_refresh(token, record)
+    return token
+
+
+def user_token_response(
+    state: IdPState,
+    *,
+    client: ClientConfig,
+    user: UserConfig,
+    scopes: Sequence[str],
+    audiences: Sequence[str],
+    grant_id: str,
+    auth_time: float,
+    nonce: str | None,
+    ceiling: tuple[Sequence[str], Sequence[str]] | None = None,
+    acr: str | None = None,
+    id_token_claims: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The JSON token response for ``user``.
+
+    ``ceiling`` is the (scopes, audiences) of the refresh family when refreshing: the new
+    refresh token keeps the original grant (RFC 6749 section 6) even when this access token
+    was narrowed.
+    """
+    access_token, record = issue_access_token(
+        state,
+        client_id=client.client_id,
+        subject=user.sub,
+        audiences=user_token_audiences(state, audiences, scopes),
+        scope=scopes,
+        grant_id=grant_id,
+        user=user,
+        sign_in=SignIn(auth_time, acr),
+    )
+    body = bearer_response(access_token, record)
+    if "openid" in scopes:
+        body["id_token"] = issue_id_token(
+            state,
+            client_id=client.client_id,
+            user=user,
+            nonce=nonce,
+            auth_time=auth_time,
+            access_token=access_token,
+            scopes=scopes,
+            acr=acr,
+            requested=id_token_claims,
+        )
+    family_scopes, family_audiences = ceiling or (scopes, audiences)
+    if gets_refresh_token(client, family_scopes):
+        body["refresh_token"] = issue_refresh_token(
+            state,
+            client_id=client.client_id,
+            subject=user.sub,
+            scopes=family_scopes,
+            audiences=family_audiences,
+            auth_time=auth_time,
+            family=grant_id,
+            acr=acr,
+        )
+    return body
+
+
+def issue_token(
+    state: IdPState,
+    *,
+    client_id: str | None = None,
+    subject: str | None = None,
+    audience: str | Sequence[str] | None = None,
+    scope: str | Sequence[str] | None = None,
+    claims: Mapping[str, Any] | None = None,
+    defects: Sequence[str] | None = None,
+) -> str:
+    """Mint a valid access token; ``client_id`` defaults to the first client, ``subject`` to it.
+
+    ``defects`` names entries of the defect catalog (``mockidp.defects``); ``audience`` and
+    ``scope`` then describe what the target API requires (``scope-insufficient`` leaves it out).
+    The config's ``access_token_claims`` apply (``claims`` win over them); planned defects
+    and planned claims of the token endpoint never apply here.
+    """
+    store = state.store
+    if client_id is None:
+        first = next(iter(store.clients()), None)
+        if first is None:
+            raise MockIdPError("no clients configured; pass client_id or add a client")
+        client_id = first
+    client = store.client(client_id)
+    if client is None:
+        raise MockIdPError(f"unknown client {client_id!r}")
+    targets = [audience] if isinstance(audience, str) else list(audience or [])
+    audiences = select_audiences(state, client, targets)
+    requested = scope if isinstance(scope, str) or scope is None else " ".join(scope)
+    scopes = select_scopes(state, client, requested, audiences, allow_oidc=True)
+    # a token minted for a subject stands for that user's grant (userinfo accepts it), one
+    # minted without a subject for the client itself, like client credentials
+    for_user = subject is not None
+    user = store.user(subject) if subject is not None else None
+    token, _ = issue_access_token(
+        state,
+        client_id=client.client_id,
+        subject=subject or client.client_id,
+        audiences=user_token_audiences(state, audiences, scopes) if for_user else audiences,
+        scope=scopes,
+        grant_id=new_id("grant") if for_user else None,
+        extra=dict(claims) if claims else None,
+        defects=() if defects is None else defects,
+        user=user,
+        planned_claims=False,
+    )
+    return token
