@@ -20,6 +20,7 @@ from .acr import sign_in_claims
 from .claims import user_claims
 from .config import ClientConfig, UserConfig
 from .defects import mint_token
+from .defects.plan import PLANNED, DefectSource
 from .errors import MockIdPError
 from .grants import RefreshRecord, new_id, token_key
 from .state import IdPState
@@ -48,7 +49,7 @@ def issue_access_token(
     scope: Sequence[str],
     grant_id: str | None = None,
     extra: dict[str, Any] | None = None,
-    defects: Sequence[str] | None = None,
+    defects: DefectSource = PLANNED,
     user: UserConfig | None = None,
     sign_in: SignIn | None = None,
     planned_claims: bool = True,
@@ -57,7 +58,7 @@ def issue_access_token(
 
     Custom claims come from the config and (``planned_claims``) the token endpoint's plans,
     then ``sign_in`` (``auth_time``, ``acr``, ``amr`` of the user's sign-in), then ``extra``.
-    ``defects`` names catalog entries to break it with; ``None`` takes the IdP's defect plan.
+    ``defects``: the token endpoint's plan (the default) or exactly the named catalog entries.
     """
     added = custom_claims(
         state,
@@ -81,11 +82,8 @@ def issue_access_token(
         ttl=state.config.access_token_ttl,
         extra=added,
     )
-    if defects is None:
-        defects = state.defect_plan.take("access", client_id)
-    minted = (
-        mint_token(state, claims, kind="access", typ=ACCESS_TOKEN_TYP, defects=defects) if defects else None
-    )
+    names = defects.take(state.defect_plan, "access", client_id)
+    minted = mint_token(state, claims, kind="access", typ=ACCESS_TOKEN_TYP, defects=names) if names else None
     record = IssuedToken(
         jti=claims["jti"],
         kind="access",
@@ -116,7 +114,7 @@ def issue_id_token(
     auth_time: float,
     access_token: str | None,
     scopes: Sequence[str],
-    defects: Sequence[str] | None = None,
+    defects: DefectSource = PLANNED,
     acr: str | None = None,
     requested: Sequence[str] = (),
 ) -> str:
@@ -124,7 +122,7 @@ def issue_id_token(
 
     ``requested`` names claims the ``claims`` request parameter asked for (OIDC Core 5.5);
     ``acr`` adds ``acr`` and ``amr`` when the IdP has sign-in levels.
-    ``defects`` names catalog entries to break it with; ``None`` takes the IdP's defect plan.
+    ``defects``: the token endpoint's plan (the default) or exactly the named catalog entries.
     """
     key = state.keys.current
     claims = id_token_claims(
@@ -142,10 +140,9 @@ def issue_id_token(
             **sign_in_claims(state.config.acr_levels, auth_time, acr),
         },
     )
-    if defects is None:
-        defects = state.defect_plan.take("id", client_id)
-    if defects:
-        return mint_token(state, claims, kind="id", typ="JWT", defects=defects).token
+    names = defects.take(state.defect_plan, "id", client_id)
+    if names:
+        return mint_token(state, claims, kind="id", typ="JWT", defects=names).token
     return sign(claims, key, typ="JWT")
 
 
@@ -310,7 +307,7 @@ def issue_token(
         scope=scopes,
         grant_id=new_id("grant") if for_user else None,
         extra=dict(claims) if claims else None,
-        defects=() if defects is None else defects,
+        defects=DefectSource.exactly(defects or ()),
         user=user,
         planned_claims=False,
     )

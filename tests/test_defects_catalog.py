@@ -162,6 +162,7 @@ def test_incompatible_defects_are_refused(mockidp: MockIdP, first: str, second: 
 
 def test_every_combinable_pair_can_be_minted(mockidp: MockIdP) -> None:
     """What ``resolve_defects`` (and so ``strategies.defect_sets``) allows must also mint."""
+    from mockidp.defects.plan import DefectSource
     from mockidp.issuance import issue_id_token
 
     for kind in ("access", "id"):
@@ -184,7 +185,7 @@ def test_every_combinable_pair_can_be_minted(mockidp: MockIdP) -> None:
                         auth_time=mockidp.clock.now(),
                         access_token="at",
                         scopes=["openid"],
-                        defects=[first, second],
+                        defects=DefectSource.exactly([first, second]),
                     )
                 mockidp.state.keys.reset()  # kid-absent-several-keys rotates one in
 

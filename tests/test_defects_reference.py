@@ -17,6 +17,7 @@ from reference_validator import AccessPolicy, validate_access_token, validate_id
 
 from mockidp import MockIdP
 from mockidp.defects import defect_names, get_defect
+from mockidp.defects.plan import DefectSource
 from mockidp.demo import demo_config
 from mockidp.issuance import issue_id_token
 
@@ -99,7 +100,7 @@ def id_token(idp: MockIdP, defects: list[str]) -> str:
         auth_time=idp.clock.now(),
         access_token=ACCESS_TOKEN,
         scopes=["openid", "profile"],
-        defects=defects,
+        defects=DefectSource.exactly(defects),
     )
 
 

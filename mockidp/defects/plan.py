@@ -16,6 +16,39 @@ from ..errors import MockIdPError
 from .model import TokenKind
 
 
+@dataclass(frozen=True, slots=True)
+class DefectSource:
+    """Which defects a token gets: the token endpoint's plan, or exactly the named ones.
+
+    Explicit rather than ``None`` ("use the plan") versus ``()`` ("none"), which read alike.
+    """
+
+    names: tuple[str, ...] = ()
+    planned: bool = False
+
+    @classmethod
+    def plan(cls) -> DefectSource:
+        """Whatever the IdP's defect plan holds for this token (the token endpoint)."""
+        return cls(planned=True)
+
+    @classmethod
+    def exactly(cls, names: Iterable[str] = ()) -> DefectSource:
+        """These catalog entries, and no plan (``MockIdP.issue_token``, the control API)."""
+        if isinstance(names, str):  # tuple("expired") would be seven one-letter names
+            raise MockIdPError(f"defects must be a list of names, not the string {names!r}")
+        return cls(tuple(names))
+
+    def take(self, plan: DefectPlan, token: TokenKind, client_id: str) -> tuple[str, ...]:
+        """The names for one token, consuming the plan when it is the source."""
+        return tuple(plan.take(token, client_id)) if self.planned else self.names
+
+
+#: the token endpoint's source: the plan
+PLANNED = DefectSource.plan()
+#: a well-formed token
+NO_DEFECTS = DefectSource.exactly()
+
+
 @dataclass(slots=True)
 class PlannedDefects:
     """Break tokens of ``token`` kind (for ``client_id``, or any client) ``times`` more times."""
