@@ -25,6 +25,7 @@ from .errors import MockIdPError
 from .faults import Fault, make_fault
 from .journal import RequestRecord
 from .keys import SigningKey, load_key_file
+from .loading import build
 from .minting import issue_token as mint_token
 from .misbehaviour import MisbehaviourConfig
 from .state import IdPState
@@ -195,7 +196,7 @@ class MockIdP:
 
     def add_client(self, client: ClientConfig | None = None, /, **fields: Any) -> ClientConfig:
         """Register a client (a ``ClientConfig`` or its keys as keyword arguments)."""
-        made = client or _build(ClientConfig, fields, "clients")
+        made = client or build(ClientConfig, fields, "clients")
         with self.state.store.lock:
             # the cross-field checks a config file gets (a public client_credentials client...)
             _check_client(made, "clients", set(self.state.store.apis))
@@ -203,13 +204,13 @@ class MockIdP:
         return made
 
     def add_user(self, user: UserConfig | None = None, /, **fields: Any) -> UserConfig:
-        made = user or _build(UserConfig, fields, "users")
+        made = user or build(UserConfig, fields, "users")
         with self.state.store.lock:
             self.state.store.users[made.sub] = made
         return made
 
     def add_api(self, api: ApiConfig | None = None, /, **fields: Any) -> ApiConfig:
-        made = api or _build(ApiConfig, fields, "apis")
+        made = api or build(ApiConfig, fields, "apis")
         with self.state.store.lock:
             self.state.store.apis[made.audience] = made
         return made
@@ -403,10 +404,3 @@ class MockIdP:
         Switches not named keep their value; ``idp.misbehave()`` alone changes nothing.
         """
         return self.state.misbehaviour.set(**switches)
-
-
-def _build(cls: type[T], fields: Mapping[str, Any], section: str) -> T:
-    from .config import _build as build_section
-    from .config import _Source
-
-    return build_section(cls, fields, section, _Source(None, {}))

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from ..clock import wall_time
 from ..defects.attacker import ATTACKER_PATH
 from .api_send import ApiTarget, judge, send_case
+from .case import Case
 from .probe import Unreachable, Where, send
-from .report import Case
 
 if TYPE_CHECKING:
     from ..server import MockIdP

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ScenarioError
+from .case import Case, Outcome, Severity
 from .probe import Answer, Unreachable, Where, send
-from .report import Case, Outcome, Severity
 
 
 class TargetUnreachable(ScenarioError):

@@ -31,8 +31,9 @@ from .api_send import TargetUnreachable as TargetUnreachable
 from .api_send import Verdict as Verdict
 from .api_send import judge as judge
 from .api_send import send_case as send_case
+from .case import Case, Severity
 from .processes import host_port, port_open, started
-from .report import ApiReport, Case, Severity
+from .report import ApiReport
 
 CHECK_CLIENT = "mockidp-check-api"
 CHECK_SECRET = "mockidp-check-api-secret"

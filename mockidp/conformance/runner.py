@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..errors import ScenarioError
 from ..resources import MockApis
 from ..server import MockIdP
+from .case import Case
 from .check_api import (
     ApiTarget,
     Catalog,
@@ -28,7 +29,7 @@ from .check_api import (
     send_case,
 )
 from .processes import host_port, port_open, started
-from .report import ApiReport, Case, Report
+from .report import ApiReport, Report
 from .resource_metadata import metadata_cases
 from .scenario import ApiTarget as ApiSpec
 from .scenario import ApiTrial, LoadedScenario

@@ -51,6 +51,8 @@ def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
     props: dict[str, Any] = {}
     required = []
     for f in dataclasses.fields(cls):
+        if not f.init:  # not a key (the config's ``origin``)
+            continue
         prop = _type_schema(hints[f.name], defs)
         if f.name == "idp" and cls in (Scenario, AgentTrial):
             prop = _type_schema(IdPConfig, defs)

@@ -9,44 +9,15 @@ plans use; ``docs/defects.md`` is generated from this catalog by ``python -m moc
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MockIdPError, did_you_mean
-from . import audience, claims, header, signature, structure, time, typ
+from .catalog import CATALOG, defect_names, get_defect, resolve_defects
 from .claims import POLICY_DEFECTS
-from .mint import Minted, mint, resolve
+from .mint import Minted, mint
 from .model import GROUPS, Defect, MintContext, TokenKind
 
 if TYPE_CHECKING:
     from ..state import IdPState
-
-CATALOG: Mapping[str, Defect] = MappingProxyType(
-    {
-        d.name: d
-        for module in (signature, header, time, audience, claims, typ, structure)
-        for d in module.DEFECTS
-    }
-)
-
-
-def get_defect(name: str) -> Defect:
-    """The catalog entry called ``name`` (a :class:`MockIdPError` names the unknown one)."""
-    try:
-        return CATALOG[name]
-    except KeyError:
-        guess = did_you_mean(name, CATALOG)
-        raise MockIdPError(f"unknown defect {name!r}{guess}; `mockidp defects` lists them") from None
-
-
-def defect_names(kind: TokenKind | None = None) -> list[str]:
-    """Every defect name in catalog order, or only those that apply to ``kind`` tokens."""
-    return [n for n, d in CATALOG.items() if kind is None or kind in d.applies_to]
-
-
-def resolve_defects(names: Sequence[str], kind: TokenKind) -> tuple[Defect, ...]:
-    """Check that ``names`` exist, apply to ``kind`` tokens and can be combined."""
-    return resolve(CATALOG, names, kind)
 
 
 def mint_token(

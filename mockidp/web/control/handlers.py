@@ -16,15 +16,13 @@ from ...config import (
     TokenClaimsConfig,
     TokenDefectsConfig,
     UserConfig,
-    _build,
     _check_client,
-    _Source,
-    to_dict,
 )
 from ...defects import resolve_defects
 from ...errors import ClockError, ConfigError, InvalidRequest, MockIdPError, OAuthError
 from ...faults import Fault
 from ...keys import SigningKey
+from ...loading import build, to_dict
 from ...minting import issue_token
 from ...state import IdPState
 from ..keys import STATE
@@ -334,7 +332,7 @@ async def set_clock(request: web.Request) -> web.StreamResponse:
 
 def _build_item(cls: type[T], item: Any, path: str) -> T:
     try:
-        return _build(cls, item, path, _Source(None, {}))
+        return build(cls, item, path)
     except ConfigError as exc:
         raise _config_error(exc) from None
 
