@@ -21,7 +21,7 @@ from .claims_plan import PlannedClaims
 from .clock import MockClock
 from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, _check_client, load_config
 from .defects.plan import PlannedDefects
-from .errors import MockIdPError
+from .errors import MockIdPError, ServerBugError
 from .faults import Fault, make_fault
 from .journal import RequestRecord
 from .keys import SigningKey, load_key_file
@@ -70,10 +70,6 @@ class _LoopThread:
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-
-class ServerBugError(MockIdPError):
-    """The IdP raised an unexpected exception while handling a request (a mockidp bug)."""
 
 
 class MockIdP:

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ScenarioError
+from ..errors import TargetUnreachable, Unreachable
 from .case import Case, Outcome, Severity
-from .probe import Answer, Unreachable, Where, send
-
-
-class TargetUnreachable(ScenarioError):
-    """Nothing answers at the API's address (exit status 2, not a failed check)."""
+from .probe import Answer, Where, send
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

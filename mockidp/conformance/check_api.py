@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..config import ApiConfig, ClientConfig
-from ..errors import ScenarioError
+from ..errors import InconclusiveRun, TargetUnreachable
 from ..server import ConfigLike, MockIdP
 from .api_cases import AttackerWatch, expired_after_cache, placement_cases
 
 # re-exported: callers know them as check_api's
 from .api_send import ApiTarget as ApiTarget
-from .api_send import TargetUnreachable as TargetUnreachable
 from .api_send import Verdict as Verdict
 from .api_send import judge as judge
 from .api_send import send_case as send_case
@@ -136,10 +135,6 @@ class RunOptions:
 
 
 DEFAULT_OPTIONS = RunOptions()
-
-
-class InconclusiveRun(ScenarioError):
-    """The API refused the valid token: no other verdict would mean anything (exit status 2)."""
 
 
 def run_cases(

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, TargetUnreachable
 from ..resources import MockApis
 from ..server import MockIdP
 from .case import Case
@@ -19,7 +19,6 @@ from .check_api import (
     ApiTarget,
     Catalog,
     RunOptions,
-    TargetUnreachable,
     access_token_catalog,
     environment,
     keys_kept,

@@ -19,7 +19,7 @@ from ...config import (
     _check_client,
 )
 from ...defects import resolve_defects
-from ...errors import ClockError, ConfigError, InvalidRequest, MockIdPError, OAuthError
+from ...errors import ClockError, ConfigError, ControlRequestError, MockIdPError, OAuthError
 from ...faults import Fault
 from ...keys import SigningKey
 from ...loading import build, to_dict
@@ -29,20 +29,6 @@ from ..keys import STATE
 from ..responses import json_response
 
 T = TypeVar("T")
-
-
-class ControlRequestError(InvalidRequest):
-    """A control request that cannot be carried out; names the offending key when there is one."""
-
-    def __init__(self, description: str, *, key_path: str = "") -> None:
-        super().__init__(description)
-        self.key_path = key_path
-
-    def body(self) -> dict[str, str]:
-        body = super().body()
-        if self.key_path:
-            body["key_path"] = self.key_path
-        return body
 
 
 def _config_error(exc: ConfigError) -> ControlRequestError:
