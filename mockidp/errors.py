@@ -243,3 +243,32 @@ class AuthorizationRedirect(MockIdPError):
         self.error = error
         self.redirect_uri = redirect_uri
         self.state = state
+
+
+__all__ = [
+    "AuthorizationPageError",
+    "AuthorizationRedirect",
+    "ClockError",
+    "ConfigError",
+    "ControlRequestError",
+    "Forbidden",
+    "InconclusiveRun",
+    "InvalidClient",
+    "InvalidClientMetadata",
+    "InvalidGrant",
+    "InvalidRedirectUri",
+    "InvalidRequest",
+    "InvalidScope",
+    "InvalidTarget",
+    "InvalidToken",
+    "LogoutRefused",
+    "MockIdPError",
+    "OAuthError",
+    "ScenarioError",
+    "ScenarioFailure",
+    "ServerBugError",
+    "TargetUnreachable",
+    "UnauthorizedClient",
+    "Unreachable",
+    "UnsupportedGrantType",
+]

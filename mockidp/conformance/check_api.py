@@ -279,3 +279,6 @@ def _temporary_log() -> Path:
 
 def with_method(target: ApiTarget, method: str) -> ApiTarget:
     return dataclasses.replace(target, method=method.upper())
+
+
+__all__ = ["ApiTarget", "Catalog", "RunOptions", "access_token_catalog", "check_api"]
