@@ -2,7 +2,8 @@
 
 Each variant runs in its own pytest subprocess (several times; the fastest run counts) and
 writes a JUnit report; the per-test cost is the difference of the mean per-test times, and of
-the whole-session wall times divided by N. Target: at most 5 ms per test.
+the whole-session wall times divided by N. Target: at most 2 ms per test. mockidp's one-time
+import (the plugin loads it lazily) is paid in both variants' conftest, outside the figure.
 
     .venv/bin/python benchmarks/fixture_cost.py [--tests 300] [--repeat 3]
 """
@@ -20,6 +21,10 @@ from pathlib import Path
 
 CONFTEST = """
 import pytest
+
+# The plugin imports mockidp on first use (about 0.7 s, once per session: see plugin_startup.py);
+# import it here, in both variants, so the figure is the fixture's cost per test.
+import mockidp.server
 
 @pytest.fixture
 def noop():
@@ -102,8 +107,8 @@ def main() -> int:
         mean = statistics.mean(run.per_test) * 1000
         print(f"{label} session {run.wall:.2f} s, mean per test {mean:.2f} ms")
     print(f"cost per test: {wall_ms:.2f} ms (session), {mean_ms:.2f} ms (mean), {median_ms:.2f} ms (median)")
-    print("target <= 5 ms:", "met" if wall_ms <= 5 else "NOT met")
-    return 0 if wall_ms <= 5 else 1
+    print("target <= 2 ms:", "met" if wall_ms <= 2 else "NOT met")
+    return 0 if wall_ms <= 2 else 1
 
 
 if __name__ == "__main__":

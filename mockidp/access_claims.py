@@ -26,9 +26,8 @@ def custom_claims(
     planned: bool,
 ) -> dict[str, Any]:
     """Every custom claim for this token; ``planned`` takes (uses up) the token endpoint's plans."""
-    with state.store.lock:
-        apis = [state.store.apis[a] for a in audiences if a in state.store.apis]
-        client = state.store.clients.get(client_id)
+    apis = state.store.apis_for(audiences)
+    client = state.store.client(client_id)
     sources = [api.access_token_claims for api in apis]
     if client is not None:
         sources.append(client.access_token_claims)

@@ -118,99 +118,129 @@ class PendingAuthorization:
 
 
 class Grants:
-    """The registries of the user flows, behind one lock."""
+    """The registries of the user flows, behind one private lock: callers use the methods,
+    which make each check-and-mark (a code's single use, a refresh rotation) atomic."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.codes: dict[str, AuthorizationCode] = {}
-        self.refresh: dict[str, RefreshRecord] = {}
-        self.sessions: dict[str, LoginSession] = {}
-        self.pending: OrderedDict[str, PendingAuthorization] = OrderedDict()
+        self._lock = threading.RLock()
+        self._codes: dict[str, AuthorizationCode] = {}
+        self._refresh: dict[str, RefreshRecord] = {}
+        self._sessions: dict[str, LoginSession] = {}
+        self._pending: OrderedDict[str, PendingAuthorization] = OrderedDict()
         #: grant id -> the claims its ``claims`` parameter asked for at userinfo
-        self.userinfo_claims: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._userinfo_claims: OrderedDict[str, tuple[str, ...]] = OrderedDict()
 
     def clear(self) -> None:
-        with self.lock:
-            self.userinfo_claims.clear()
-            self.codes.clear()
-            self.refresh.clear()
-            self.sessions.clear()
-            self.pending.clear()
+        with self._lock:
+            self._userinfo_claims.clear()
+            self._codes.clear()
+            self._refresh.clear()
+            self._sessions.clear()
+            self._pending.clear()
 
     def prune(self, now: float) -> None:
         """Forget expired codes and refresh records: an expired one is refused either way."""
-        with self.lock:
-            self.codes = {k: c for k, c in self.codes.items() if c.expires_at >= now}
-            self.refresh = {k: r for k, r in self.refresh.items() if r.expires_at >= now}
+        with self._lock:
+            self._codes = {k: c for k, c in self._codes.items() if c.expires_at >= now}
+            self._refresh = {k: r for k, r in self._refresh.items() if r.expires_at >= now}
 
     def add_code(self, code: str, record: AuthorizationCode) -> None:
-        with self.lock:
-            self.codes[token_key(code)] = record
+        with self._lock:
+            self._codes[token_key(code)] = record
 
     def code(self, code: str) -> AuthorizationCode | None:
-        with self.lock:
-            return self.codes.get(token_key(code))
+        with self._lock:
+            return self._codes.get(token_key(code))
+
+    def consume_code(self, record: AuthorizationCode) -> bool:
+        """Mark the code used; returns whether it already was (a replay)."""
+        with self._lock:
+            replay = record.used
+            record.used = True
+            return replay
+
+    def codes(self) -> dict[str, AuthorizationCode]:
+        """A snapshot of the live codes (keyed by the code's hash)."""
+        with self._lock:
+            return dict(self._codes)
 
     def add_refresh(self, token: str, record: RefreshRecord) -> None:
-        with self.lock:
-            self.refresh[token_key(token)] = record
+        with self._lock:
+            self._refresh[token_key(token)] = record
 
     def refresh_record(self, token: str) -> RefreshRecord | None:
-        with self.lock:
-            return self.refresh.get(token_key(token))
+        with self._lock:
+            return self._refresh.get(token_key(token))
+
+    def rotate_refresh(self, record: RefreshRecord) -> bool:
+        """Mark the refresh token exchanged; returns whether it already was (a reuse)."""
+        with self._lock:
+            reused = record.rotated
+            record.rotated = True
+            return reused
 
     def start(self, pending: PendingAuthorization) -> str:
         """Remember a pending authorization; returns its transaction id."""
         txn = new_id("txn")
-        with self.lock:
-            self.pending[txn] = pending
-            while len(self.pending) > MAX_TRANSACTIONS:
-                self.pending.popitem(last=False)
+        with self._lock:
+            self._pending[txn] = pending
+            while len(self._pending) > MAX_TRANSACTIONS:
+                self._pending.popitem(last=False)
         return txn
 
     def transaction(self, txn: str, now: float) -> PendingAuthorization | None:
-        with self.lock:
-            pending = self.pending.get(txn)
+        with self._lock:
+            pending = self._pending.get(txn)
             if pending is not None and pending.expires_at <= now:
-                del self.pending[txn]
+                del self._pending[txn]
                 return None
             return pending
 
     def finish(self, txn: str) -> None:
-        with self.lock:
-            self.pending.pop(txn, None)
+        with self._lock:
+            self._pending.pop(txn, None)
 
     def sign_in(self, subject: str, auth_time: float, acr: str | None = None) -> str:
         sid = new_id("sid")
-        with self.lock:
-            self.sessions[sid] = LoginSession(subject=subject, auth_time=auth_time, acr=acr)
+        with self._lock:
+            self._sessions[sid] = LoginSession(subject=subject, auth_time=auth_time, acr=acr)
         return sid
 
     def remember_userinfo_claims(self, grant_id: str, names: tuple[str, ...]) -> None:
         """What userinfo releases beyond the scopes for ``grant_id`` (bounded like pending)."""
-        with self.lock:
-            self.userinfo_claims[grant_id] = names
-            while len(self.userinfo_claims) > MAX_TRANSACTIONS * 10:
-                self.userinfo_claims.popitem(last=False)
+        with self._lock:
+            self._userinfo_claims[grant_id] = names
+            while len(self._userinfo_claims) > MAX_TRANSACTIONS * 10:
+                self._userinfo_claims.popitem(last=False)
 
     def requested_userinfo_claims(self, grant_id: str | None) -> tuple[str, ...]:
-        with self.lock:
-            return self.userinfo_claims.get(grant_id or "", ())
+        with self._lock:
+            return self._userinfo_claims.get(grant_id or "", ())
 
     def session(self, sid: str | None) -> LoginSession | None:
         if not sid:
             return None
-        with self.lock:
-            return self.sessions.get(sid)
+        with self._lock:
+            return self._sessions.get(sid)
+
+    def sessions(self) -> dict[str, LoginSession]:
+        """A snapshot of the signed-in browsers, by session id."""
+        with self._lock:
+            return dict(self._sessions)
+
+    def add_consent(self, session: LoginSession, client_id: str, scopes: tuple[str, ...]) -> None:
+        """Remember that the session's user consented to ``scopes`` for ``client_id``."""
+        with self._lock:
+            session.consents.setdefault(client_id, set()).update(scopes)
 
     def sign_out(self, sid: str | None = None, *, subject: str | None = None) -> int:
         """End one session, or every session of ``subject``; returns how many ended."""
-        with self.lock:
+        with self._lock:
             doomed = [
                 key
-                for key, value in self.sessions.items()
+                for key, value in self._sessions.items()
                 if key == sid or (subject is not None and value.subject == subject)
             ]
             for key in doomed:
-                del self.sessions[key]
+                del self._sessions[key]
             return len(doomed)

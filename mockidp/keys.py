@@ -10,7 +10,6 @@ token from one IdP never verifies against the JWKS of the IdP created just befor
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import os
@@ -25,6 +24,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
+from . import base64url
 from .config import SIGNING_ALGS
 from .errors import MockIdPError
 
@@ -45,7 +45,7 @@ def generate_key(alg: str) -> Key:
 
 
 def _b64_int(value: str) -> int:
-    return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+    return int.from_bytes(base64url.decode(value), "big")
 
 
 def _shipped_rsa_keys() -> list[Key]:

@@ -33,12 +33,12 @@ def issue_token(
     and planned claims of the token endpoint never apply here.
     """
     store = state.store
-    with store.lock:
-        if client_id is None:
-            if not store.clients:
-                raise MockIdPError("no clients configured; pass client_id or add a client")
-            client_id = next(iter(store.clients))
-        client = store.clients.get(client_id)
+    if client_id is None:
+        first = next(iter(store.clients()), None)
+        if first is None:
+            raise MockIdPError("no clients configured; pass client_id or add a client")
+        client_id = first
+    client = store.client(client_id)
     if client is None:
         raise MockIdPError(f"unknown client {client_id!r}")
     targets = [audience] if isinstance(audience, str) else list(audience or [])
@@ -48,8 +48,7 @@ def issue_token(
     # a token minted for a subject stands for that user's grant (userinfo accepts it), one
     # minted without a subject for the client itself, like client credentials
     for_user = subject is not None
-    with store.lock:
-        user = store.users.get(subject) if subject is not None else None
+    user = store.user(subject) if subject is not None else None
     token, _ = issue_access_token(
         state,
         client_id=client.client_id,

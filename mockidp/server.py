@@ -7,19 +7,16 @@ so starting an IdP costs a socket bind rather than a thread and a loop. Async us
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 
 from .claims_plan import PlannedClaims
 from .clock import MockClock
-from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, _check_client, load_config
+from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config
 from .defects.plan import PlannedDefects
 from .errors import MockIdPError, ServerBugError
 from .faults import Fault, make_fault
@@ -28,6 +25,7 @@ from .keys import SigningKey, load_key_file
 from .loading import build
 from .minting import issue_token as mint_token
 from .misbehaviour import MisbehaviourConfig
+from .runtime import AppRuntime
 from .state import IdPState
 from .web.app import create_app
 from .web.listen import http_origin, listen
@@ -50,32 +48,11 @@ def as_config(config: ConfigLike, overrides: Mapping[str, Any] | None = None) ->
     return result.merged(overrides) if overrides else result
 
 
-class _LoopThread:
-    """One daemon thread running an event loop, shared by every sync MockIdP in the process."""
-
-    _lock = threading.Lock()
-    _instance: _LoopThread | None = None
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="mockidp-loop", daemon=True)
-        self.thread.start()
-
-    @classmethod
-    def get(cls) -> _LoopThread:
-        with cls._lock:
-            if cls._instance is None:
-                cls._instance = cls()
-            return cls._instance
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-
-class MockIdP:
+class MockIdP(AppRuntime):
     """A strict mock OAuth 2.1 / OpenID Connect authorization server on loopback."""
 
     __test__ = False  # not a test class, whatever pytest thinks of the name
+    _already_started = "this MockIdP is already started"
 
     def __init__(
         self,
@@ -88,58 +65,24 @@ class MockIdP:
     ) -> None:
         """``key_file``: sign with the key kept there (made on first use), so tokens verify
         across processes and restarts; by default each IdP gets a fresh key."""
+        super().__init__()
         self.config = as_config(config, overrides)
         self.host = host
         self.port = port
         key = load_key_file(key_file, self.config.signing_alg) if key_file is not None else None
         self.state = IdPState(self.config, key)
-        self._runner: web.AppRunner | None = None
-        self._loop_thread: _LoopThread | None = None
 
-    # --- lifecycle ----------------------------------------------------------------------
+    # --- lifecycle (start/stop, sync and async context managers: mockidp.runtime) ---------------
 
-    async def astart(self) -> MockIdP:
-        if self._runner is not None:
-            raise MockIdPError("this MockIdP is already started")
+    async def _listen(self) -> web.AppRunner:
         runner, self.port = await listen(create_app(self.state), self.host, self.port)
+        return runner
+
+    def _started(self) -> None:
         self.state.bind(self.base_url)
-        self._runner = runner
-        return self
 
-    async def astop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
-
-    def start(self) -> MockIdP:
-        """Start on the shared background loop (for sync code and any HTTP client)."""
-        self._loop_thread = _LoopThread.get()
-        return self._loop_thread.run(self.astart())
-
-    def stop(self) -> None:
-        if self._loop_thread is not None:
-            self._loop_thread.run(self.astop())
-            self._loop_thread = None
-
-    def __enter__(self) -> MockIdP:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-        if exc_type is None:
-            self.raise_server_errors()
-
-    async def __aenter__(self) -> MockIdP:
-        return await self.astart()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.astop()
-        if exc_type is None:
-            self.raise_server_errors()
+    def _after_exit(self) -> None:
+        self.raise_server_errors()
 
     def raise_server_errors(self) -> None:
         """Re-raise, in the caller's thread, the first unexpected exception a handler hit."""
@@ -193,38 +136,28 @@ class MockIdP:
     def add_client(self, client: ClientConfig | None = None, /, **fields: Any) -> ClientConfig:
         """Register a client (a ``ClientConfig`` or its keys as keyword arguments)."""
         made = client or build(ClientConfig, fields, "clients")
-        with self.state.store.lock:
-            # the cross-field checks a config file gets (a public client_credentials client...)
-            _check_client(made, "clients", set(self.state.store.apis))
-            self.state.store.clients[made.client_id] = made
-        return made
+        # the cross-field checks a config file gets (a public client_credentials client...)
+        return self.state.store.add_client(made)
 
     def add_user(self, user: UserConfig | None = None, /, **fields: Any) -> UserConfig:
         made = user or build(UserConfig, fields, "users")
-        with self.state.store.lock:
-            self.state.store.users[made.sub] = made
-        return made
+        return self.state.store.add_user(made)
 
     def add_api(self, api: ApiConfig | None = None, /, **fields: Any) -> ApiConfig:
         made = api or build(ApiConfig, fields, "apis")
-        with self.state.store.lock:
-            self.state.store.apis[made.audience] = made
-        return made
+        return self.state.store.add_api(made)
 
     @property
     def clients(self) -> dict[str, ClientConfig]:
-        with self.state.store.lock:
-            return dict(self.state.store.clients)
+        return self.state.store.clients()
 
     @property
     def users(self) -> dict[str, UserConfig]:
-        with self.state.store.lock:
-            return dict(self.state.store.users)
+        return self.state.store.users()
 
     @property
     def apis(self) -> dict[str, ApiConfig]:
-        with self.state.store.lock:
-            return dict(self.state.store.apis)
+        return self.state.store.apis()
 
     # --- tokens and keys ------------------------------------------------------------------
 

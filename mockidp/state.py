@@ -124,6 +124,9 @@ class IdPState:
         self.claims_plan.configure(
             PlannedClaims(dict(p.claims), p.client_id, p.times) for p in config.token_claims
         )
+        self.defect_plan.configure(
+            PlannedDefects(p.defects, p.token, p.client_id, p.times) for p in config.token_defects
+        )
         self.reset()
 
     def reset(self) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 from .errors import InvalidToken, UnauthorizedClient
 from .grants import RefreshRecord
 from .state import IdPState
-from .tokens import TokenVerificationError, audience_claim, verify_signature
-from .validation import validate_access_token
+from .tokens import audience_claim
+from .verify import MAX_ISSUED_TOKEN, AccessTokenPolicy, verify, verify_jws
 
 INACTIVE: dict[str, Any] = {"active": False}
 INTROSPECTED = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti")
@@ -26,10 +26,19 @@ def _live_refresh(state: IdPState, token: str) -> RefreshRecord | None:
     return record if record.expires_at > state.clock.now() else None
 
 
+def introspection_policy(state: IdPState) -> AccessTokenPolicy:
+    """The IdP's own strict access-token policy, for any audience, by the IdP's own clock.
+
+    A token any strict resource server of this IdP would refuse is not active (RFC 7662 §2.2).
+    """
+    return AccessTokenPolicy(issuer=state.issuer, audiences=None, leeway=0)
+
+
 def introspect(state: IdPState, token: str) -> dict[str, Any]:
     """The RFC 7662 answer: the token's claims if active, else just ``{"active": false}``."""
+    policy = introspection_policy(state)
     try:
-        claims = validate_access_token(state, token)
+        claims = verify(token, state.keys.find, policy, state.clock.now(), revoked=state.store.is_revoked)
     except InvalidToken:
         return _introspect_refresh(state, token)
     out: dict[str, Any] = {k: claims[k] for k in INTROSPECTED if k in claims}
@@ -43,8 +52,7 @@ def _introspect_refresh(state: IdPState, token: str) -> dict[str, Any]:
     record = _live_refresh(state, token)
     if record is None:
         return dict(INACTIVE)
-    with state.store.lock:
-        issued = state.store.tokens.get(record.jti)
+    issued = state.store.token(record.jti)
     out: dict[str, Any] = {
         "active": True,
         "token_type": "refresh_token",
@@ -73,17 +81,15 @@ def revoke(state: IdPState, client_id: str, token: str) -> bool:
             raise UnauthorizedClient("the token was issued to another client")
         return state.store.revoke_grant(record.family) > 0
     try:
-        _, claims = verify_signature(token, state.keys.find)
-    except TokenVerificationError:
+        # any token this IdP signed, expired or not, can be revoked
+        _, claims = verify_jws(token, state.keys.find, max_length=MAX_ISSUED_TOKEN)
+    except InvalidToken:
         return False
     if claims.get("iss") != state.issuer or not isinstance(claims.get("jti"), str):
         return False
-    with state.store.lock:
-        issued = state.store.tokens.get(claims["jti"])
-        if issued is None or issued.kind != "access":
-            return False
-        if issued.client_id != client_id:
-            raise UnauthorizedClient("the token was issued to another client")
-        was_active = not issued.revoked
-        issued.revoked = True
-    return was_active
+    issued = state.store.token(claims["jti"])
+    if issued is None or issued.kind != "access":
+        return False
+    if issued.client_id != client_id:
+        raise UnauthorizedClient("the token was issued to another client")
+    return state.store.revoke_token(issued.jti)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 from userflow import APP, refresh, tokens
 
 from mockidp import MockIdP
-from mockidp.demo import DEMO_PATH
+from mockidp.demo import DEMO_PATH, demo_config
+from mockidp.resources import MockApis
 
 AGENT = ("demo-agent", "demo-agent-secret")
 
@@ -123,3 +125,48 @@ def test_confidential_client_revokes_its_client_credentials_token(
 def test_revocation_needs_a_token(mockidp: MockIdP, http: requests.Session) -> None:
     r = http.post(mockidp.url("revoke"), data={"client_id": APP})
     assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+
+
+#: catalog defects the old lenient introspection called active; a strict resource server refuses
+#: each for a reason that does not depend on which resource it is
+ONCE_LENIENT = (
+    "payload-utf16",
+    "iat-missing",
+    "client-id-missing",
+    "aud-missing",
+    "aud-number",
+    "iat-future",
+    "iat-string",
+    "scope-array",
+    "header-duplicate-alg",
+    "payload-duplicate-sub",
+    "oversized",
+)
+#: defects only the resource can judge (its audience, scopes, step-up and claim rules)
+RESOURCE_DEPENDENT = ("aud-wrong", "scope-insufficient", "acr-too-weak")
+
+
+@pytest.mark.parametrize("name", ONCE_LENIENT)
+def test_introspection_is_as_strict_as_the_mock_apis(name: str, http: requests.Session) -> None:
+    """A token the IdP's own strict policy refuses is ``active: false`` (RFC 7662 §2.2), and a
+    mock API of the same IdP refuses it too: the catalog is judged the same way everywhere."""
+    with MockIdP(demo_config()) as idp, MockApis(idp, ["inventory"]) as hosted:
+        api = hosted["inventory"]
+        good = idp.issue_token(audience=api.url, scope="inventory:read")
+        bad = idp.issue_token(audience=api.url, scope="inventory:read", defects=[name])
+        assert introspect(idp, http, str(good))["active"] is True
+        assert introspect(idp, http, str(bad)) == {"active": False}
+        r = http.get(api.url + "/items", headers={"Authorization": f"Bearer {bad}"})
+        assert r.status_code == 401 and 'error="invalid_token"' in r.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("name", RESOURCE_DEPENDENT)
+def test_introspection_leaves_resource_rules_to_the_resource(
+    name: str, mockidp: MockIdP, http: requests.Session
+) -> None:
+    """Introspection answers for every resource: ``aud``, scope and ``acr`` are the caller's to check."""
+    token = mockidp.issue_token(
+        audience="demo-api", scope="demo-api:read", claims={"acr": "mfa"}, defects=[name]
+    )
+    info = introspect(mockidp, http, str(token))
+    assert info["active"] is True and info["iss"] == mockidp.issuer

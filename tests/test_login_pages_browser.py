@@ -185,7 +185,7 @@ def test_sign_in_form_posted_from_another_site_is_refused(mockidp: MockIdP, page
     assert page.url == mockidp.url("authorize/login")
     assert "another web site" in page.get_by_role("alert").inner_text()
     shot(page, "08-cross-site-sign-in-refused")
-    assert not mockidp.state.store.grants.sessions
+    assert not mockidp.state.store.grants.sessions()
 
 
 def test_logout_without_hint_asks_first(mockidp: MockIdP, page: Any, callback: str) -> None:
@@ -193,12 +193,12 @@ def test_logout_without_hint_asks_first(mockidp: MockIdP, page: Any, callback: s
     page.get_by_role("button", name="Alice Example").click()
     page.get_by_role("button", name="Approve").click()
     page.wait_for_url(f"{callback}?*")
-    assert len(mockidp.state.store.grants.sessions) == 1
+    assert len(mockidp.state.store.grants.sessions()) == 1
     page.goto(f"{mockidp.url('end_session')}?{urlencode({'client_id': 'demo-app'})}")
     page.get_by_role("heading", name="Sign out?").wait_for()
     assert "Signed in as alice" in page.content()
     shot(page, "09-logout-confirmation")
-    assert len(mockidp.state.store.grants.sessions) == 1  # nothing ended yet
+    assert len(mockidp.state.store.grants.sessions()) == 1  # nothing ended yet
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="You are signed out").wait_for()
-    assert not mockidp.state.store.grants.sessions
+    assert not mockidp.state.store.grants.sessions()

@@ -145,7 +145,7 @@ def test_logout_ends_the_login_session(mockidp: MockIdP, http: requests.Session)
     assert "Max-Age=0" in r.headers["Set-Cookie"]
     http.cookies.update(kept)  # a browser that kept the cookie still finds the session gone
     assert not signed_in(mockidp, http)
-    assert not mockidp.state.store.grants.sessions
+    assert not mockidp.state.store.grants.sessions()
 
 
 @pytest.mark.mockidp(login="form")
@@ -251,7 +251,7 @@ def test_hint_without_the_cookie_ends_no_session_elsewhere(mockidp: MockIdP, htt
         )
         assert r.status_code == 302  # the RP still gets its redirect
         assert signed_in(mockidp, http) and signed_in(mockidp, second)
-        assert len(mockidp.state.store.grants.sessions) == 2
+        assert len(mockidp.state.store.grants.sessions()) == 2
         r = end_session(mockidp, http, id_token_hint=id_token)
         assert r.status_code == 200 and "You are signed out" in r.text
         assert not signed_in(mockidp, http)

@@ -110,3 +110,21 @@ def test_marker_typos_are_one_line_at_the_test_with_a_suggestion(pytester: pytes
     )
     assert "Traceback" not in result.stdout.str()
     assert "during handling" not in result.stdout.str().lower()
+
+
+PLANS = """
+import pytest
+
+@pytest.mark.mockidp(token_defects=[{"defects": ["expired"], "times": 1}])
+def test_1_marker_plan_applies(mockidp_shared):
+    assert mockidp_shared.state.defect_plan.pending
+
+def test_2_no_plan_leaks(mockidp_shared):
+    assert not mockidp_shared.state.defect_plan.pending
+"""
+
+
+def test_marker_defect_plans_on_the_shared_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plans=PLANS)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:asyncio")
+    result.assert_outcomes(passed=2)

@@ -58,7 +58,7 @@ def test_login_posted_from_another_browser_signs_nobody_in(
         assert "another browser" in r.text if victim_started_one else "did not send the cookie" in r.text
         assert "Location" not in r.headers
         assert not any(c.name.startswith("mockidp_session") for c in http.cookies)
-    assert not mockidp.state.store.grants.sessions
+    assert not mockidp.state.store.grants.sessions()
     assert not signed_in(mockidp, http)
 
 
@@ -76,7 +76,7 @@ def test_consent_from_another_browser_is_refused(mockidp: MockIdP, http: request
         allow_redirects=False,
     )
     assert r.status_code == 403 and "Location" not in r.headers
-    assert not mockidp.state.store.grants.codes
+    assert not mockidp.state.store.grants.codes()
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_cross_site_posts_are_refused_even_with_the_cookie(
         allow_redirects=False,
     )
     assert r.status_code == 403 and "another web site" in r.text
-    assert not mockidp.state.store.grants.sessions
+    assert not mockidp.state.store.grants.sessions()
     consent, _ = form_login(mockidp, http)
     r = http.post(
         mockidp.url("authorize/consent"),
@@ -166,7 +166,7 @@ def test_forged_browser_key_cookie_does_not_help(mockidp: MockIdP, http: request
             allow_redirects=False,
         )
         assert r.status_code in (400, 403)
-    assert not mockidp.state.store.grants.sessions
+    assert not mockidp.state.store.grants.sessions()
 
 
 @pytest.mark.parametrize(("issuer", "secure"), [("https://idp.example", True), (None, False)])

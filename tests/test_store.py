@@ -18,12 +18,12 @@ def test_expired_tokens_are_forgotten_past_the_high_water_mark(
     mockidp.state.store.prune(0)  # re-arm the high-water mark at the patched value
     mockidp.clock.freeze()
     old = [mockidp.issue_token(client_id="demo-agent") for _ in range(3)]
-    assert len(mockidp.state.store.tokens) == 3
+    assert len(mockidp.state.store.tokens()) == 3
     mockidp.clock.advance(3600)  # the three are expired now
     live = http.post(mockidp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT)
-    assert len(mockidp.state.store.tokens) == 4
+    assert len(mockidp.state.store.tokens()) == 4
     mockidp.issue_token(client_id="demo-agent")  # the fifth crosses the mark: prune
-    assert len(mockidp.state.store.tokens) == 2
+    assert len(mockidp.state.store.tokens()) == 2
     introspected = http.post(
         mockidp.url("introspect"), data={"token": live.json()["access_token"]}, auth=AGENT
     ).json()
@@ -44,5 +44,5 @@ def test_a_revoked_token_that_has_not_expired_is_never_forgotten(
         mockidp.issue_token(client_id="demo-agent")
     answer = http.post(mockidp.url("introspect"), data={"token": token}, auth=AGENT).json()
     assert answer == {"active": False}
-    jti = next(t.jti for t in mockidp.state.store.tokens.values() if t.revoked)
+    jti = next(t.jti for t in mockidp.state.store.tokens().values() if t.revoked)
     assert mockidp.state.store.is_revoked(jti)

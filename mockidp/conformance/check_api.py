@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..config import ApiConfig, ClientConfig
+from ..defects import NOT_SENT_BY_DEFAULT
 from ..errors import InconclusiveRun, TargetUnreachable
 from ..server import ConfigLike, MockIdP
 from .api_cases import AttackerWatch, expired_after_cache, placement_cases
@@ -60,27 +61,20 @@ Catalog = Mapping[str, DefectLike]
 Minter = Callable[[MockIdP, "ApiTarget", Sequence[str]], str]
 
 
-#: defects a run leaves out unless named: the API is given no channel to notice them
-NOT_BY_DEFAULT = {
-    "revoked": "a self-contained JWT cannot show revocation; the API would need introspection credentials",
-    "acr-too-weak": "only an API that enforces step-up (RFC 9470) can notice it",
-    "auth-time-too-old": "only an API that enforces step-up (RFC 9470) with max_age can notice it",
-    "roles-not-array": "only an API that authorizes on a roles claim can notice it",
-}
+#: defects a run leaves out unless named (``mockidp.defects.NOT_SENT_BY_DEFAULT``)
+NOT_BY_DEFAULT = NOT_SENT_BY_DEFAULT
 
 
 def access_token_catalog(*, everything: bool = False) -> Catalog:
     """The catalog defects that apply to access tokens sent to a resource server.
 
-    Without ``everything``, the ones in :data:`NOT_BY_DEFAULT` are left out.
+    Without ``everything``: ``mockidp.defects.CHECK_API_DEFAULTS``, the documented default list.
     """
-    from ..defects import CATALOG
+    from ..defects import CATALOG, CHECK_API_DEFAULTS
 
-    return {
-        name: d
-        for name, d in CATALOG.items()
-        if _applies(getattr(d, "applies_to", ())) and (everything or name not in NOT_BY_DEFAULT)
-    }
+    if not everything:
+        return {name: CATALOG[name] for name in CHECK_API_DEFAULTS}
+    return {name: d for name, d in CATALOG.items() if _applies(getattr(d, "applies_to", ()))}
 
 
 def _applies(applies_to: Any) -> bool:

@@ -167,6 +167,8 @@ def _trial_case(idp: MockIdP, target: ApiTarget, trial: ApiTrial) -> Case:
     scoped = ApiTarget(
         url=target.url, audience=target.audience, scope=trial.scope or target.scope, method=method
     )
+    if trial.keys is not None:
+        idp.rotate_keys(publish_first=trial.keys == "publish-first")
     token = None if trial.no_token else mint(idp, scoped, trial.defects)
     expected = None if 200 <= trial.status < 300 else trial.status
     case = send_case(

@@ -35,6 +35,9 @@ class Expect:
     )
 
 
+KeyStep = Literal["rotate", "publish-first"]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApiTrial:
     """One extra request to the API, with the token and the reaction this scenario wants."""
@@ -48,6 +51,15 @@ class ApiTrial:
     )
     method: str | None = field(default=None, metadata={"doc": "HTTP method (default: the target's method)."})
     no_token: bool = field(default=False, metadata={"doc": "Send no Authorization header at all."})
+    keys: KeyStep | None = field(
+        default=None,
+        metadata={
+            "doc": "Roll the IdP's signing key over before this trial's token is minted (the "
+            "change stays for later trials): `rotate` signs with a new key at once (the API must "
+            "refetch the JWKS for the unknown `kid`); `publish-first` publishes a new key that "
+            "signs only once a JWKS listing it has been served, as careful IdPs roll over."
+        },
+    )
     status: int = field(default=200, metadata={"doc": "Expected HTTP status."})
     error: str | None = field(
         default=None, metadata={"doc": "Expected `error` in the `WWW-Authenticate: Bearer` challenge."}

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .catalog import CATALOG, defect_names, get_defect, resolve_defects
+from .catalog import (
+    CATALOG,
+    CHECK_API_DEFAULTS,
+    NOT_SENT_BY_DEFAULT,
+    defect_names,
+    get_defect,
+    resolve_defects,
+)
 from .claims import POLICY_DEFECTS
 from .mint import Minted, mint
 from .model import GROUPS, Defect, MintContext, TokenKind
@@ -45,8 +52,7 @@ def mint_token(
     if scope is None:
         scope = str(claims.get("scope", "")).split()
     if other_scopes is None:
-        with state.store.lock:
-            client = state.store.clients.get(client_id)
+        client = state.store.client(client_id)
         other_scopes = [s for s in client.scopes if s not in scope] if client else []
     ctx = MintContext(
         state=state,
@@ -63,7 +69,9 @@ def mint_token(
 
 __all__ = [
     "CATALOG",
+    "CHECK_API_DEFAULTS",
     "GROUPS",
+    "NOT_SENT_BY_DEFAULT",
     "POLICY_DEFECTS",
     "Defect",
     "MintContext",

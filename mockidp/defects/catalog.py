@@ -23,6 +23,26 @@ CATALOG: Mapping[str, Defect] = MappingProxyType(
 )
 
 
+#: entries ``mockidp check-api`` sends only when named, and why: a correct API has no way to
+#: notice them unless it enforces a policy the run cannot know about
+NOT_SENT_BY_DEFAULT: Mapping[str, str] = MappingProxyType(
+    {
+        "revoked": "a self-contained JWT cannot show revocation; the API would need introspection "
+        "credentials",
+        "acr-too-weak": "only an API that enforces step-up (RFC 9470) can notice it",
+        "auth-time-too-old": "only an API that enforces step-up (RFC 9470) with max_age can notice it",
+        "roles-not-array": "only an API that authorizes on a roles claim can notice it",
+    }
+)
+
+#: the entries ``mockidp check-api`` sends by default, in catalog order: every one that applies
+#: to access tokens, less :data:`NOT_SENT_BY_DEFAULT` (a run also skips the few that need
+#: another signing algorithm than the IdP's: ``requires_alg``)
+CHECK_API_DEFAULTS: tuple[str, ...] = tuple(
+    name for name, d in CATALOG.items() if "access" in d.applies_to and name not in NOT_SENT_BY_DEFAULT
+)
+
+
 def get_defect(name: str) -> Defect:
     """The catalog entry called ``name`` (a :class:`MockIdPError` names the unknown one)."""
     try:

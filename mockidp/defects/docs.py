@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import CATALOG, GROUPS
+from . import CATALOG, GROUPS, NOT_SENT_BY_DEFAULT
 from .checks import CHECKS
 
 DEFAULT_PATH = Path("docs/defects.md")
@@ -96,6 +96,16 @@ def render() -> str:
                 f"{d.expected_status} `{d.expected_error}` | {d.severity} | {_cell(d.consequence)} | "
                 f"`{d.check}` | {', '.join(d.applies_to)} |"
             )
+    out.append("\n## What check-api sends\n")
+    out.append(
+        "`mockidp check-api` sends a valid token, no token, the protocol cases `token-in-query`, "
+        "`token-in-body` and `expired-after-cache` (see the check-api tutorial), and every entry "
+        "that applies to access tokens (`mockidp.defects.CHECK_API_DEFAULTS`), less those it "
+        "cannot judge without knowing the API's policy, which it sends only when named "
+        "(`mockidp.defects.NOT_SENT_BY_DEFAULT`):\n"
+    )
+    for name, why in NOT_SENT_BY_DEFAULT.items():
+        out.append(f"- `{name}`: {why}")
     out.append("\n## Checks: how check-api groups its findings\n")
     out.append(
         "Every accepted token is reported under its entry's *Check*: one missing check is one "

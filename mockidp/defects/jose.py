@@ -6,7 +6,6 @@ consulted or changed); ``none`` and HMAC-with-a-public-key are plain hashlib/hma
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -15,17 +14,11 @@ from typing import Any
 
 from joserfc.jws import JWSRegistry
 
+from ..base64url import decode as b64url_decode
+from ..base64url import encode as b64url
 from ..keys import Key
 
 _HMAC = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def dumps(value: Any) -> bytes:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..base64url import decode as b64url_decode
+from ..base64url import encode as b64url
 from .edits import attacker_signature, hmac_with, no_signature, set_header
-from .jose import b64url, b64url_decode, dumps, key_sign
+from .jose import dumps, key_sign
 from .model import Defect, MintContext
 
 ALG_NONE_SPEC = "RFC 9068 §4; RFC 8725 §3.1"

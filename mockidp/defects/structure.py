@@ -10,7 +10,8 @@ import json
 import secrets
 from typing import Any
 
-from .jose import b64url, dumps
+from ..base64url import encode as b64url
+from .jose import dumps
 from .model import Defect, Encoder, MintContext
 
 SIZE_LIMIT = 4096

@@ -11,9 +11,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ..base64url import decode as b64url_decode
+from ..base64url import encode as b64url
 from ..errors import MockIdPError
 from .edits import set_header
-from .jose import b64url, b64url_decode, dumps
+from .jose import dumps
 from .model import ACCESS, Defect, MintContext
 
 TYP_SPEC = "RFC 9068 §4; RFC 8725 §3.11"
@@ -48,11 +50,9 @@ def _encrypt(token: str, ctx: MintContext) -> str:
 def _revoke(ctx: MintContext, claims: dict[str, Any]) -> None:
     """Revoke the token in the store, so introspection reports it inactive."""
     jti = claims.get("jti")
-    with ctx.state.store.lock:
-        record = ctx.state.store.tokens.get(str(jti))
-        if record is None:
-            raise MockIdPError("the revoked defect needs a token the IdP remembers (issue it with jti)")
-        record.revoked = True
+    if ctx.state.store.token(str(jti)) is None:
+        raise MockIdPError("the revoked defect needs a token the IdP remembers (issue it with jti)")
+    ctx.state.store.revoke_token(str(jti))
 
 
 _TYP = frozenset({"header:typ"})

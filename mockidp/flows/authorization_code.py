@@ -9,11 +9,11 @@ a challenge was sent.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from typing import Any
 
+from .. import base64url
 from ..errors import InvalidGrant, InvalidRequest
 from ..grants import AuthorizationCode, AuthorizationRequest, new_id
 from ..state import IdPState
@@ -44,7 +44,7 @@ def issue_code(
 
 def pkce_s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return base64url.encode(digest)
 
 
 def _check_pkce(request: AuthorizationRequest, verifier: str | None) -> None:
@@ -85,11 +85,7 @@ def _consume(state: IdPState, record: AuthorizationCode) -> None:
     PKCE verifier), so a party holding a leaked code without the verifier can neither burn
     it nor revoke the user's tokens (RFC 9700 section 4.1.1; OAuth 2.1 section 4.1.3).
     """
-    grants = state.store.grants
-    with grants.lock:
-        replay = record.used
-        record.used = True
-    if replay:
+    if state.store.grants.consume_code(record):
         state.store.revoke_grant(record.grant_id)
         raise InvalidGrant("the authorization code was already used; tokens issued from it are revoked")
     if record.expires_at <= state.clock.now():
@@ -108,8 +104,7 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
         audiences = select_audiences(state, client, targets, allowed=authorization.audiences)
         scopes = narrow_to_resources(state, scopes, audiences)
     _consume(state, record)
-    with state.store.lock:
-        user = state.store.users.get(record.subject)
+    user = state.store.user(record.subject)
     if user is None:
         raise InvalidGrant("the user of this code no longer exists")
     if authorization.userinfo_claims:

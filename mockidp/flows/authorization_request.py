@@ -22,7 +22,7 @@ from ..errors import (
 from ..grants import AuthorizationRequest
 from ..params import Params
 from ..state import IdPState
-from ..validation import validate_id_token_hint
+from ..verify import verify_id_token_hint
 from .base import requested_targets, select_audiences, select_scopes
 from .claims_request import parse_acr_values, parse_claims_request
 
@@ -61,8 +61,7 @@ def client_and_redirect(state: IdPState, params: Params) -> tuple[ClientConfig, 
     client_id = _single(params, "client_id")
     if client_id is None:
         raise AuthorizationPageError("the request has no client_id")
-    with state.store.lock:
-        client = state.store.clients.get(client_id)
+    client = state.store.client(client_id)
     if client is None:
         raise AuthorizationPageError(f"no client is registered as {client_id!r}")
     redirect_uri = _single(params, "redirect_uri")
@@ -137,7 +136,7 @@ def _hinted_subject(state: IdPState, hint: str | None) -> str | None:
     if hint is None:
         return None
     try:
-        claims = validate_id_token_hint(state, hint)
+        claims = verify_id_token_hint(hint, state.keys.find, state.issuer)
     except InvalidToken:
         raise InvalidRequest("id_token_hint is not an ID token issued by this provider") from None
     return str(claims["sub"])

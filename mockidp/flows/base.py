@@ -65,8 +65,7 @@ def select_audiences(
     permitted = list(client.audiences if allowed is None else allowed)
     if not targets:
         return permitted[:1] or [state.issuer]
-    with state.store.lock:
-        registered = set(state.store.apis)
+    registered = set(state.store.apis())
     for target in targets:
         if "#" in target:
             raise InvalidTarget(f"resource {target!r} must not contain a fragment (RFC 8707 section 2)")
@@ -103,8 +102,7 @@ def narrow_to_resources(state: IdPState, scopes: Sequence[str], audiences: Seque
     A token for ``resource=api1`` does not keep scopes only api2 defines. Resources that
     define no scopes narrow nothing, as at the authorization endpoint.
     """
-    with state.store.lock:
-        apis = [state.store.apis[a] for a in audiences if a in state.store.apis]
+    apis = state.store.apis_for(audiences)
     if not any(api.scopes for api in apis):
         return list(scopes)
     defined = {s for api in apis for s in api.scopes}
@@ -128,8 +126,7 @@ def select_scopes(
     for those APIs.
     """
     permitted = list(client.scopes if allowed is None else allowed)
-    with state.store.lock:
-        apis = [state.store.apis[a] for a in audiences if a in state.store.apis]
+    apis = state.store.apis_for(audiences)
     defined = {s for api in apis for s in api.scopes}
     api_scopes_known = any(api.scopes for api in apis)
     if requested is None:
@@ -201,7 +198,6 @@ def issue_access_token(
     minted = (
         mint_token(state, claims, kind="access", typ=ACCESS_TOKEN_TYP, defects=defects) if defects else None
     )
-    token = minted.token if minted else sign(claims, state.keys.current, typ=ACCESS_TOKEN_TYP)
     record = IssuedToken(
         jti=claims["jti"],
         kind="access",
@@ -214,7 +210,10 @@ def issue_access_token(
         claims=claims,
         grant_id=grant_id,
     )
+    # remembered before it is signed: grants run on several threads (mockidp.web.workers), and a
+    # concurrent code replay that revokes this grant must catch this token too
     state.store.remember(record)
+    token = minted.token if minted else sign(claims, state.keys.current, typ=ACCESS_TOKEN_TYP)
     if minted:
         minted.issued()
     return token, record

@@ -40,11 +40,7 @@ def _reused(state: IdPState, record: RefreshRecord) -> NoReturn:
 def _rotate(state: IdPState, record: RefreshRecord) -> None:
     """Mark the token used, once the request is known to be good: a refused request (a wider
     scope, another resource) issues nothing, so the token stays usable."""
-    grants = state.store.grants
-    with grants.lock:
-        reuse = record.rotated
-        record.rotated = True
-    if reuse:  # a concurrent request got there first
+    if state.store.grants.rotate_refresh(record):  # a concurrent request got there first
         _reused(state, record)
 
 
@@ -71,8 +67,7 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
         audiences = select_audiences(state, client, targets, allowed=record.audiences)
         scopes = narrow_to_resources(state, scopes, audiences)
     _rotate(state, record)
-    with state.store.lock:
-        user = state.store.users.get(record.subject)
+    user = state.store.user(record.subject)
     if user is None:
         state.store.revoke_grant(record.family)
         raise InvalidGrant("the user of this refresh token no longer exists")

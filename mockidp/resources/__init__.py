@@ -2,7 +2,6 @@
 
 from .api import ApiCall, MockApi, StepUp
 from .host import DEFAULT_APIS, MockApis
-from .validation import TokenRejected, ValidToken, validate_access_token
 
 __all__ = [
     "DEFAULT_APIS",
@@ -10,7 +9,4 @@ __all__ = [
     "MockApi",
     "MockApis",
     "StepUp",
-    "TokenRejected",
-    "ValidToken",
-    "validate_access_token",
 ]

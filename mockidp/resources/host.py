@@ -12,14 +12,13 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from types import TracebackType
 
 from aiohttp import web
 
 from ..config import ApiConfig, ClientConfig
-from ..errors import MockIdPError
 from ..flows.base import OIDC_SCOPES
-from ..server import MockIdP, _LoopThread
+from ..runtime import AppRuntime
+from ..server import MockIdP
 from ..web.listen import http_origin, listen
 from .api import ApiCall, MockApi, answer
 
@@ -36,7 +35,7 @@ def _default_oidc_scopes(client: ClientConfig) -> tuple[str, ...]:
     return tuple(sorted(OIDC_SCOPES))
 
 
-class MockApis:
+class MockApis(AppRuntime):
     """Resource servers that trust ``idp``; a sync and an async context manager like MockIdP.
 
     They listen on a free port of ``host``: by default the IdP's own host, so an IdP on ``::1``
@@ -44,6 +43,7 @@ class MockApis:
     """
 
     __test__ = False
+    _already_started = "these mock APIs are already started"
 
     def __init__(
         self,
@@ -53,12 +53,12 @@ class MockApis:
         clients: Iterable[str] | None = None,
         host: str | None = None,
     ) -> None:
+        super().__init__()
         self.idp = idp
         self.host = idp.host if host is None else host
         self.apis = {name: MockApi(name) for name in names}
         self._clients = clients
-        self._runner: web.AppRunner | None = None
-        self._loop: _LoopThread | None = None
+        self._port = 0
 
     def __getitem__(self, name: str) -> MockApi:
         return self.apis[name]
@@ -108,15 +108,14 @@ class MockApis:
             log.exception("mock API bug while handling %s %s", request.method, request.path)
             return web.json_response({"error": "server_error"}, status=500)
 
-    async def astart(self) -> MockApis:
-        if self._runner is not None:
-            raise MockIdPError("these mock APIs are already started")
-        runner, port = await listen(self._app(), self.host, 0)
-        self._runner = runner
+    async def _listen(self) -> web.AppRunner:
+        runner, self._port = await listen(self._app(), self.host, 0)
+        return runner
+
+    def _started(self) -> None:
         for api in self.apis.values():
-            api.url = http_origin(self.host, port) + api.path
+            api.url = http_origin(self.host, self._port) + api.path
         self._register()
-        return self
 
     def _register(self) -> None:
         """Make the IdP issue tokens for the APIs: audience = URL, and the clients get the scopes."""
@@ -137,33 +136,3 @@ class MockApis:
                     scopes=listed + tuple(s for s in scopes if s not in listed),
                 )
             )
-
-    async def astop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
-
-    def start(self) -> MockApis:
-        self._loop = _LoopThread.get()
-        return self._loop.run(self.astart())
-
-    def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.run(self.astop())
-            self._loop = None
-
-    def __enter__(self) -> MockApis:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    async def __aenter__(self) -> MockApis:
-        return await self.astart()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.astop()

@@ -1,12 +1,15 @@
-"""Reading a bearer token from a request (RFC 6750 section 2), for UserInfo and the like.
+"""Reading a bearer token from a request (RFC 6750 section 2): the one bearer reader.
 
-The header and a form-body ``access_token`` are both accepted, never both at once; a query
-``access_token`` is ignored (OAuth 2.1 section 5.1). Challenges follow RFC 6750 section 3.
+:func:`header_token` parses ``Authorization: Bearer`` (section 2.1) for the IdP and the mock
+APIs alike. The IdP's endpoints (:func:`bearer_token`) also take a form-body ``access_token``,
+never both at once; the mock APIs take only the header. A query ``access_token`` is ignored
+everywhere (OAuth 2.1 section 5.1). Challenges follow RFC 6750 section 3.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from aiohttp import web
 
@@ -29,23 +32,32 @@ def invalid_token(exc: InvalidToken) -> InvalidToken:
     return InvalidToken(exc.description, headers=challenge("invalid_token", exc.description))
 
 
+def header_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an ``Authorization: Bearer`` header (RFC 6750 section 2.1).
+
+    The scheme is case-insensitive (RFC 9110 section 11.1). ``None`` when the request carries
+    no Bearer credentials; ``""`` when the scheme is Bearer but no token follows.
+    """
+    value = headers.get("Authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
 async def bearer_token(request: web.Request) -> str | None:
     """The presented token, ``None`` when there is none (answer with a bare challenge)."""
-    header = request.headers.get("Authorization")
+    header = header_token(request.headers)
     body_token: str | None = None
     if request.method == "POST" and request.content_type == FORM_TYPE:
         body_token = (await form_params(request)).get("access_token")
-    if header is not None:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer":
-            header = None
-        elif body_token is not None:
-            raise _bad_request("send the access token in the header or the body, not both")
-        elif not value.strip():
-            raise invalid_token(InvalidToken("the Authorization header carries no token"))
-        else:
-            return value.strip()
-    return body_token
+    if header is None:
+        return body_token
+    if body_token is not None:
+        raise _bad_request("send the access token in the header or the body, not both")
+    if not header:
+        raise invalid_token(InvalidToken("the Authorization header carries no token"))
+    return header
 
 
 def _bad_request(description: str) -> OAuthError:

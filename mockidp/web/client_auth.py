@@ -73,8 +73,7 @@ def authenticate_client(
 def _check(
     state: IdPState, client_id: str, secret: str | None, method: str, challenge: dict[str, str]
 ) -> AuthenticatedClient:
-    with state.store.lock:
-        client = state.store.clients.get(client_id)
+    client = state.store.client(client_id)
     if client is None:
         raise InvalidClient("unknown client or wrong credentials", headers=challenge)
     if method not in client.auth_methods:

@@ -242,3 +242,36 @@ def test_scenario_commands_run_in_the_scenario_directory(
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     assert main(["run", str(path)]) == 0, capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_key_rollover_trials_against_a_pyjwt_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A PyJWKClient API (30 s refetch cooldown) survives a publish-first rollover and fails an
+    abrupt rotation, as the scenario's `keys` trials show."""
+    port = free_port()
+    careful = Path(__file__).with_name("careful_api.py")
+    trial = {"scope": "items:read", "status": 200}
+    text = {
+        "version": 1,
+        "name": "rollover",
+        "api": {
+            "url": f"http://127.0.0.1:{port}/items",
+            "audience": "https://api.example/items",
+            "scope": "items:read",
+            "start": f"{sys.executable} {careful} --port {port} --variant careful",
+            "defects": [],
+            "expiry_wait": False,
+            "trials": [
+                {"name": "publish-first", "keys": "publish-first", **trial},
+                {"name": "after-publication", **trial},
+                {"name": "abrupt-rotation", "keys": "rotate", **trial},
+            ],
+        },
+        "expect": {"failing": ["abrupt-rotation"]},
+    }
+    path = tmp_path / "rollover.yaml"
+    path.write_text(yaml.safe_dump(text, sort_keys=False))
+    code = main(["run", str(path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "abrupt-rotation" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -16,7 +17,6 @@ from ...config import (
     TokenClaimsConfig,
     TokenDefectsConfig,
     UserConfig,
-    _check_client,
 )
 from ...defects import resolve_defects
 from ...errors import ClockError, ConfigError, ControlRequestError, MockIdPError, OAuthError
@@ -27,6 +27,7 @@ from ...minting import issue_token
 from ...state import IdPState
 from ..keys import STATE
 from ..responses import json_response
+from ..workers import off_loop
 
 T = TypeVar("T")
 
@@ -94,7 +95,8 @@ async def mint_token(request: web.Request) -> web.StreamResponse:
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ControlRequestError(f"'{key}' must hold strings only", key_path=key)
     try:
-        token = issue_token(
+        mint = functools.partial(
+            issue_token,
             _state(request),
             client_id=_optional(body, "client_id", str),
             subject=_optional(body, "subject", str),
@@ -103,6 +105,7 @@ async def mint_token(request: web.Request) -> web.StreamResponse:
             claims=_optional(body, "claims", dict),
             defects=body.get("defects"),
         )
+        token = await off_loop(mint)  # signing on every core, as at the token endpoint
     except ConfigError as exc:
         raise _config_error(exc) from None
     except OAuthError:
@@ -347,24 +350,19 @@ def _register(
 
 def _check_new_client(state: IdPState, client: ClientConfig, path: str) -> None:
     """The config's cross-field checks (secret vs grant types, known audiences...)."""
-    with state.store.lock:
-        audiences = set(state.store.apis)
-    _check_client(client, path, audiences)
+    state.store.check_client(client, path)
 
 
 def _add_client(state: IdPState, client: ClientConfig) -> None:
-    with state.store.lock:
-        state.store.clients[client.client_id] = client
+    state.store.add_client(client)
 
 
 def _add_user(state: IdPState, user: UserConfig) -> None:
-    with state.store.lock:
-        state.store.users[user.sub] = user
+    state.store.add_user(user)
 
 
 def _add_api(state: IdPState, api: ApiConfig) -> None:
-    with state.store.lock:
-        state.store.apis[api.audience] = api
+    state.store.add_api(api)
 
 
 async def add_clients(request: web.Request) -> web.StreamResponse:

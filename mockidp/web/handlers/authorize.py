@@ -118,13 +118,11 @@ def _auto(state: IdPState, auth: AuthorizationRequest) -> web.Response:
         if auth.hinted_subject not in (None, user.sub):
             return refuse(state, auth, "login_required", "login_hint and id_token_hint name different users")
     elif auth.hinted_subject is not None:
-        with state.store.lock:
-            user = state.store.users.get(auth.hinted_subject)
+        user = state.store.user(auth.hinted_subject)
         if user is None:
             return refuse(state, auth, "login_required", "the user of id_token_hint does not exist")
     else:
-        with state.store.lock:
-            user = next(iter(state.store.users.values()), None)
+        user = next(iter(state.store.users().values()), None)
         if user is None:
             return refuse(state, auth, "login_required", "no users are configured")
     return approve(state, auth, user.sub, state.clock.now(), acr=requested_level(state, auth))
@@ -195,8 +193,7 @@ def _start(
 
 
 def client_name(state: IdPState, client_id: str) -> str:
-    with state.store.lock:
-        client = state.store.clients.get(client_id)
+    client = state.store.client(client_id)
     return (client.client_name if client else None) or client_id
 
 
@@ -208,8 +205,7 @@ def login_view(
     username: str = "",
     error: str | None = None,
 ) -> web.Response:
-    with state.store.lock:
-        users = list(state.store.users.values())
+    users = list(state.store.users().values())
     hinted = auth.login_hint or auth.hinted_subject
     hint = state.store.user_by_login(hinted) if hinted else None
     view = pages.LoginView(

@@ -18,9 +18,8 @@ from ..responses import json_response
 
 
 def metadata(state: IdPState) -> dict[str, Any]:
-    with state.store.lock:
-        api_scopes = {s for api in state.store.apis.values() for s in api.scopes}
-        client_scopes = {s for c in state.store.clients.values() for s in c.scopes}
+    api_scopes = state.store.api_scopes()
+    client_scopes = {s for c in state.store.clients().values() for s in c.scopes}
     scopes = sorted(api_scopes | client_scopes | OIDC_SCOPES)
     document: dict[str, Any] = {
         "issuer": state.misbehaviour.metadata_issuer or state.issuer,

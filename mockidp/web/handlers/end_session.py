@@ -21,7 +21,7 @@ from ...config import ClientConfig
 from ...errors import InvalidToken, LogoutRefused
 from ...params import Params
 from ...state import IdPState
-from ...validation import id_token_audience, validate_id_token_hint
+from ...verify import audiences_of, verify_id_token_hint
 from .. import browser, pages
 from ..keys import CLIENT_ID, STATE
 from ..request_params import form_params, query_params
@@ -35,14 +35,13 @@ NOT_CONFIRMED = (
 def _client(state: IdPState, params: Params, hint: dict[str, Any] | None) -> ClientConfig | None:
     client_id = params.get("client_id")
     if hint is not None:
-        audiences = id_token_audience(hint)
+        audiences = audiences_of(hint)
         if client_id is not None and client_id not in audiences:
             raise LogoutRefused("client_id is not an audience of id_token_hint")
         client_id = client_id or (audiences[0] if audiences else None)
     if client_id is None:
         return None
-    with state.store.lock:
-        client = state.store.clients.get(client_id)
+    client = state.store.client(client_id)
     if client is None:
         raise LogoutRefused(f"no client is registered as {client_id!r}")
     return client
@@ -53,7 +52,7 @@ def _target(state: IdPState, params: Params) -> tuple[ClientConfig | None, str |
     hint = None
     if raw_hint is not None:
         try:
-            hint = validate_id_token_hint(state, raw_hint)
+            hint = verify_id_token_hint(raw_hint, state.keys.find, state.issuer)
         except InvalidToken:
             raise LogoutRefused("id_token_hint is not an ID token issued by this provider") from None
     client = _client(state, params, hint)
@@ -111,8 +110,7 @@ def _confirmation(
     uri: str | None,
     state_value: str | None,
 ) -> web.Response:
-    with state.store.lock:
-        user = state.store.users.get(subject)
+    user = state.store.user(subject)
     fields = {
         "confirmation": browser.logout_token(sid),
         "client_id": client.client_id if client else None,

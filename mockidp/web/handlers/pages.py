@@ -75,8 +75,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return refused
     one_click = params.get("user")
     if one_click is not None:
-        with state.store.lock:
-            user = state.store.users.get(one_click)
+        user = state.store.user(one_click)
     else:
         user = _check_password(state, params.get("username"), params.get("password"))
     if user is None:
@@ -118,17 +117,15 @@ async def consent(request: web.Request) -> web.StreamResponse:
         return refuse(state, auth, "access_denied", "the user denied the request", status=303)
     session = current_session(request, state)
     if session is not None and session.subject == subject:
-        with state.store.grants.lock:
-            session.consents.setdefault(auth.client_id, set()).update(auth.scopes)
+        state.store.grants.add_consent(session, auth.client_id, auth.scopes)
     auth_time = pending.auth_time or state.clock.now()
     return approve(state, auth, subject, auth_time, acr=pending.acr, status=303)
 
 
 def _consent_page(state: IdPState, txn: str, pending: PendingAuthorization) -> web.Response:
     auth = pending.request
-    with state.store.lock:
-        user = state.store.users.get(pending.subject or "")
-        apis = {a: state.store.apis.get(a) for a in auth.audiences}
+    user = state.store.user(pending.subject or "")
+    apis = {a: state.store.api(a) for a in auth.audiences}
     if user is None:
         return pages.error_page(EXPIRED)
     api_scopes = {

@@ -26,14 +26,9 @@ async def _json_body(request: web.Request) -> Any:
 async def handle(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     metadata = await _json_body(request)
-    with state.store.lock:
-        apis = tuple(state.store.apis.values())
-    known = {s for api in apis for s in api.scopes} | set(OIDC_CLIENT_SCOPES)
-    registration = register_client(
-        metadata, known_scopes=known, audiences=tuple(a.audience for a in apis), now=state.clock.now()
-    )
-    client = registration.client
-    with state.store.lock:
-        state.store.clients[client.client_id] = client
+    apis = state.store.apis()
+    known = {s for api in apis.values() for s in api.scopes} | set(OIDC_CLIENT_SCOPES)
+    registration = register_client(metadata, known_scopes=known, audiences=tuple(apis), now=state.clock.now())
+    client = state.store.add_client(registration.client)
     request[CLIENT_ID] = client.client_id
     return json_response(registration.response, status=201, no_store=True)

@@ -2,9 +2,9 @@
 
 Userinfo is a protected resource of the IdP, so it accepts only access tokens meant for it
 (RFC 9068 section 4; RFC 9700 section 2.3): ``aud`` names the issuer or the userinfo URL,
-the token passes the same strict checks as the mock APIs (``mockidp.resources.validation``,
-with no clock leeway: the IdP's own clock is the reference), and the IdP issued it from a
-user's grant, never from client credentials.
+the token passes the same strict checks as the mock APIs (``mockidp.verify``, with no clock
+leeway: the IdP's own clock is the reference), and the IdP issued it from a user's grant,
+never from client credentials.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from aiohttp import web
 from ...claims import user_claims
 from ...errors import InvalidToken, OAuthError
 from ...state import IdPState
+from ...verify import AccessTokenPolicy, verify
 from ..bearer import bearer_token, challenge, invalid_token, missing_token
 from ..keys import CLIENT_ID, STATE
 from ..responses import json_response
@@ -27,16 +28,13 @@ def userinfo_audiences(state: IdPState) -> tuple[str, str]:
 
 
 def _user_token_claims(state: IdPState, token: str) -> dict[str, Any]:
-    # imported here: the resources package imports the server, which imports this module
-    from ...resources.validation import TokenRejected, validate_access_token
-
+    policy = AccessTokenPolicy(issuer=state.issuer, audiences=userinfo_audiences(state), leeway=0)
     try:
-        claims = dict(validate_access_token(state, token, userinfo_audiences(state), leeway=0).claims)
-    except TokenRejected as exc:
+        claims = verify(token, state.keys.find, policy, state.clock.now(), revoked=state.store.is_revoked)
+    except InvalidToken as exc:
         reason = f"the access token is not valid for userinfo: {exc.description}"
         raise invalid_token(InvalidToken(reason)) from None
-    with state.store.lock:
-        record = state.store.tokens.get(claims["jti"])
+    record = state.store.token(claims["jti"])
     # user flows (code, refresh, minting for a subject) record their grant; client credentials do not
     if (
         record is None
@@ -64,12 +62,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
             status=403,
             headers=challenge("insufficient_scope", description, scope="openid"),
         )
-    with state.store.lock:
-        user = state.store.users.get(claims["sub"])
+    user = state.store.user(claims["sub"])
     if user is None:
         raise invalid_token(InvalidToken("the access token's subject is not a user"))
     # OIDC Core 5.5: claims the authorization request's ``claims`` parameter asked for here
-    with state.store.lock:
-        record = state.store.tokens.get(claims["jti"])
+    record = state.store.token(claims["jti"])
     requested = state.store.grants.requested_userinfo_claims(record.grant_id if record else None)
     return json_response({**user_claims(user, scopes, requested), "sub": user.sub}, no_store=True)

@@ -1,0 +1,239 @@
+"""Verifying tokens this IdP signed: the one owner of compact JWS verification and its policies.
+
+:func:`verify_jws` is the only call into joserfc's verification. It refuses what a strict
+parser must (RFC 7515 §2 base64url, RFC 7519 §7.2 and RFC 8725 §3.7 JSON: UTF-8, one object,
+no duplicate member names, no ``NaN``) and trusts only the key its ``kid`` names, with that key's
+own algorithm (RFC 8725 §3.1). :func:`verify` adds an :class:`AccessTokenPolicy` (RFC 9068 §4,
+in its order); userinfo, introspection and the mock APIs differ only in their policy.
+:func:`verify_id_token_hint` is the rule for ``id_token_hint`` (expiry ignored). Every refusal
+is one :class:`~mockidp.errors.InvalidToken` whose description says precisely why.
+
+A leaf: it imports keys, errors and config constants, never web, resources or server code.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jws
+from joserfc.errors import JoseError
+
+from . import base64url
+from .config import SIGNING_ALGS
+from .errors import InvalidToken
+from .keys import SigningKey
+
+#: finds the IdP key a ``kid`` names (``KeyRing.find``)
+KeyLookup = Callable[[str], SigningKey | None]
+#: ``typ`` values RFC 9068 §4 allows (media types compare case-insensitively)
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+#: ``typ`` of an ID token: ``JWT`` or none (OpenID Connect Core §2 leaves it out)
+ID_TOKEN_TYPES = frozenset({"jwt", ""})
+#: RFC 9068 §2.2 claims every access token this IdP issues carries
+ACCESS_TOKEN_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti", "client_id")
+#: header parameters that would make us trust a key or URL chosen by the token's author
+FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit")
+#: access tokens longer than this are refused before any parsing (bounded work for hostile input)
+MAX_ACCESS_TOKEN = 4096
+#: any token this IdP signs; ID tokens carry user claims (address, profile), so they may be longer
+MAX_ISSUED_TOKEN = 16 * 1024
+#: clock skew a resource server with its own clock tolerates (RFC 9068 §4: "a few minutes" at most)
+RESOURCE_SERVER_LEEWAY = 60
+
+
+@dataclass(frozen=True, slots=True)
+class AccessTokenPolicy:
+    """What one verifier of RFC 9068 access tokens accepts.
+
+    ``audiences`` lists the identifiers of one resource, ``aud`` must name one of them; ``None``
+    accepts any audience (introspection answers for every resource). ``leeway`` is the clock skew
+    tolerated on ``exp``/``nbf``/``iat``: 0 where the IdP's own clock is the reference.
+    """
+
+    issuer: str
+    audiences: tuple[str, ...] | None
+    leeway: int = 0
+    max_length: int = MAX_ACCESS_TOKEN
+    required_claims: tuple[str, ...] = ACCESS_TOKEN_CLAIMS
+    #: accepted ``typ`` header values, lower case
+    types: frozenset[str] = ACCESS_TOKEN_TYPES
+    algs: frozenset[str] = frozenset(SIGNING_ALGS)
+
+
+def verify_jws(
+    token: str,
+    find_key: KeyLookup,
+    *,
+    max_length: int,
+    algs: frozenset[str] = frozenset(SIGNING_ALGS),
+    types: frozenset[str] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The (header, payload) of a compact JWS signed by the key its ``kid`` names.
+
+    ``types`` are the accepted ``typ`` values in lower case (``""`` accepts a missing ``typ``),
+    checked with the header, before any key is looked up (RFC 9068 §4 step 1); ``None`` accepts
+    any. Claims are not checked here. Raises :class:`InvalidToken` with the first reason found.
+    """
+    if len(token) > max_length:
+        raise InvalidToken(f"token too large (more than {max_length} characters)")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise InvalidToken("not a compact JWS")
+    header = _json_segment(parts[0], "header")
+    _check_header(header, algs, types)
+    payload = _segment(parts[1], "payload")
+    _segment(parts[2], "signature")
+    key = find_key(str(header.get("kid")))
+    if key is None:
+        raise InvalidToken("unknown kid")
+    if header.get("alg") != key.alg:
+        raise InvalidToken(f"alg {header.get('alg')!r} is not the algorithm of key {key.kid}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # EdDSA deprecation, as in tokens.sign
+            jws.deserialize_compact(token, key.key, algorithms=[key.alg])
+    except (JoseError, ValueError, TypeError) as exc:
+        raise InvalidToken(f"bad signature ({type(exc).__name__})") from None
+    return header, _json(payload, "payload")
+
+
+def verify(
+    token: str,
+    find_key: KeyLookup,
+    policy: AccessTokenPolicy,
+    now: float,
+    *,
+    revoked: Callable[[str], bool] | None = None,
+) -> dict[str, Any]:
+    """The claims of ``token`` if ``policy`` accepts it at time ``now``, else :class:`InvalidToken`.
+
+    ``revoked`` answers whether a ``jti`` was revoked; it is asked last, for an otherwise
+    valid token.
+    """
+    _, claims = verify_jws(
+        token, find_key, max_length=policy.max_length, algs=policy.algs, types=policy.types
+    )
+    for name in policy.required_claims:
+        if name not in claims:
+            raise InvalidToken(f"missing claim {name!r}")
+    if claims.get("iss") != policy.issuer:
+        raise InvalidToken("wrong issuer")
+    _check_audience(claims, policy.audiences)
+    for name in ("sub", "client_id", "jti"):
+        if name in claims and not isinstance(claims[name], str):
+            raise InvalidToken(f"claim {name!r} must be a string")
+    if "scope" in claims and not isinstance(claims["scope"], str):
+        raise InvalidToken("scope must be a space-delimited string")
+    _check_times(claims, now, policy.leeway)
+    jti = claims.get("jti")
+    if revoked is not None and isinstance(jti, str) and revoked(jti):
+        raise InvalidToken("token revoked")
+    return claims
+
+
+def verify_id_token_hint(token: str, find_key: KeyLookup, issuer: str) -> dict[str, Any]:
+    """The claims of an ID token ``issuer`` signed; expiry is ignored (RP-Initiated Logout 1.0 §2)."""
+    _, claims = verify_jws(token, find_key, max_length=MAX_ISSUED_TOKEN, types=ID_TOKEN_TYPES)
+    if claims.get("iss") != issuer:
+        raise InvalidToken("wrong issuer")
+    if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("aud"), str | list):
+        raise InvalidToken("id_token_hint lacks 'sub' or 'aud'")
+    return claims
+
+
+def audiences_of(claims: Mapping[str, Any]) -> list[str]:
+    """``aud`` as a list (RFC 7519 §4.1.3 allows a string or an array); non-strings are dropped."""
+    aud = claims.get("aud")
+    if isinstance(aud, str):
+        return [aud]
+    return [a for a in aud if isinstance(a, str)] if isinstance(aud, list) else []
+
+
+def scopes_of(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """The space-delimited ``scope`` claim as a tuple (RFC 9068 §2.2.3)."""
+    scope = claims.get("scope", "")
+    return tuple(s for s in scope.split(" ") if s) if isinstance(scope, str) else ()
+
+
+def _segment(segment: str, what: str) -> bytes:
+    try:
+        return base64url.decode_strict(segment)
+    except ValueError:
+        raise InvalidToken(f"{what} is not base64url") from None
+
+
+def _json_segment(segment: str, what: str) -> dict[str, Any]:
+    return _json(_segment(segment, what), what)
+
+
+def _json(raw: bytes, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidToken(f"{what} is not base64url JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidToken(f"{what} is not a JSON object")
+    return value
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate member {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity, -Infinity (RFC 8259 §6)
+
+
+def _check_header(header: Mapping[str, Any], algs: frozenset[str], types: frozenset[str] | None) -> None:
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in algs:
+        raise InvalidToken(f"alg {alg!r} not allowed")
+    typ = header.get("typ", "")
+    if types is not None and (not isinstance(typ, str) or typ.lower() not in types):
+        accepted = " or ".join(sorted(t for t in types if t))
+        raise InvalidToken(f"typ {header.get('typ')!r} is not {accepted}")
+    for name in FORBIDDEN_HEADERS:
+        if name in header:
+            raise InvalidToken(f"header parameter {name!r} not accepted")
+    if "cty" in header or header.get("b64") is False or "zip" in header:
+        raise InvalidToken("nested, unencoded or compressed tokens are not accepted")
+    if not isinstance(header.get("kid"), str):
+        raise InvalidToken("the header names no key (kid)")
+
+
+def _check_audience(claims: Mapping[str, Any], accepted: tuple[str, ...] | None) -> None:
+    if "aud" not in claims:
+        return
+    aud = claims["aud"]
+    audiences = [aud] if isinstance(aud, str) else aud
+    if not isinstance(audiences, list):
+        raise InvalidToken("token is not for this resource")
+    if accepted is not None and not any(a in audiences for a in accepted):
+        raise InvalidToken("token is not for this resource")
+    if not all(isinstance(a, str) for a in audiences):
+        raise InvalidToken("aud must hold strings")
+
+
+def _check_times(claims: Mapping[str, Any], now: float, leeway: int) -> None:
+    if "exp" in claims and _time(claims, "exp") <= now - leeway:
+        raise InvalidToken("token expired")
+    if "nbf" in claims and _time(claims, "nbf") > now + leeway:
+        raise InvalidToken("token not yet valid")
+    if "iat" in claims and _time(claims, "iat") > now + leeway:
+        raise InvalidToken("token issued in the future")
+
+
+def _time(claims: Mapping[str, Any], name: str) -> float:
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 2**53:
+        raise InvalidToken(f"claim {name!r} is not a NumericDate")
+    return float(value)
