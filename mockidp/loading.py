@@ -13,6 +13,8 @@ fills it in, and :func:`located` turns a later :class:`ConfigError` into one at 
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -29,6 +31,7 @@ __all__ = [
     "Origin",
     "Source",
     "build",
+    "json_schema",
     "located",
     "parse_yaml",
     "plain_data",
@@ -234,3 +237,98 @@ def _kind(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a mapping"
     return type(value).__name__
+
+
+# --- JSON Schema of a model -----------------------------------------------------------------
+
+
+def json_schema(
+    cls: type,
+    defs: dict[str, Any],
+    *,
+    ref: str = "#/$defs/",
+    field_types: Mapping[tuple[type, str], Any] | None = None,
+    comment_docs: bool = False,
+) -> dict[str, Any]:
+    """The JSON Schema of the keys :func:`build` accepts for ``cls`` (nested models go to ``defs``).
+
+        A field's description is its ``metadata["doc"]``, or with ``comment_docs`` the ``#:`` comment
+        above it; ``field_types`` replaces the type of ``(class, field)`` pairs, also in nested models
+    (a mapping that holds a model).
+    """
+    hints = typing.get_type_hints(cls)
+    docs = _comment_docs(cls) if comment_docs else {}
+    props: dict[str, Any] = {}
+    required = []
+    for f in dataclasses.fields(cls):
+        if not f.init:  # not a key (the config's ``origin``)
+            continue
+        tp = (field_types or {}).get((cls, f.name), hints[f.name])
+        prop = _type_schema(tp, defs, _Style(ref, field_types or {}, comment_docs))
+        doc = f.metadata.get("doc") or docs.get(f.name)
+        if doc:
+            prop = {**prop, "description": doc}
+        if f.default is not dataclasses.MISSING and f.default is not None:
+            prop["default"] = list(f.default) if isinstance(f.default, tuple) else f.default
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            required.append(f.name)
+        props[f.name] = prop
+    out: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
+    if cls.__doc__:
+        out["description"] = cls.__doc__.strip().splitlines()[0]
+    if required:
+        out["required"] = required
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Style:
+    ref: str
+    field_types: Mapping[tuple[type, str], Any]
+    comment_docs: bool
+
+
+def _type_schema(tp: Any, defs: dict[str, Any], style: _Style) -> dict[str, Any]:
+    origin, args = get_origin(tp), get_args(tp)
+    if origin in (Union, types.UnionType):
+        real = [a for a in args if a is not type(None)]
+        inner = _type_schema(real[0], defs, style) if len(real) == 1 else {}
+        return {"anyOf": [inner, {"type": "null"}]} if inner and type(None) in args else inner
+    if origin is Literal:
+        return {"enum": list(args)}
+    if origin is tuple:
+        return {"type": "array", "items": _type_schema(args[0], defs, style)}
+    if origin in (Mapping, dict) or tp is dict:
+        return {"type": "object"}
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        if tp.__name__ not in defs:
+            defs[tp.__name__] = {}
+            defs[tp.__name__] = json_schema(
+                tp, defs, ref=style.ref, field_types=style.field_types, comment_docs=style.comment_docs
+            )
+        return {"$ref": f"{style.ref}{tp.__name__}"}
+    simple = {str: "string", int: "integer", bool: "boolean", float: "number"}
+    return {"type": simple[tp]} if tp in simple else {}
+
+
+_FIELD = re.compile(r"^\s+(\w+)\s*:")
+
+
+def _comment_docs(cls: type) -> dict[str, str]:
+    """Field name -> the ``#:`` comment lines right above it in the class body."""
+    try:
+        lines = inspect.getsource(cls).splitlines()
+    except (OSError, TypeError):  # pragma: no cover - no source (frozen app)
+        return {}
+    docs: dict[str, str] = {}
+    pending: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("#:"):
+            pending.append(stripped[2:].strip())
+            continue
+        match = _FIELD.match(line)
+        if match and pending:
+            docs[match.group(1)] = " ".join(pending)
+        pending = []
+    return docs

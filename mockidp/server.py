@@ -18,7 +18,8 @@ from .claims_plan import PlannedClaims
 from .clock import MockClock
 from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config
 from .defects.plan import PlannedDefects
-from .errors import MockIdPError, ServerBugError
+from .errors import MockIdPError
+from .errors import ServerBugError as ServerBugError  # defined here before errors.py held it
 from .faults import Fault, make_fault
 from .journal import RequestRecord
 from .keys import SigningKey, load_key_file

@@ -117,7 +117,16 @@ PUBLIC: dict[str, list[str]] = {
         "Unreachable",
         "UnsupportedGrantType",
     ],
-    "mockidp.loading": ["Origin", "Source", "build", "located", "parse_yaml", "plain_data", "to_dict"],
+    "mockidp.loading": [
+        "Origin",
+        "Source",
+        "build",
+        "json_schema",
+        "located",
+        "parse_yaml",
+        "plain_data",
+        "to_dict",
+    ],
     "mockidp.demo": ["DEMO_PATH", "demo_config"],
     "mockidp.defects": [
         "CATALOG",
