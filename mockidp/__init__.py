@@ -2,11 +2,11 @@
 
 from .clock import MockClock
 from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config, parse_config
-from .errors import ClockError, ConfigError, MockIdPError, OAuthError, ScenarioError
+from .errors import ClockError, ConfigError, MockIdPError, OAuthError, ScenarioError, ServerBugError
 from .faults import Fault
 from .journal import RequestRecord, redacted
 from .misbehaviour import MisbehaviourConfig
-from .server import MockIdP, ServerBugError
+from .server import MockIdP
 
 __all__ = [
     "ApiConfig",

@@ -4,24 +4,22 @@ One model serves the YAML file, the ``@pytest.mark.mockidp(...)`` marker, the co
 plain Python, so every surface accepts exactly the same keys. Building never does I/O beyond
 reading the named file; a wrong key or type raises :class:`ConfigError` with file, key path and
 line.
+Loading itself (YAML, key paths, lines, type checks) is :mod:`mockidp.loading`; the checks that
+need the defect catalog run when the IdP is built. This module imports nothing above it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin
-
-import yaml
+from typing import Any, Literal, get_args
 
 from .claim_templates import check_claims
 from .clock import ClockConfig
-from .errors import ConfigError, MockIdPError, did_you_mean
+from .errors import ConfigError
 from .faults import Fault
+from .loading import Origin, Source, build, parse_yaml, to_dict
 from .misbehaviour import MisbehaviourConfig
 
 SigningAlg = Literal["RS256", "PS256", "ES256", "EdDSA", "Ed25519"]
@@ -177,19 +175,29 @@ class IdPConfig:
     token_claims: tuple[TokenClaimsConfig, ...] = ()
     #: the journal keeps the newest this many requests, so a long-running server stays bounded
     journal_limit: int = 10_000
+    #: where this config was read from, so the checks made when the IdP is built (defect names
+    #: need the catalog) name the file and line; not a config key
+    origin: Origin | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _check_config(self)
 
     def merged(self, overrides: Mapping[str, Any]) -> IdPConfig:
-        """A copy with top-level keys replaced, validated like a file."""
+        """A copy with top-level keys replaced, validated like a file.
+
+        Keys that were not replaced keep their file and lines for later errors.
+        """
         data = to_dict(self)
         data.update(overrides)
-        return IdPConfig.from_dict(data)
+        merged = IdPConfig.from_dict(data)
+        if self.origin is not None:
+            kept = frozenset(data) - frozenset(overrides)
+            object.__setattr__(merged, "origin", Origin(self.origin.source, self.origin.path, kept))
+        return merged
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, file: str | None = None) -> IdPConfig:
-        return _build(cls, data, "", _Source(file, {}))
+        return build(cls, data, "", Source(file, {}))
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> IdPConfig:
@@ -210,169 +218,8 @@ def load_config(path: str | Path) -> IdPConfig:
 
 def parse_config(text: str, *, file: str | None = None) -> IdPConfig:
     """Parse YAML text into an :class:`IdPConfig`."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"invalid YAML: {problem}", file=file, line=line) from None
-    if node is None:
-        return IdPConfig.from_dict({}, file=file)
-    lines: dict[str, int] = {}
-    data = _plain(node, "", lines, file)
-    return _build(IdPConfig, data, "", _Source(file, lines))
-
-
-def to_dict(config: Any) -> Any:
-    """The plain-data form of a config object (lists, dicts, scalars), as YAML would hold it."""
-    if dataclasses.is_dataclass(config) and not isinstance(config, type):
-        return {f.name: to_dict(getattr(config, f.name)) for f in dataclasses.fields(config)}
-    if isinstance(config, tuple):
-        return [to_dict(v) for v in config]
-    if isinstance(config, Mapping):
-        return {k: to_dict(v) for k, v in config.items()}
-    return config
-
-
-# --- building -------------------------------------------------------------------------------
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class _Source:
-    file: str | None
-    lines: dict[str, int]
-
-    def error(self, message: str, path: str) -> ConfigError:
-        return ConfigError(message, file=self.file, key_path=path, line=self._line(path))
-
-    def _line(self, path: str) -> int | None:
-        while True:
-            if path in self.lines:
-                return self.lines[path]
-            if not path:
-                return None
-            cut = max(path.rfind("."), path.rfind("["))
-            path = path[:cut] if cut > 0 else ""
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _plain(node: yaml.Node, path: str, lines: dict[str, int], file: str | None) -> Any:
-    """YAML node -> plain data, remembering the line of every key path."""
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = yaml.SafeLoader("").construct_object(key_node)
-            if not isinstance(key, str):
-                raise ConfigError(
-                    "keys must be strings", file=file, key_path=path, line=key_node.start_mark.line + 1
-                )
-            sub = _join(path, key)
-            if key in out:
-                raise ConfigError("duplicate key", file=file, key_path=sub, line=key_node.start_mark.line + 1)
-            out[key] = _plain(value_node, sub, lines, file)
-            lines[sub] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_plain(v, f"{path}[{i}]", lines, file) for i, v in enumerate(node.value)]
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid value: {exc}", file=file, key_path=path, line=lines[path]) from None
-
-
-def _build(cls: type[T], data: Any, path: str, src: _Source) -> T:
-    if not isinstance(data, Mapping):
-        raise src.error(f"expected a mapping, got {_kind(data)}", path)
-    hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        sub = _join(path, str(key))
-        if key not in known:
-            hint = ", ".join(sorted(known))
-            guess = did_you_mean(str(key), known)
-            raise src.error(f"unknown key '{key}'{guess} (known keys: {hint})", sub)
-        kwargs[key] = _convert(hints[key], value, sub, src)
-    missing = [
-        name
-        for name, f in known.items()
-        if name not in kwargs
-        and f.default is dataclasses.MISSING
-        and f.default_factory is dataclasses.MISSING
-    ]
-    if missing:
-        raise src.error(f"missing required key '{missing[0]}'", path)
-    try:
-        return cls(**kwargs)
-    except ConfigError as exc:
-        raise src.error(exc.message, _join(path, exc.key_path) if exc.key_path else path) from None
-
-
-def _convert(tp: Any, value: Any, path: str, src: _Source) -> Any:
-    origin = get_origin(tp)
-    args = get_args(tp)
-    if origin in (Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        real = [a for a in args if a is not type(None)]
-        return _convert(real[0] if len(real) == 1 else Any, value, path, src)
-    if tp is Any:
-        return value
-    if origin is Literal:
-        if value not in args:
-            choices = " | ".join(str(a) for a in args)
-            raise src.error(f"expected one of {choices}, got {value!r}", path)
-        return value
-    if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise src.error(f"expected a list, got {_kind(value)}", path)
-        item = args[0]
-        return tuple(_convert(item, v, f"{path}[{i}]", src) for i, v in enumerate(value))
-    if origin in (Mapping, dict) or tp is dict:
-        if not isinstance(value, Mapping):
-            raise src.error(f"expected a mapping, got {_kind(value)}", path)
-        return dict(value)
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        if isinstance(value, tp):
-            return value
-        return _build(tp, value, path, src)
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise src.error(f"expected true or false, got {_kind(value)}", path)
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise src.error(f"expected an integer, got {_kind(value)}", path)
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            raise src.error(f"expected a string, got {_kind(value)}", path)
-        return value
-    raise src.error(f"unsupported type {tp!r}", path)  # pragma: no cover - model bug
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return type(value).__name__
+    data, source = parse_yaml(text, file=file)
+    return build(IdPConfig, {} if data is None else data, "", source)
 
 
 # --- cross-field checks -----------------------------------------------------------------------
@@ -411,14 +258,10 @@ def _check_claims_config(config: IdPConfig) -> None:
 
 
 def _check_token_defects(plan: TokenDefectsConfig, path: str) -> None:
-    from .defects import resolve_defects  # the catalog imports keys, which import this module
-
+    """The form of a plan; its defect names are checked against the catalog when the IdP is built
+    (``mockidp.defects.check_planned_defects``), as the catalog sits above this module."""
     if plan.times is not None and plan.times < 1:
         raise ConfigError("must be positive (leave it out for every token)", key_path=f"{path}.times")
-    try:
-        resolve_defects(plan.defects, plan.token)
-    except MockIdPError as exc:
-        raise ConfigError(str(exc), key_path=f"{path}.defects") from None
 
 
 def _check_issuer(issuer: str) -> None:

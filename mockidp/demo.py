@@ -28,3 +28,6 @@ def describe(config: IdPConfig) -> str:
     for api in config.apis:
         lines.append(f"api:    {api.audience} scopes={' '.join(api.scopes)}")
     return "\n".join(lines)
+
+
+__all__ = ["DEMO_PATH", "demo_config"]

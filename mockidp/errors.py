@@ -3,9 +3,19 @@
     MockIdPError
     ├── ConfigError        a configuration value is wrong: file, key path and line
     ├── ScenarioError      a conformance scenario cannot be run
+    │   ├── TargetUnreachable   the API under test does not answer
+    │   └── InconclusiveRun     the API refused the valid token: no verdict means anything
+    ├── ScenarioFailure    a scenario ran but did not come out as its ``expect`` says
+    ├── Unreachable        nothing listens where a conformance probe connects
     ├── ClockError         a clock value out of range (also a ValueError)
+    ├── ServerBugError     a handler raised unexpectedly (a mockidp bug), re-raised in the test
+    ├── AuthorizationPageError  /authorize cannot trust the client or redirect URI: a 400 page
+    ├── AuthorizationRedirect   an OAuthError to send back to the client's redirect URI
+    ├── LogoutRefused      /end_session cannot trust the logout request: a 400 page
     └── OAuthError         a protocol error, rendered as an RFC 6749 JSON body
         ├── InvalidRequest      invalid_request        400
+        │   └── ControlRequestError  a control API request; names the offending key
+        ├── Forbidden           access_denied          403 (the control API's origin checks)
         ├── InvalidClient       invalid_client         401
         ├── InvalidGrant        invalid_grant          400
         ├── UnauthorizedClient  unauthorized_client    400
@@ -86,6 +96,41 @@ class ScenarioError(MockIdPError):
     """A scenario file or run cannot proceed (the scenario is wrong, not the target)."""
 
 
+class TargetUnreachable(ScenarioError):
+    """Nothing answers at the API's address (exit status 2, not a failed check)."""
+
+
+class InconclusiveRun(ScenarioError):
+    """The API refused the valid token: no other verdict would mean anything (exit status 2)."""
+
+
+class ScenarioFailure(MockIdPError):
+    """A scenario ran but did not come out as its ``expect`` says: a pytest item's failure.
+
+    ``str()`` is the explanation; ``table`` the report's table shown under it.
+    """
+
+    def __init__(self, explanation: str, table: str) -> None:
+        super().__init__(explanation)
+        self.table = table
+
+
+class Unreachable(MockIdPError):
+    """A conformance probe's connection was refused: nothing is listening there."""
+
+
+class ServerBugError(MockIdPError):
+    """The IdP raised an unexpected exception while handling a request (a mockidp bug)."""
+
+
+class AuthorizationPageError(MockIdPError):
+    """The client or redirect URI is not trustworthy: show a 400 page, never redirect."""
+
+
+class LogoutRefused(MockIdPError):
+    """A logout request the IdP cannot trust: an error page, never a redirect."""
+
+
 class ClockError(MockIdPError, ValueError):
     """A clock value that is not a finite time between 1970 and the end of year 9999.
 
@@ -123,6 +168,27 @@ class OAuthError(MockIdPError):
 
 class InvalidRequest(OAuthError):
     error = "invalid_request"
+
+
+class ControlRequestError(InvalidRequest):
+    """A control request that cannot be carried out; names the offending key when there is one."""
+
+    def __init__(self, description: str, *, key_path: str = "") -> None:
+        super().__init__(description)
+        self.key_path = key_path
+
+    def body(self) -> dict[str, str]:
+        body = super().body()
+        if self.key_path:
+            body["key_path"] = self.key_path
+        return body
+
+
+class Forbidden(OAuthError):
+    """The control API refuses a request that is not from loopback or the same origin."""
+
+    error = "access_denied"
+    status = 403
 
 
 class InvalidClient(OAuthError):
@@ -167,3 +233,42 @@ class InvalidToken(OAuthError):
 
     error = "invalid_token"
     status = 401
+
+
+class AuthorizationRedirect(MockIdPError):
+    """An error to send back to the client's redirect URI."""
+
+    def __init__(self, error: OAuthError, redirect_uri: str, state: str | None) -> None:
+        super().__init__(error.description)
+        self.error = error
+        self.redirect_uri = redirect_uri
+        self.state = state
+
+
+__all__ = [
+    "AuthorizationPageError",
+    "AuthorizationRedirect",
+    "ClockError",
+    "ConfigError",
+    "ControlRequestError",
+    "Forbidden",
+    "InconclusiveRun",
+    "InvalidClient",
+    "InvalidClientMetadata",
+    "InvalidGrant",
+    "InvalidRedirectUri",
+    "InvalidRequest",
+    "InvalidScope",
+    "InvalidTarget",
+    "InvalidToken",
+    "LogoutRefused",
+    "MockIdPError",
+    "OAuthError",
+    "ScenarioError",
+    "ScenarioFailure",
+    "ServerBugError",
+    "TargetUnreachable",
+    "UnauthorizedClient",
+    "Unreachable",
+    "UnsupportedGrantType",
+]

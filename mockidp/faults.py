@@ -24,6 +24,7 @@ from dataclasses import KW_ONLY, dataclass
 from typing import Any, Literal, get_args
 
 from .errors import ConfigError
+from .loading import build
 
 FaultKind = Literal[
     "status", "unavailable", "rate_limited", "latency", "malformed_json", "wrong_content_type", "drop"
@@ -133,9 +134,7 @@ def _is_int(value: object) -> bool:
 
 def make_fault(endpoint: str, kind: str, **params: Any) -> Fault:
     """Build a fault from loose values (library keywords, the control API's JSON)."""
-    from .config import _build, _Source
-
-    return _build(Fault, {"endpoint": endpoint, "kind": kind, **params}, "", _Source(None, {}))
+    return build(Fault, {"endpoint": endpoint, "kind": kind, **params})
 
 
 @dataclass(slots=True)

@@ -14,12 +14,24 @@ import dataclasses
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .errors import ConfigError
+from .loading import build
 
-if TYPE_CHECKING:
-    from .keys import KeyRing
+
+class _Key(Protocol):
+    @property
+    def kid(self) -> str: ...
+
+
+class PublishedKeys(Protocol):
+    """What the JWKS switch reads of the key ring (``keys.KeyRing``, which sits above the config)."""
+
+    def jwks(self) -> dict[str, Any]: ...
+    @property
+    def current(self) -> _Key: ...
+
 
 #: the modes of ``authorization_iss`` / ``authorization_state``; any other string is sent verbatim
 MODES = ("ok", "wrong", "missing")
@@ -85,11 +97,9 @@ class Misbehaviour:
 
     def set(self, **switches: Any) -> MisbehaviourConfig:
         """Change some switches, keep the others; unknown names or bad values raise ConfigError."""
-        from .config import _build, _Source
-
         with self._lock:
             merged = {**self._config.to_dict(), **switches}
-            self._config = _build(MisbehaviourConfig, merged, "misbehaviour", _Source(None, {}))
+            self._config = build(MisbehaviourConfig, merged, "misbehaviour")
             return self._config
 
     def reset(self) -> None:
@@ -130,7 +140,7 @@ class Misbehaviour:
                 out[name] = value
         return out
 
-    def jwks(self, keys: KeyRing) -> dict[str, Any]:
+    def jwks(self, keys: PublishedKeys) -> dict[str, Any]:
         """The JWKS document to publish: the real one, or without the current key."""
         document = keys.jwks()
         if self.jwks_drop_current:

@@ -19,10 +19,12 @@ from .clock import MockClock
 from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config
 from .defects.plan import PlannedDefects
 from .errors import MockIdPError
+from .errors import ServerBugError as ServerBugError  # defined here before errors.py held it
 from .faults import Fault, make_fault
 from .issuance import issue_token
 from .journal import RequestRecord
 from .keys import SigningKey, load_key_file
+from .loading import build
 from .misbehaviour import MisbehaviourConfig
 from .runtime import AppRuntime
 from .state import IdPState
@@ -45,10 +47,6 @@ def as_config(config: ConfigLike, overrides: Mapping[str, Any] | None = None) ->
     else:
         result = IdPConfig.from_dict(config)
     return result.merged(overrides) if overrides else result
-
-
-class ServerBugError(MockIdPError):
-    """The IdP raised an unexpected exception while handling a request (a mockidp bug)."""
 
 
 class MockIdP(AppRuntime):
@@ -138,16 +136,16 @@ class MockIdP(AppRuntime):
 
     def add_client(self, client: ClientConfig | None = None, /, **fields: Any) -> ClientConfig:
         """Register a client (a ``ClientConfig`` or its keys as keyword arguments)."""
-        made = client or _build(ClientConfig, fields, "clients")
+        made = client or build(ClientConfig, fields, "clients")
         # the cross-field checks a config file gets (a public client_credentials client...)
         return self.state.store.add_client(made)
 
     def add_user(self, user: UserConfig | None = None, /, **fields: Any) -> UserConfig:
-        made = user or _build(UserConfig, fields, "users")
+        made = user or build(UserConfig, fields, "users")
         return self.state.store.add_user(made)
 
     def add_api(self, api: ApiConfig | None = None, /, **fields: Any) -> ApiConfig:
-        made = api or _build(ApiConfig, fields, "apis")
+        made = api or build(ApiConfig, fields, "apis")
         return self.state.store.add_api(made)
 
     @property
@@ -336,10 +334,3 @@ class MockIdP(AppRuntime):
         Switches not named keep their value; ``idp.misbehave()`` alone changes nothing.
         """
         return self.state.misbehaviour.set(**switches)
-
-
-def _build(cls: type[T], fields: Mapping[str, Any], section: str) -> T:
-    from .config import _build as build_section
-    from .config import _Source
-
-    return build_section(cls, fields, section, _Source(None, {}))

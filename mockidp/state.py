@@ -10,7 +10,7 @@ from .claims_plan import ClaimsPlan, PlannedClaims
 from .clock import MockClock
 from .config import IdPConfig
 from .defects.attacker import AttackerKeys
-from .defects.plan import DefectPlan, PlannedDefects
+from .defects.plan import DefectPlan, PlannedDefects, check_planned_defects
 from .errors import MockIdPError
 from .faults import FaultQueue
 from .journal import Journal
@@ -55,6 +55,7 @@ class IdPState:
     """Config, registries, keys, clock and journal of one IdP."""
 
     def __init__(self, config: IdPConfig, signing_key: Key | None = None) -> None:
+        check_planned_defects(config)
         self.config = config
         self.store = Store(config)
         self.keys = KeyRing(config.signing_alg, signing_key)
@@ -109,6 +110,7 @@ class IdPState:
 
         Refuses changes to :attr:`FIXED_AT_START`: the running app's routes were built from them.
         """
+        check_planned_defects(config)
         fixed = [f for f in self.FIXED_AT_START if getattr(config, f) != getattr(self.config, f)]
         if fixed:
             raise MockIdPError(

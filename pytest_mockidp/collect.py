@@ -14,7 +14,6 @@ import pytest
 
 if TYPE_CHECKING:
     # The scenario runner pulls in the whole IdP: loaded only once a scenario file is collected.
-    from mockidp.conformance.runner import ScenarioResult
     from mockidp.conformance.scenario import LoadedScenario
 
 INI = "mockidp_scenarios"
@@ -64,12 +63,6 @@ def collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | No
     return made
 
 
-class ScenarioFailure(Exception):
-    def __init__(self, result: ScenarioResult) -> None:
-        super().__init__(result.explain())
-        self.result = result
-
-
 class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[ScenarioItem]:
         from mockidp.conformance.scenario import load_scenario
@@ -88,13 +81,15 @@ class ScenarioItem(pytest.Item):
 
         result = run_scenario(self.loaded)
         if not result.passed:
-            raise ScenarioFailure(result)
+            from mockidp.errors import ScenarioFailure
+
+            raise ScenarioFailure(result.explain(), result.report.table())
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | Any:
+        from mockidp.errors import ScenarioError, ScenarioFailure
+
         if isinstance(excinfo.value, ScenarioFailure):
-            result = excinfo.value.result
-            return result.explain() + "\n\n" + result.report.table()
-        from mockidp.errors import ScenarioError
+            return f"{excinfo.value}\n\n{excinfo.value.table}"
 
         if isinstance(excinfo.value, ScenarioError):
             # an inconclusive run or an unreachable API: what to check, not a traceback

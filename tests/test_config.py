@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mockidp import ConfigError, IdPConfig, MockIdP, load_config, parse_config
-from mockidp.config import to_dict
+from mockidp.loading import to_dict
 
 #: the example from issue 2, verbatim
 ISSUE_EXAMPLE = """\

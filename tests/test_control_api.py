@@ -455,3 +455,31 @@ def test_other_endpoints_do_not_check_host(mockidp: MockIdP) -> None:
 )
 def test_host_name(host: str, name: str) -> None:
     assert host_name(host) == name
+
+
+def test_openapi_config_bodies_are_generated_from_the_config_models(
+    http: requests.Session, control: str
+) -> None:
+    """Adding a config field documents it: the bodies are the dataclasses' keys, no more."""
+    import dataclasses
+
+    from mockidp import ApiConfig, ClientConfig, MisbehaviourConfig, UserConfig
+    from mockidp.config import TokenClaimsConfig, TokenDefectsConfig
+
+    schemas = http.get(f"{control}/openapi.json").json()["components"]["schemas"]
+    models: dict[str, type] = {
+        "Client": ClientConfig,
+        "User": UserConfig,
+        "Api": ApiConfig,
+        "Misbehaviour": MisbehaviourConfig,
+        "TokenDefectPlan": TokenDefectsConfig,
+        "TokenClaimsPlan": TokenClaimsConfig,
+    }
+    for name, model in models.items():
+        keys = [f.name for f in dataclasses.fields(model) if f.init]
+        assert list(schemas[name]["properties"]) == keys, name
+        assert schemas[name]["additionalProperties"] is False
+    # descriptions come from the fields' ``#:`` comments; the control API's own default stays
+    assert "public clients" in schemas["Client"]["properties"]["token_endpoint_auth_method"]["description"]
+    assert schemas["TokenDefectPlan"]["properties"]["times"]["default"] == 1
+    assert schemas["Client"]["required"] == ["client_id"]

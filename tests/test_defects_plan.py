@@ -119,9 +119,14 @@ def test_yaml_config_plans_id_token_defects(tmp_path: Path, http: requests.Sessi
 def test_yaml_config_names_a_bad_defect(tmp_path: Path) -> None:
     path = tmp_path / "idp.yaml"
     path.write_text("token_defects:\n  - defects: [expired, nonce-wrong]\n")
+    config = load_config(path)  # the config model knows the form; the catalog is checked at build
     with pytest.raises(ConfigError) as info:
-        load_config(path)
+        MockIdP(path)
     assert info.value.key_path == "token_defects[0].defects" and info.value.line == 2
+    assert info.value.file == str(path)
+    with pytest.raises(ConfigError, match="does not apply to access tokens") as again:
+        MockIdP(config.merged({"access_token_ttl": 60}))  # kept keys keep their lines
+    assert (again.value.file, again.value.line) == (str(path), 2)
     assert "does not apply to access tokens" in str(info.value)
 
 

@@ -9,10 +9,9 @@ import aiohttp
 import pytest
 import requests
 
-from mockidp import MockIdP, MockIdPError
+from mockidp import MockIdP, MockIdPError, ServerBugError
 from mockidp.demo import demo_config
 from mockidp.resources import MockApis
-from mockidp.server import ServerBugError
 
 AGENT = ("demo-agent", "demo-agent-secret")
 

@@ -6,8 +6,9 @@ scenario.load_scenario(path)               a ``version: 1`` YAML file, validated
 runner.run_scenario(loaded)                either run, compared with the scenario's expectations
 """
 
+from .case import Case
 from .check_api import ApiTarget
-from .report import AgentReport, ApiReport, Case, TrialReport
+from .report import AgentReport, ApiReport, TrialReport
 from .runner import ScenarioResult, run_scenario
 from .scenario import LoadedScenario, Scenario, load_scenario, parse_scenario
 

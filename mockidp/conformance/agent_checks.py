@@ -15,7 +15,7 @@ from collections.abc import Callable
 from ..journal import redacted
 from .agent_evidence import Check, Evidence, crashed, form, not_applicable, verdict
 from .agent_lifetimes import expiry, token_reuse
-from .report import Case
+from .case import Case
 
 __all__ = ["CHECKS", "Check", "Evidence"]
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from ..journal import RequestRecord
 from ..resources import ApiCall, MockApi
+from .case import Case, Severity
 from .processes import Finished
-from .report import Case, Severity
 
 #: a Python interpreter that died of an exception it did not catch says so on stderr
 TRACEBACK = "Traceback (most recent call last):"

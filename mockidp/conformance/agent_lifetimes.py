@@ -16,7 +16,7 @@ from typing import Any
 from ..journal import RequestRecord
 from ..resources import ApiCall
 from .agent_evidence import Evidence, claim_time, not_applicable, verdict
-from .report import Case
+from .case import Case
 
 #: network and scheduling slack: a token that arrives this much after its deadline was sent in time
 LATE_TOLERANCE = 0.25

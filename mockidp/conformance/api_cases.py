@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 
 from ..clock import wall_time
 from ..defects.attacker import ATTACKER_PATH
+from ..errors import TargetUnreachable, Unreachable
 from .api_send import ApiTarget, judge, send_case
-from .probe import Unreachable, Where, send
-from .report import Case
+from .case import Case
+from .probe import Where, send
 
 if TYPE_CHECKING:
     from ..server import MockIdP
@@ -99,8 +100,6 @@ def expired_after_cache(idp: MockIdP, target: ApiTarget, client_id: str) -> Case
         again = send(target.url, target.method, seen)
         fresh = send(target.url, target.method, control)
     except Unreachable as exc:
-        from .api_send import TargetUnreachable
-
         raise TargetUnreachable(str(exc)) from None
     for answer in (again, fresh):
         verdict = judge(answer, None, None)

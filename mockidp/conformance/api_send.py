@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ScenarioError
-from .probe import Answer, Unreachable, Where, send
-from .report import Case, Outcome, Severity
-
-
-class TargetUnreachable(ScenarioError):
-    """Nothing answers at the API's address (exit status 2, not a failed check)."""
+from ..errors import TargetUnreachable, Unreachable
+from .case import Case, Outcome, Severity
+from .probe import Answer, Where, send
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -262,3 +262,6 @@ def run_agent_scenario(loaded: LoadedScenario, spec: AgentTarget) -> AgentReport
         apis=spec.apis,
         cwd=scenario_dir(loaded),
     )
+
+
+__all__ = ["agent_config", "check_agent"]

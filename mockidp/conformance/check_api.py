@@ -22,18 +22,18 @@ from typing import Any, Protocol
 
 from ..config import ApiConfig, ClientConfig
 from ..defects import NOT_SENT_BY_DEFAULT
-from ..errors import ScenarioError
+from ..errors import InconclusiveRun, TargetUnreachable
 from ..server import ConfigLike, MockIdP
 from .api_cases import AttackerWatch, expired_after_cache, placement_cases
 
 # re-exported: callers know them as check_api's
 from .api_send import ApiTarget as ApiTarget
-from .api_send import TargetUnreachable as TargetUnreachable
 from .api_send import Verdict as Verdict
 from .api_send import judge as judge
 from .api_send import send_case as send_case
+from .case import Case, Severity
 from .processes import host_port, port_open, started
-from .report import ApiReport, Case, Severity
+from .report import ApiReport
 
 CHECK_CLIENT = "mockidp-check-api"
 CHECK_SECRET = "mockidp-check-api-secret"
@@ -129,10 +129,6 @@ class RunOptions:
 
 
 DEFAULT_OPTIONS = RunOptions()
-
-
-class InconclusiveRun(ScenarioError):
-    """The API refused the valid token: no other verdict would mean anything (exit status 2)."""
 
 
 def run_cases(
@@ -277,3 +273,6 @@ def _temporary_log() -> Path:
 
 def with_method(target: ApiTarget, method: str) -> ApiTarget:
     return dataclasses.replace(target, method=method.upper())
+
+
+__all__ = ["ApiTarget", "Catalog", "RunOptions", "access_token_catalog", "check_api"]

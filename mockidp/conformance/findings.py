@@ -9,10 +9,46 @@ itself, and the ways a refusal can differ from RFC 6750's, have their causes her
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from ..defects.checks import CHECKS, Check
-from .report import Case, Finding, Severity
+from .case import Case, Outcome, Severity
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """Failed cases that share one root cause, with the fix that addresses all of them."""
+
+    cause: str
+    #: completes "the API ...", e.g. "does not check `typ`"
+    text: str
+    fix: str
+    severity: Severity
+    outcome: Outcome
+    cases: tuple[str, ...]
+    #: what was seen, where the cause alone does not say it (the URL an API fetched)
+    notes: tuple[str, ...] = ()
+
+    def line(self, strict: bool) -> str:
+        mark = "FAIL" if self.severity == "must" or strict else "warn"
+        names = ", ".join(self.cases[:5]) + (", ..." if len(self.cases) > 5 else "")
+        count = f"{len(self.cases)} case{'s' if len(self.cases) != 1 else ''}"
+        line = f"  {mark} [{self.severity}] {self.text} ({count}: {names}): {self.fix}"
+        return line + "".join(f"\n       {note}" for note in self.notes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cause": self.cause,
+            "severity": self.severity,
+            "outcome": self.outcome,
+            "text": self.text,
+            "fix": self.fix,
+            "cases": list(self.cases),
+            "notes": list(self.notes),
+        }
+
 
 #: root causes that are not one catalog check
 PROTOCOL: Mapping[str, Check] = MappingProxyType(

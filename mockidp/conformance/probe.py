@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode, urlsplit
 
+from ..errors import Unreachable
+
 TIMEOUT = 5.0
 _PARAM = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 
@@ -41,10 +43,6 @@ def challenge_params(challenge: str) -> dict[str, str]:
     """The auth-params of a ``WWW-Authenticate: Bearer k="v", ...`` challenge."""
     _, _, rest = challenge.partition(" ")
     return {m.group(1): m.group(2) if m.group(2) is not None else m.group(3) for m in _PARAM.finditer(rest)}
-
-
-class Unreachable(Exception):
-    """The API refused the connection: nothing is listening there."""
 
 
 #: where a token travels: the ``Authorization`` header (RFC 6750 §2.1), the ``access_token``

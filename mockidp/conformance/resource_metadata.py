@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from .case import Case
 from .check_api import ApiTarget
 from .probe import challenge_params, get_json, send
-from .report import Case
 
 SPEC = "RFC 9728 sections 3 and 5.1; MCP authorization"
 

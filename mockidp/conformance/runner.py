@@ -11,14 +11,14 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, TargetUnreachable
 from ..resources import MockApis
 from ..server import MockIdP
+from .case import Case
 from .check_api import (
     ApiTarget,
     Catalog,
     RunOptions,
-    TargetUnreachable,
     access_token_catalog,
     environment,
     keys_kept,
@@ -28,7 +28,7 @@ from .check_api import (
     send_case,
 )
 from .processes import host_port, port_open, started
-from .report import ApiReport, Case, Report
+from .report import ApiReport, Report
 from .resource_metadata import metadata_cases
 from .scenario import ApiTarget as ApiSpec
 from .scenario import ApiTrial, LoadedScenario

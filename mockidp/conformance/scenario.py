@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from ..config import IdPConfig, _build, _plain, _Source
+from ..config import IdPConfig
+from ..defects.plan import check_planned_defects
 from ..errors import ConfigError, ScenarioError
+from ..loading import Source, build, parse_yaml
 
 Flow = Literal["client_credentials", "authorization_code"]
 
@@ -214,7 +214,7 @@ class LoadedScenario:
         return self.scenario.name or Path(self.file).stem
 
     def line(self, key_path: str) -> int | None:
-        return _Source(self.file, dict(self.lines))._line(key_path)
+        return Source(self.file, dict(self.lines)).line(key_path)
 
     def where(self, key_path: str) -> str:
         line = self.line(key_path)
@@ -232,29 +232,20 @@ def load_scenario(path: str | Path) -> LoadedScenario:
 
 
 def parse_scenario(text: str, *, file: str = "<scenario>") -> LoadedScenario:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(
-            f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
-            file=file,
-            line=mark.line + 1 if mark is not None else None,
-        ) from None
-    if node is None:
+    data, src = parse_yaml(text, file=file)
+    if data is None:
         raise ConfigError("empty scenario: expected `version: 1` and a target", file=file)
-    lines: dict[str, int] = {}
-    data = _plain(node, "", lines, file)
-    src = _Source(file, lines)
-    scenario = _build(Scenario, data, "", src)
+    scenario = build(Scenario, data, "", src)
     _check(scenario, src)
-    idp_config = _build(IdPConfig, dict(scenario.idp), "idp", src)
+    idp_config = build(IdPConfig, dict(scenario.idp), "idp", src)
+    check_planned_defects(idp_config)
     for i, trial in enumerate(scenario.agent.extra_trials if scenario.agent else ()):
-        _build(IdPConfig, {**scenario.idp, **trial.idp}, f"agent.extra_trials[{i}].idp", src)
-    return LoadedScenario(scenario, file, idp_config, lines)
+        extra = build(IdPConfig, {**scenario.idp, **trial.idp}, f"agent.extra_trials[{i}].idp", src)
+        check_planned_defects(extra)
+    return LoadedScenario(scenario, file, idp_config, src.lines)
 
 
-def _check(scenario: Scenario, src: _Source) -> None:
+def _check(scenario: Scenario, src: Source) -> None:
     if (scenario.api is None) == (scenario.agent is None):
         raise src.error("a scenario has exactly one target: `api` or `agent`", "")
     api = scenario.api

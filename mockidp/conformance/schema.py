@@ -6,16 +6,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
-import types
-import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any
 
 from ..config import IdPConfig
+from ..loading import json_schema
 from .scenario import AgentTarget, AgentTrial, ApiTarget, ApiTrial, Expect, Scenario
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "scenario.schema.json"
@@ -25,48 +23,9 @@ SCHEMA_ID = "https://mockidp.invalid/schemas/scenario.schema.json"
 CLASSES: tuple[type, ...] = (Scenario, ApiTarget, ApiTrial, AgentTarget, AgentTrial, Expect)
 
 
-def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
-    origin, args = get_origin(tp), get_args(tp)
-    if origin in (Union, types.UnionType):
-        real = [a for a in args if a is not type(None)]
-        inner = _type_schema(real[0], defs) if len(real) == 1 else {}
-        return {"anyOf": [inner, {"type": "null"}]} if inner and type(None) in args else inner
-    if origin is Literal:
-        return {"enum": list(args)}
-    if origin is tuple:
-        return {"type": "array", "items": _type_schema(args[0], defs)}
-    if origin in (Mapping, dict) or tp is dict:
-        return {"type": "object"}
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        if tp.__name__ not in defs:
-            defs[tp.__name__] = {}
-            defs[tp.__name__] = _object_schema(tp, defs)
-        return {"$ref": f"#/$defs/{tp.__name__}"}
-    simple = {str: "string", int: "integer", bool: "boolean", float: "number"}
-    return {"type": simple[tp]} if tp in simple else {}
-
-
 def _object_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
-    props: dict[str, Any] = {}
-    required = []
-    for f in dataclasses.fields(cls):
-        prop = _type_schema(hints[f.name], defs)
-        if f.name == "idp" and cls in (Scenario, AgentTrial):
-            prop = _type_schema(IdPConfig, defs)
-        if "doc" in f.metadata:
-            prop = {**prop, "description": f.metadata["doc"]}
-        if f.default is not dataclasses.MISSING and f.default is not None:
-            prop["default"] = list(f.default) if isinstance(f.default, tuple) else f.default
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            required.append(f.name)
-        props[f.name] = prop
-    out: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
-    if cls.__doc__:
-        out["description"] = cls.__doc__.strip().splitlines()[0]
-    if required:
-        out["required"] = required
-    return out
+    """A scenario class's schema; ``idp`` holds the keys of an IdP config."""
+    return json_schema(cls, defs, field_types={(Scenario, "idp"): IdPConfig, (AgentTrial, "idp"): IdPConfig})
 
 
 def scenario_schema() -> dict[str, Any]:

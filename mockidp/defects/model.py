@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
-    from ..keys import SigningKey
-    from ..state import IdPState
+    from ..config import IdPConfig
+    from ..keys import KeyRing, SigningKey
+    from ..store import Store
+    from .attacker import AttackerKeys
 
 Group = Literal["signature", "header", "time", "audience", "claims", "type", "structure"]
 TokenKind = Literal["access", "id"]
@@ -27,6 +29,23 @@ ACCESS: tuple[TokenKind, ...] = ("access",)
 ID: tuple[TokenKind, ...] = ("id",)
 
 
+class MintingIdP(Protocol):
+    """What a transformation may touch of the IdP minting the token (``IdPState`` is one).
+
+    A protocol rather than the state class, so the catalog does not import the module that
+    holds its plans.
+    """
+
+    @property
+    def config(self) -> IdPConfig: ...
+    @property
+    def keys(self) -> KeyRing: ...
+    @property
+    def attacker(self) -> AttackerKeys: ...
+    @property
+    def store(self) -> Store: ...
+
+
 @dataclass(slots=True, kw_only=True)
 class MintContext:
     """What a transformation may read: the token's target and the IdP minting it.
@@ -34,7 +53,7 @@ class MintContext:
     ``audiences`` and ``scope`` are what the target requires (for an ID token: the client).
     """
 
-    state: IdPState
+    state: MintingIdP
     kind: TokenKind
     issuer: str
     client_id: str

@@ -12,7 +12,10 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..errors import MockIdPError
+from ..config import IdPConfig
+from ..errors import ConfigError, MockIdPError
+from ..loading import located
+from .catalog import resolve_defects
 from .model import TokenKind
 
 
@@ -49,6 +52,21 @@ PLANNED = DefectSource.plan()
 NO_DEFECTS = DefectSource.exactly()
 
 
+def check_planned_defects(config: IdPConfig) -> None:
+    """Every ``token_defects`` plan of ``config`` names catalog defects that fit its token kind.
+
+    Run when an IdP is built (and when a scenario is loaded): the config model sits below the
+    catalog, so it checks only the form of a plan. The ConfigError names the key path, and the
+    file and line when the config was read from one.
+    """
+    for i, plan in enumerate(config.token_defects):
+        try:
+            resolve_defects(plan.defects, plan.token)
+        except MockIdPError as exc:
+            error = ConfigError(str(exc), key_path=f"token_defects[{i}].defects")
+            raise located(config, error) from None
+
+
 @dataclass(slots=True)
 class PlannedDefects:
     """Break tokens of ``token`` kind (for ``client_id``, or any client) ``times`` more times."""
@@ -80,8 +98,6 @@ class DefectPlan:
         times: int | None = 1,
     ) -> PlannedDefects:
         """Plan ``defects`` (checked against the catalog) for the next ``times`` tokens."""
-        from . import resolve_defects
-
         if token not in ("access", "id"):
             raise MockIdPError(f"token must be 'access' or 'id', not {token!r}")
         if times is not None and times < 1:

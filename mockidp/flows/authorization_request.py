@@ -11,7 +11,14 @@ import re
 from urllib.parse import urlsplit
 
 from ..config import ClientConfig
-from ..errors import InvalidRequest, InvalidToken, MockIdPError, OAuthError, UnauthorizedClient
+from ..errors import (
+    AuthorizationPageError,
+    AuthorizationRedirect,
+    InvalidRequest,
+    InvalidToken,
+    OAuthError,
+    UnauthorizedClient,
+)
 from ..grants import AuthorizationRequest
 from ..params import Params
 from ..state import IdPState
@@ -24,20 +31,6 @@ PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "[::1]", "localhost"})
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 _NETLOC = re.compile(r"(\[[^\]]*\]|[^:\[\]]*)(?::(\d{1,5}))?")
-
-
-class AuthorizationPageError(MockIdPError):
-    """The client or redirect URI is not trustworthy: show a 400 page, never redirect."""
-
-
-class AuthorizationRedirect(MockIdPError):
-    """An error to send back to the client's redirect URI."""
-
-    def __init__(self, error: OAuthError, redirect_uri: str, state: str | None) -> None:
-        super().__init__(error.description)
-        self.error = error
-        self.redirect_uri = redirect_uri
-        self.state = state
 
 
 def redirect_uri_matches(registered: str, candidate: str) -> bool:

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from mockidp.cli import main
+from mockidp.conformance.case import Case
 from mockidp.conformance.check_agent import check_agent
-from mockidp.conformance.report import AgentReport, Case
+from mockidp.conformance.report import AgentReport
 
 pytestmark = pytest.mark.slow
 

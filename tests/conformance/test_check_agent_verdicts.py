@@ -10,8 +10,9 @@ import dataclasses
 from typing import Any
 
 from mockidp.conformance.agent_checks import CHECKS, Evidence
+from mockidp.conformance.case import Case
 from mockidp.conformance.processes import Finished
-from mockidp.conformance.report import AgentReport, Case, TrialReport
+from mockidp.conformance.report import AgentReport, TrialReport
 from mockidp.journal import RequestRecord
 from mockidp.resources import ApiCall, MockApi
 

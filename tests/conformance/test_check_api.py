@@ -9,6 +9,7 @@ import pytest
 from broken_rs import Settings, serve
 
 from mockidp import MockIdP
+from mockidp.conformance.case import Severity
 from mockidp.conformance.check_api import (
     ApiTarget,
     Catalog,
@@ -17,7 +18,7 @@ from mockidp.conformance.check_api import (
     prepare,
     run_cases,
 )
-from mockidp.conformance.report import ApiReport, Severity
+from mockidp.conformance.report import ApiReport
 
 AUDIENCE = "https://api.example/items"
 SCOPE = "items:read"

@@ -18,13 +18,13 @@ from mockidp import MockIdP
 from mockidp.conformance.check_api import (
     ApiTarget,
     Catalog,
-    InconclusiveRun,
     RunOptions,
     access_token_catalog,
     prepare,
     run_cases,
 )
 from mockidp.conformance.report import ApiReport
+from mockidp.errors import InconclusiveRun
 
 AUDIENCE = "https://api.example/items"
 SCOPE = "items:read"

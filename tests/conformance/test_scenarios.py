@@ -54,6 +54,11 @@ def test_schema_rejects_what_the_loader_rejects() -> None:
         ("version: 1\nidp:\n  login: maybe\napi:\n  builtin: inventory\n", 3, "expected one of"),
         ("version: 2\napi:\n  builtin: inventory\n", 1, "expected one of 1"),
         ("version: 1\napi:\n  url: http://x/\n", 2, "'scope'"),
+        (  # checked against the catalog after the config model is built, still at its line
+            "version: 1\nidp:\n  token_defects:\n    - defects: [expird]\napi:\n  builtin: inventory\n",
+            4,
+            "at 'idp.token_defects[0].defects': unknown defect 'expird' (did you mean 'expired'?)",
+        ),
     ],
 )
 def test_validation_errors_give_the_line(text: str, line: int, message: str) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ...errors import OAuthError
+from ...errors import Forbidden
 from ...faults import CONTROL_ENDPOINT
 from ..fault_middleware import ENDPOINT_ATTR
 from ..keys import ENDPOINT
@@ -23,11 +23,6 @@ from . import handlers, openapi
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 PREFIX = "/_mockidp"
-
-
-class Forbidden(OAuthError):
-    error = "access_denied"
-    status = 403
 
 
 def _guarded(handler: Handler) -> Handler:

@@ -17,35 +17,19 @@ from ...config import (
     TokenClaimsConfig,
     TokenDefectsConfig,
     UserConfig,
-    _build,
-    _Source,
-    to_dict,
 )
 from ...defects import resolve_defects
-from ...errors import ClockError, ConfigError, InvalidRequest, MockIdPError, OAuthError
+from ...errors import ClockError, ConfigError, ControlRequestError, MockIdPError, OAuthError
 from ...faults import Fault
 from ...issuance import issue_token
 from ...keys import SigningKey
+from ...loading import build, to_dict
 from ...state import IdPState
 from ..keys import STATE
 from ..responses import json_response
 from ..workers import off_loop
 
 T = TypeVar("T")
-
-
-class ControlRequestError(InvalidRequest):
-    """A control request that cannot be carried out; names the offending key when there is one."""
-
-    def __init__(self, description: str, *, key_path: str = "") -> None:
-        super().__init__(description)
-        self.key_path = key_path
-
-    def body(self) -> dict[str, str]:
-        body = super().body()
-        if self.key_path:
-            body["key_path"] = self.key_path
-        return body
 
 
 def _config_error(exc: ConfigError) -> ControlRequestError:
@@ -337,7 +321,7 @@ async def set_clock(request: web.Request) -> web.StreamResponse:
 
 def _build_item(cls: type[T], item: Any, path: str) -> T:
     try:
-        return _build(cls, item, path, _Source(None, {}))
+        return build(cls, item, path)
     except ConfigError as exc:
         raise _config_error(exc) from None
 

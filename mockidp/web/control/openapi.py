@@ -1,7 +1,10 @@
 """The OpenAPI 3.1 document of the control API, served at ``{issuer}/_mockidp/openapi.json``.
 
-Built from the same lists the code uses (fault kinds, misbehaviour modes), so it cannot
-drift on those; a test validates it and calls every path it documents.
+Built from the same lists the code uses (fault kinds, misbehaviour modes), and the bodies that
+are config models (clients, users, APIs, misbehaviour, token-defect and token-claims plans) are
+generated from their dataclasses (:func:`mockidp.loading.json_schema`, descriptions from the
+``#:`` comments), so it cannot drift on those; a test validates it and calls every path it
+documents.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
+from ...config import ApiConfig, ClientConfig, TokenClaimsConfig, TokenDefectsConfig, UserConfig
 from ...faults import ANY_ENDPOINT, ENDPOINTS, FAULT_KINDS, MAX_DELAY
-from ...misbehaviour import MODES
+from ...loading import json_schema
+from ...misbehaviour import MisbehaviourConfig
 from ..keys import STATE
 from ..responses import json_response
 
@@ -21,8 +26,49 @@ STRINGS: Schema = {"type": "array", "items": {"type": "string"}}
 STRING_OR_LIST: Schema = {"oneOf": [{"type": "string"}, STRINGS]}
 
 
+COMPONENTS = "#/components/schemas/"
+
+
 def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
+    return {"$ref": f"{COMPONENTS}{name}"}
+
+
+def _model(cls: type, defs: dict[str, Schema], **overlay: Schema) -> Schema:
+    """The keys the control API builds ``cls`` from, with ``overlay`` merged into the properties
+    where the control API says more (its own defaults, bounds)."""
+    schema = json_schema(cls, defs, ref=COMPONENTS, comment_docs=True)
+    for name, extra in overlay.items():
+        schema["properties"][name] = {**schema["properties"][name], **extra}
+    return schema
+
+
+def _config_schemas() -> dict[str, Schema]:
+    """The request bodies that are config models, named as the paths refer to them."""
+    defs: dict[str, Schema] = {}
+    times: Schema = {"minimum": 1, "default": 1, "description": "null: every token"}
+    return {
+        "Client": _model(ClientConfig, defs),
+        "User": _model(UserConfig, defs),
+        "Api": _model(ApiConfig, defs),
+        "Misbehaviour": _model(MisbehaviourConfig, defs),
+        "TokenDefectPlan": _model(
+            TokenDefectsConfig,
+            defs,
+            defects={"description": "defect catalog names (`mockidp defects --json`)"},
+            times=times,
+        ),
+        "TokenClaimsPlan": _model(
+            TokenClaimsConfig,
+            defs,
+            claims={
+                "minProperties": 1,
+                "description": "custom claims; registered ones (iss, sub, aud, exp, iat, nbf, jti, "
+                "client_id, scope, cnf, act) are refused",
+            },
+            times=times,
+        ),
+        **defs,
+    }
 
 
 def _obj(properties: dict[str, Schema], required: tuple[str, ...] = (), *, extra: bool = False) -> Schema:
@@ -83,7 +129,6 @@ def _journal_and_clock_schemas() -> dict[str, Schema]:
 
 def _schemas() -> dict[str, Schema]:
     nullable_int: Schema = {"type": ["integer", "null"]}
-    tamper: Schema = {"type": "string", "description": f"{' | '.join(MODES)}, or a value to send verbatim"}
     fault = _fault_schema()
     return {
         "Fault": fault,
@@ -111,49 +156,8 @@ def _schemas() -> dict[str, Schema]:
         ),
         "MintResponse": _obj({"access_token": {"type": "string"}, "token_type": {"type": "string"}}),
         "Faults": _obj({"faults": {"type": "array", "items": _ref("QueuedFault")}}),
-        "TokenDefectPlan": _obj(
-            {
-                "defects": {**STRINGS, "description": "defect catalog names (`mockidp defects --json`)"},
-                "token": {"type": "string", "enum": ["access", "id"], "default": "access"},
-                "client_id": {"type": ["string", "null"], "description": "null: every client"},
-                "times": {**nullable_int, "minimum": 1, "default": 1, "description": "null: every token"},
-            },
-            ("defects",),
-        ),
         "TokenDefectPlans": _obj({"token_defects": {"type": "array", "items": _ref("TokenDefectPlan")}}),
-        "TokenClaimsPlan": _obj(
-            {
-                "claims": {
-                    "type": "object",
-                    "minProperties": 1,
-                    "description": "custom claims; registered ones (iss, sub, aud, exp, iat, nbf, jti, "
-                    "client_id, scope, cnf, act) are refused",
-                },
-                "client_id": {"type": ["string", "null"], "description": "null: every client"},
-                "times": {**nullable_int, "minimum": 1, "default": 1, "description": "null: every token"},
-            },
-            ("claims",),
-        ),
         "TokenClaimsPlans": _obj({"token_claims": {"type": "array", "items": _ref("TokenClaimsPlan")}}),
-        "Misbehaviour": _obj(
-            {
-                "metadata_issuer": {"type": ["string", "null"]},
-                "authorization_iss": tamper,
-                "authorization_state": tamper,
-                "jwks_drop_current": {"type": "boolean"},
-                "jwks_unreachable": {"type": "boolean"},
-            }
-        ),
-        "Client": _obj({"client_id": {"type": "string"}}, ("client_id",), extra=True),
-        "User": _obj({"sub": {"type": "string"}}, ("sub",), extra=True),
-        "Api": _obj(
-            {
-                "audience": {"type": "string"},
-                "scopes": STRINGS,
-                "access_token_claims": {"type": "object", "description": "custom claims (templates allowed)"},
-            },
-            ("audience",),
-        ),
         "RotateKeys": _obj(
             {
                 "keep": {"type": "integer", "minimum": 0, "default": 1},
@@ -170,6 +174,7 @@ def _schemas() -> dict[str, Schema]:
             }
         ),
         **_journal_and_clock_schemas(),
+        **_config_schemas(),
     }
 
 

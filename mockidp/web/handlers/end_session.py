@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from aiohttp import web
 
 from ...config import ClientConfig
-from ...errors import InvalidToken
+from ...errors import InvalidToken, LogoutRefused
 from ...params import Params
 from ...state import IdPState
 from ...verify import audiences_of, verify_id_token_hint
@@ -32,22 +32,18 @@ NOT_CONFIRMED = (
 )
 
 
-class _Refused(Exception):
-    pass
-
-
 def _client(state: IdPState, params: Params, hint: dict[str, Any] | None) -> ClientConfig | None:
     client_id = params.get("client_id")
     if hint is not None:
         audiences = audiences_of(hint)
         if client_id is not None and client_id not in audiences:
-            raise _Refused("client_id is not an audience of id_token_hint")
+            raise LogoutRefused("client_id is not an audience of id_token_hint")
         client_id = client_id or (audiences[0] if audiences else None)
     if client_id is None:
         return None
     client = state.store.client(client_id)
     if client is None:
-        raise _Refused(f"no client is registered as {client_id!r}")
+        raise LogoutRefused(f"no client is registered as {client_id!r}")
     return client
 
 
@@ -58,14 +54,14 @@ def _target(state: IdPState, params: Params) -> tuple[ClientConfig | None, str |
         try:
             hint = verify_id_token_hint(raw_hint, state.keys.find, state.issuer)
         except InvalidToken:
-            raise _Refused("id_token_hint is not an ID token issued by this provider") from None
+            raise LogoutRefused("id_token_hint is not an ID token issued by this provider") from None
     client = _client(state, params, hint)
     uri = params.get("post_logout_redirect_uri")
     if uri is not None:
         if client is None:
-            raise _Refused("post_logout_redirect_uri needs id_token_hint or client_id")
+            raise LogoutRefused("post_logout_redirect_uri needs id_token_hint or client_id")
         if uri not in client.post_logout_redirect_uris:
-            raise _Refused(f"{uri!r} is not a registered post_logout_redirect_uri of this client")
+            raise LogoutRefused(f"{uri!r} is not a registered post_logout_redirect_uri of this client")
     return client, uri, hint
 
 
@@ -75,7 +71,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     params.check_single()
     try:
         client, uri, hint = _target(state, params)
-    except _Refused as exc:
+    except LogoutRefused as exc:
         return pages.error_page(str(exc), title="Sign-out request refused")
     if client is not None:
         request[CLIENT_ID] = client.client_id
@@ -97,7 +93,7 @@ async def confirm(request: web.Request) -> web.StreamResponse:
     params.check_single()
     try:
         client, uri, _ = _target(state, params)
-    except _Refused as exc:
+    except LogoutRefused as exc:
         return pages.error_page(str(exc), title="Sign-out request refused")
     sid = request.cookies.get(session_cookie(state))
     session = state.store.grants.session(sid)
