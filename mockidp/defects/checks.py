@@ -94,6 +94,16 @@ CHECKS: Mapping[str, Check] = MappingProxyType(
             "does not check `typ`",
             "require `typ: at+jwt` (RFC 9068 §4), which also turns away ID, logout and DPoP tokens",
         ),
+        "zip": Check(
+            "accepts compressed (`zip`) JWS payloads",
+            "refuse `zip` in a JWS header before inflating anything: it is defined for JWE only "
+            "(RFC 7516 §4.1.3; RFC 8725 §3.6)",
+        ),
+        "nested": Check(
+            "accepts nested tokens (`cty: JWT`)",
+            "refuse `cty: JWT`: a JWT access token is a single JWS whose payload is the claims "
+            "(RFC 9068 §4; RFC 7519 §5.2)",
+        ),
         "jwe": Check(
             "accepts encrypted tokens without a signature", "accept only signed JWS tokens (RFC 9068 §4)"
         ),

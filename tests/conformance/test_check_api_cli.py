@@ -101,7 +101,18 @@ def test_skipping_aud_exits_one_and_names_it(tmp_path: Path, capsys: pytest.Capt
     # required claim, the rest the comparison itself
     groups = {f["cause"]: f["cases"] for f in data["findings"]}
     assert groups == {
-        "aud": ["aud-wrong", "aud-lookalike", "aud-array-foreign"],
+        "aud": [
+            "aud-wrong",
+            "aud-lookalike",
+            "aud-array-foreign",
+            "aud-empty-array",
+            "aud-wildcard",
+            "aud-is-issuer",
+            "aud-is-client-id",
+            "aud-trailing-slash",
+            "aud-case-changed",
+            "aud-path-prefix",
+        ],
         "claim-type": ["aud-number"],
         "missing-claim": ["aud-missing"],
     }
