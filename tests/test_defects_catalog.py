@@ -29,20 +29,24 @@ def part(token: str, index: int) -> dict[str, Any]:
     return decoded
 
 
-def test_catalog_has_at_least_40_complete_entries_in_all_seven_groups() -> None:
+def test_catalog_has_at_least_40_complete_entries_in_all_eight_groups() -> None:
     assert len(CATALOG) >= 40
-    assert {d.group for d in CATALOG.values()} == set(GROUPS) and len(GROUPS) == 7
+    assert {d.group for d in CATALOG.values()} == set(GROUPS) and len(GROUPS) == 8
     for name, defect in CATALOG.items():
         assert name == defect.name and KEBAB.fullmatch(name), name
         summary = defect.summary()
         assert list(summary)[:7] == PUBLIC_KEYS
-        assert all(summary[k] not in ("", None, []) for k in PUBLIC_KEYS), name
+        required = [k for k in PUBLIC_KEYS if not (defect.positive and k == "expected_error")]
+        assert all(summary[k] not in ("", None, []) for k in required), name
         assert "\n" not in defect.description
         assert defect.severity in ("must", "should")
         assert set(defect.applies_to) <= {"access", "id"} and defect.applies_to
         answer = (defect.expected_status, defect.expected_error)
         # 403 insufficient_scope (RFC 6750), 401 insufficient_user_authentication (RFC 9470 step-up)
-        assert answer in ((401, "invalid_token"), (403, "insufficient_scope"), (401, STEP_UP)), name
+        # positive controls (the last group) must be accepted: 200, no error
+        expected = ((401, "invalid_token"), (403, "insufficient_scope"), (401, STEP_UP), (200, ""))
+        assert answer in expected, name
+        assert (answer == (200, "")) == (defect.group == "positive"), name
 
 
 def test_issue_4_minimum_list_is_in_the_catalog() -> None:

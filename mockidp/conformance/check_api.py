@@ -171,6 +171,10 @@ def run_cases(
             token = minter(idp, target, (name,))
             status, error, check = defect.expected_status, defect.expected_error, _check(defect)
             mark = watch.mark()
+            if status == 200:
+                case = _positive_case(target, name, token, defect, check)
+                cases.append(watch.judge(case, mark))
+                continue
             case = send_case(target, name, token, status, error, defect.severity, defect.spec, cause=check)
             consequence = getattr(defect, "consequence", "")
             if case.result == "accepted" and consequence:
@@ -182,6 +186,18 @@ def run_cases(
 
 
 NO_TOKEN_SPEC = "RFC 6750 §3.1; RFC 9728 §5.1"
+
+
+def _positive_case(target: ApiTarget, name: str, token: str, defect: DefectLike, check: str) -> Case:
+    """A positive control: any 2xx passes; a refusal is ``refused-differently`` at the entry's
+    severity ("too strict"), grouped under its check; a 5xx stays ``crashed``."""
+    case = send_case(target, name, token, None, None, defect.severity, defect.spec, cause=check)
+    case = dataclasses.replace(case, expected_status=200, expected_error=None)
+    if case.result != "failed":
+        return case
+    consequence = getattr(defect, "consequence", "") or "too strict: breaks interoperability"
+    detail = f"refused with {case.got}, a token a correct API accepts: {consequence}"
+    return dataclasses.replace(case, outcome="refused-differently", detail=detail)
 
 
 def _check(defect: DefectLike) -> str:

@@ -1,7 +1,8 @@
 """The catalog of deliberately broken tokens: one named, documented entry per way to be wrong.
 
 ``CATALOG`` maps each stable kebab-case name to its :class:`Defect`, grouped in a fixed order
-(signature, header, time, audience, claims, type, structure). Tokens are broken through
+(signature, header, time, audience, claims, type, structure, positive: tokens a
+correct API must accept). Tokens are broken through
 :func:`mint_token`, which ``MockIdP.issue_token(defects=...)`` and the token endpoint's defect
 plans use; ``docs/defects.md`` is generated from this catalog by ``python -m mockidp.defects.docs``.
 """
@@ -13,7 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MockIdPError, did_you_mean
-from . import audience, claims, header, signature, structure, time, typ
+from . import audience, claims, header, positive, signature, structure, time, typ
 from .claims import POLICY_DEFECTS
 from .mint import Minted, mint, resolve
 from .model import GROUPS, Defect, MintContext, TokenKind
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 CATALOG: Mapping[str, Defect] = MappingProxyType(
     {
         d.name: d
-        for module in (signature, header, time, audience, claims, typ, structure)
+        for module in (signature, header, time, audience, claims, typ, structure, positive)
         for d in module.DEFECTS
     }
 )

@@ -24,6 +24,7 @@ GROUP_TITLES = {
     "claims": "Claims and scope",
     "type": "Token-type confusion",
     "structure": "Structure and encoding",
+    "positive": "Positive controls (must be accepted)",
 }
 
 INTRO = """\
@@ -69,6 +70,12 @@ One rule decides every entry's severity, and every `check-api` outcome's:
   Also `should`: a token refused with another status or `error` code, or without a
   `WWW-Authenticate: Bearer` challenge (check-api's `refused-differently`). That is one protocol
   finding about the challenge, reported once for all the tokens it concerns.
+* **Positive controls** (the last group, *Expected* `200`) are valid tokens in a form the specs
+  allow. Refusing one is "too strict: breaks interoperability": `should`, except an `aud` array
+  that contains the API, which locks out the multi-resource tokens many IdPs issue (`must`).
+  `nbf-within-leeway` stays `should`: an API with no leeway (PyJWT's default) lets in nobody
+  who should not get in; it only breaks under clock skew. check-api reports a refused positive
+  control as `refused-differently` at the entry's severity, grouped by its check.
 
 `check-api` fails on any `must` outcome, and on `should` outcomes only with `--strict`.
 

@@ -17,11 +17,20 @@ if TYPE_CHECKING:
     from ..keys import SigningKey
     from ..state import IdPState
 
-Group = Literal["signature", "header", "time", "audience", "claims", "type", "structure"]
+Group = Literal["signature", "header", "time", "audience", "claims", "type", "structure", "positive"]
 TokenKind = Literal["access", "id"]
 Severity = Literal["must", "should"]
 
-GROUPS: tuple[Group, ...] = ("signature", "header", "time", "audience", "claims", "type", "structure")
+GROUPS: tuple[Group, ...] = (
+    "signature",
+    "header",
+    "time",
+    "audience",
+    "claims",
+    "type",
+    "structure",
+    "positive",
+)
 BOTH: tuple[TokenKind, ...] = ("access", "id")
 ACCESS: tuple[TokenKind, ...] = ("access",)
 ID: tuple[TokenKind, ...] = ("id",)
@@ -69,6 +78,7 @@ class Defect:
     group: Group
     description: str
     spec: str
+    #: 200 (with ``expected_error`` "") for a positive control: a token a correct API accepts
     expected_status: int = 401
     expected_error: str = "invalid_token"
     severity: Severity = "must"
@@ -88,6 +98,11 @@ class Defect:
     rewrite: Rewrite | None = None
     issued: IssuedHook | None = None
     touches: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def positive(self) -> bool:
+        """A positive control: the token is valid and must be accepted."""
+        return self.expected_status == 200
 
     def conflicts(self) -> frozenset[str]:
         """Everything this defect changes, including whole pipeline stages it replaces."""

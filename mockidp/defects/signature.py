@@ -87,9 +87,9 @@ def _der_signature(data: bytes, header: dict[str, Any], ctx: MintContext) -> byt
     """The IdP's ES256 signature in ASN.1 DER form instead of JWS's raw r || s (RFC 7518 §3.4)."""
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-    raw = key_sign(data, ctx.key.key, ctx.key.alg)
-    if ctx.key.alg != "ES256":  # meaningful for ES256 only (requires_alg); others sign as usual
-        return raw
+    if ctx.key.alg != "ES256":  # meaningful for an ES256 IdP only (requires_alg): r = s = 1
+        return bytes(encode_dss_signature(1, 1))
+    raw = key_sign(data, ctx.key.key, "ES256")
     return bytes(encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")))
 
 
@@ -283,7 +283,9 @@ DEFECTS: tuple[Defect, ...] = (
             "accepted spellings (replay caches keyed by token miss them)"
         ),
         requires_alg="ES256",
+        header=set_header(alg="ES256"),
         sign=_der_signature,
+        touches=frozenset({"header:alg"}),
     ),
     Defect(
         name="es256-zero-signature",
