@@ -77,6 +77,18 @@ def access_token_catalog(*, everything: bool = False) -> Catalog:
     return {name: d for name, d in CATALOG.items() if _applies(getattr(d, "applies_to", ()))}
 
 
+def selected_catalog(*, tags: Sequence[str] = (), groups: Sequence[str] = ()) -> Catalog:
+    """The default catalog narrowed to entries with one of ``tags`` and in one of ``groups``
+    (``check-api --tag cve``, ``--group positive``); an empty selector selects everything."""
+    chosen = access_token_catalog()
+    return {
+        name: d
+        for name, d in chosen.items()
+        if (not tags or set(getattr(d, "tags", ())) & set(tags))
+        and (not groups or getattr(d, "group", "") in groups)
+    }
+
+
 def _applies(applies_to: Any) -> bool:
     kinds = {applies_to} if isinstance(applies_to, str) else set(applies_to or ())
     return not kinds or "access" in kinds

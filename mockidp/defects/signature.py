@@ -177,7 +177,10 @@ DEFECTS: tuple[Defect, ...] = (
         description="`alg: HS256` keyed with the IdP's public JWK as compact JSON text",
         spec=CONFUSION_SPEC,
         check="alg",
-        consequence="anyone holding the published JWK signs tokens (HMAC keyed with the key's JSON text)",
+        consequence=(
+            "anyone holding the published JWK signs tokens (HMAC keyed with the key's JSON text; "
+            "PyJWT CVE-2026-48526 with HS and RS both allowed)"
+        ),
         header=set_header(alg="HS256"),
         sign=hmac_with(_public_jwk_json),
         touches=frozenset({"header:alg"}),

@@ -46,7 +46,7 @@ def _as_id_jag(claims: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
 
 
 def _big_p2c(token: str, ctx: MintContext) -> str:
-    """A compact JWE whose PBES2 header asks for 2^31 - 1 PBKDF2 iterations (CVE-2022-36087 family).
+    """A compact JWE whose PBES2 header asks for 2^31 - 1 PBKDF2 iterations (jose4j CVE-2023-51775).
 
     Only its header needs parsing to refuse it; the other segments are random filler.
     """
@@ -154,7 +154,7 @@ DEFECTS: tuple[Defect, ...] = (
         applies_to=ACCESS,
         check="jwe",
         consequence=(
-            "an API that decrypts JWEs spends hours in PBKDF2 per request (CVE-2022-36087 family): one "
+            "an API that decrypts JWEs spends hours in PBKDF2 per request (jose4j CVE-2023-51775): one "
             "request stalls it, which fails as crashed"
         ),
         rewrite=_big_p2c,
