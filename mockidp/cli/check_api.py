@@ -49,6 +49,12 @@ def register(sub: Any) -> None:
         "are shown only when it crashes or fails to start",
     )
     p.add_argument(
+        "--jwks",
+        action="store_true",
+        help="also send the key-rollover sequences (jwks-new-kid, jwks-removed-key); an API whose "
+        "JWKS client rate-limits refetches refuses the new kid within its cooldown",
+    )
+    p.add_argument(
         "--tag",
         action="append",
         default=[],
@@ -72,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"mockidp: error: --port {args.port} is not a port number", file=sys.stderr)
         return 2
     target = ApiTarget(url=args.url, audience=args.audience, scope=args.scope, method=args.method.upper())
-    options = RunOptions(expiry_wait=args.expiry_wait, allow_token_in=frozenset(args.allow_token_in))
+    options = RunOptions(
+        expiry_wait=args.expiry_wait, allow_token_in=frozenset(args.allow_token_in), jwks=args.jwks
+    )
     catalog = None
     if args.tag or args.group:
         catalog = selected_catalog(tags=args.tag, groups=args.group)

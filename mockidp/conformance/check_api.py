@@ -25,6 +25,7 @@ from ..defects import NOT_SENT_BY_DEFAULT
 from ..errors import ScenarioError
 from ..server import ConfigLike, MockIdP
 from .api_cases import AttackerWatch, expired_after_cache, placement_cases
+from .api_jwks import jwks_cases
 
 # re-exported: callers know them as check_api's
 from .api_send import ApiTarget as ApiTarget
@@ -136,6 +137,11 @@ class RunOptions:
     placement: bool = True
     #: send ``expired-after-cache`` (waits about 2.5 s)
     expiry_wait: bool = True
+    #: send the ``jwks`` rollover sequences (``jwks-new-kid``, ``jwks-removed-key``); off by
+    #: default: an API whose JWKS client rate-limits refetches (PyJWKClient's cooldown) rightly
+    #: refuses a new kid within seconds of its last fetch, so only an API known to refetch at
+    #: once can be judged on them
+    jwks: bool = False
     #: where the API documents that it takes tokens besides the header ("query", "body")
     allow_token_in: frozenset[str] = frozenset()
 
@@ -192,6 +198,8 @@ def run_cases(
             if case.result == "accepted" and consequence:
                 case = dataclasses.replace(case, detail=f"accepted with {case.status}: {consequence}")
             cases.append(watch.judge(case, mark))
+    if options.jwks:
+        cases += jwks_cases(idp, target, lambda: minter(idp, target, ()))
     if options.expiry_wait:
         cases.append(expired_after_cache(idp, target, CHECK_CLIENT))
     return ApiReport(target=target.url, cases=tuple(cases), strict=strict)

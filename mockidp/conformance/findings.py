@@ -57,6 +57,16 @@ PROTOCOL: Mapping[str, Check] = MappingProxyType(
             '`error="invalid_token"` for a bad token, `"insufficient_scope"` for too little scope '
             "(RFC 6750 §3.1)",
         ),
+        "jwks-refetch": Check(
+            "does not fetch the JWKS again for an unknown `kid` (too strict: rollovers lock callers out)",
+            "on a `kid` not in the cached JWKS, refetch it once (rate-limited) before refusing "
+            "(OIDC Core §10.1.1)",
+        ),
+        "jwks-removed": Check(
+            "keeps trusting a key the issuer no longer publishes",
+            "take keys only from the issuer's current JWKS; drop keys it no longer lists "
+            "(OIDC Core §10.1.1; RFC 9068 §4)",
+        ),
         "trial": Check(
             "answers a scenario trial differently from what the scenario expects",
             "see each trial's detail",

@@ -269,3 +269,23 @@ def test_positive_controls_are_accepted_by_the_careful_api(idp: MockIdP) -> None
     positives = [c for c in report.cases if CATALOG.get(c.name) and CATALOG[c.name].positive]
     assert {c.name for c in positives} == {n for n, d in CATALOG.items() if d.positive}
     assert all(c.passed and c.status == 200 and c.expected_status == 200 for c in positives)
+
+
+@pytest.mark.parametrize("cache_keys", [False, True])
+def test_jwks_sequences_catch_an_api_that_never_refetches(idp: MockIdP, cache_keys: bool) -> None:
+    """``jwks-new-kid``: a key rotated in just before must verify (the API refetches);
+    ``jwks-removed-key``: a key withdrawn before the API saw it must not."""
+    settings = CorpusSettings(idp.issuer, idp.jwks_uri, AUDIENCE, SCOPE, cache_keys=cache_keys)
+    with serve_corpus(settings) as url:
+        target = ApiTarget(url=url, audience=AUDIENCE, scope=SCOPE)
+        report = run_cases(idp, target, {}, options=RunOptions(expiry_wait=False, jwks=True))
+    assert idp.state.keys.keys == (idp.state.keys.current,)  # the keys are put back
+    by_name = {c.name: c for c in report.cases}
+    assert by_name["jwks-removed-key"].passed, report.table()
+    new_kid = by_name["jwks-new-kid"]
+    if not cache_keys:
+        assert new_kid.passed and report.findings == [], report.table()
+        return
+    assert new_kid.result == "refused-differently" and "refetch" in new_kid.detail
+    [finding] = report.findings
+    assert (finding.cause, finding.severity) == ("jwks-refetch", "should")
