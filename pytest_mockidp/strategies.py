@@ -59,7 +59,8 @@ class DrawnToken:
 
     @property
     def valid(self) -> bool:
-        return not self.defects
+        """No defect, or positive controls only (valid tokens in forms a correct API accepts)."""
+        return all(CATALOG[name].positive for name in self.defects)
 
     @property
     def expected_status(self) -> int:
