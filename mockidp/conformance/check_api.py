@@ -137,7 +137,8 @@ class RunOptions:
     placement: bool = True
     #: send ``expired-after-cache`` (waits about 2.5 s)
     expiry_wait: bool = True
-    #: send the ``jwks`` rollover sequences (``jwks-new-kid``, ``jwks-removed-key``); off by
+    #: send the ``jwks`` rollover sequences (``jwks-new-kid``, ``jwks-removed-key``,
+    #: ``jwks-unknown-kid-flood``); off by
     #: default: an API whose JWKS client rate-limits refetches (PyJWKClient's cooldown) rightly
     #: refuses a new kid within seconds of its last fetch, so only an API known to refetch at
     #: once can be judged on them
@@ -199,7 +200,7 @@ def run_cases(
                 case = dataclasses.replace(case, detail=f"accepted with {case.status}: {consequence}")
             cases.append(watch.judge(case, mark))
     if options.jwks:
-        cases += jwks_cases(idp, target, lambda: minter(idp, target, ()))
+        cases += jwks_cases(idp, target, lambda: minter(idp, target, ()), lambda d: minter(idp, target, d))
     if options.expiry_wait:
         cases.append(expired_after_cache(idp, target, CHECK_CLIENT))
     return ApiReport(target=target.url, cases=tuple(cases), strict=strict)

@@ -67,6 +67,11 @@ PROTOCOL: Mapping[str, Check] = MappingProxyType(
             "take keys only from the issuer's current JWKS; drop keys it no longer lists "
             "(OIDC Core §10.1.1; RFC 9068 §4)",
         ),
+        "jwks-flood": Check(
+            "fetches the JWKS for every unknown `kid` (anyone can make it hammer the IdP)",
+            "refetch on an unknown `kid` at most once per cooldown (e.g. 30 s), as PyJWKClient does "
+            "(OIDC Core §10.1.1; RFC 8725 §3.10)",
+        ),
         "trial": Check(
             "answers a scenario trial differently from what the scenario expects",
             "see each trial's detail",

@@ -274,7 +274,8 @@ def test_positive_controls_are_accepted_by_the_careful_api(idp: MockIdP) -> None
 @pytest.mark.parametrize("cache_keys", [False, True])
 def test_jwks_sequences_catch_an_api_that_never_refetches(idp: MockIdP, cache_keys: bool) -> None:
     """``jwks-new-kid``: a key rotated in just before must verify (the API refetches);
-    ``jwks-removed-key``: a key withdrawn before the API saw it must not."""
+    ``jwks-removed-key``: a key withdrawn before the API saw it must not;
+    ``jwks-unknown-kid-flood``: 50 unknown kids may cause at most a few JWKS fetches."""
     settings = CorpusSettings(idp.issuer, idp.jwks_uri, AUDIENCE, SCOPE, cache_keys=cache_keys)
     with serve_corpus(settings) as url:
         target = ApiTarget(url=url, audience=AUDIENCE, scope=SCOPE)
@@ -282,10 +283,14 @@ def test_jwks_sequences_catch_an_api_that_never_refetches(idp: MockIdP, cache_ke
     assert idp.state.keys.keys == (idp.state.keys.current,)  # the keys are put back
     by_name = {c.name: c for c in report.cases}
     assert by_name["jwks-removed-key"].passed, report.table()
-    new_kid = by_name["jwks-new-kid"]
-    if not cache_keys:
-        assert new_kid.passed and report.findings == [], report.table()
-        return
-    assert new_kid.result == "refused-differently" and "refetch" in new_kid.detail
+    new_kid, flood = by_name["jwks-new-kid"], by_name["jwks-unknown-kid-flood"]
     [finding] = report.findings
-    assert (finding.cause, finding.severity) == ("jwks-refetch", "should")
+    assert finding.severity == "should" and report.passed, report.table()
+    if not cache_keys:  # fetches the JWKS on every request: rollover works, floods hammer the IdP
+        assert new_kid.passed
+        assert flood.result == "refused-differently" and "hammer the IdP" in flood.detail
+        assert finding.cause == "jwks-flood"
+        return
+    assert flood.passed and flood.detail.startswith("0 JWKS fetches"), flood.detail
+    assert new_kid.result == "refused-differently" and "refetch" in new_kid.detail
+    assert finding.cause == "jwks-refetch"
