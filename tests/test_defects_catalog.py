@@ -337,3 +337,71 @@ def test_scope_defects_carry_a_real_scope() -> None:
         lookalike = idp.issue_token(client_id="c", audience=AUD, scope=SCOPE, defects=["scope-lookalike"])
     assert part(insufficient, 1)["scope"] == "mockidp:unrelated"
     assert part(lookalike, 1)["scope"] == f"{SCOPE}write"
+
+
+ISSUE_12_MUST = [
+    "iss-prefix",
+    "iss-suffix",
+    "iss-array",
+    "iss-percent-encoded",
+    "iss-explicit-port",
+    "iss-unicode-lookalike",
+    "aud-empty-array",
+    "aud-wildcard",
+    "aud-is-issuer",
+    "aud-is-client-id",
+    "aud-trailing-slash",
+    "aud-case-changed",
+    "aud-path-prefix",
+    "alg-confusion-hs256-der",
+    "alg-confusion-hs256-openssh",
+    "alg-empty",
+    "alg-null",
+    "jwk-embedded-ec",
+    "refresh-token-as-access-token",
+    "id-jag-as-access-token",
+    "jwe-pbes2-huge-p2c",
+]
+#: signed by the IdP for this API and wrong only in form: the severity rule makes them should
+ISSUE_12_SHOULD = [
+    "alg-padded",
+    "alg-lowercase",
+    "alg-array",
+    "kid-null",
+    "kid-number",
+    "kid-array",
+    "kid-wildcard",
+    "kid-nosql-operator",
+    "kid-crlf",
+    "crit-empty",
+    "crit-lists-alg",
+    "b64-false-without-crit",
+    "es256-der-signature",
+    "zip-deflate-bomb",
+    "cty-jwt-nested",
+]
+
+
+def test_issue_12_entries_are_in_the_catalog_with_the_severity_rule() -> None:
+    assert {n: CATALOG[n].severity for n in ISSUE_12_MUST} == dict.fromkeys(ISSUE_12_MUST, "must")
+    assert {n: CATALOG[n].severity for n in ISSUE_12_SHOULD} == dict.fromkeys(ISSUE_12_SHOULD, "should")
+    positive = {n: (d.severity, d.expected_status) for n, d in CATALOG.items() if d.group == "positive"}
+    assert positive == {
+        "typ-application-at-jwt": ("should", 200),
+        "aud-array-with-resource": ("must", 200),
+        "exp-fractional": ("should", 200),
+        "nbf-within-leeway": ("should", 200),
+    }
+    assert CATALOG["alg-confusion-hs256-der"].cves == ("CVE-2024-33663",)
+    assert "cve" in CATALOG["iss-prefix"].tags and CATALOG["iss-suffix"].tags == ()
+
+
+def test_zip_bomb_is_small_on_the_wire_and_bounded_when_inflated(mockidp: MockIdP) -> None:
+    import zlib
+
+    token = mockidp.issue_token(audience=AUD, scope=SCOPE, defects=["zip-deflate-bomb"])
+    assert len(token) < 4096 and part(token, 0)["zip"] == "DEF"
+    segment = token.split(".")[1]
+    inflated = zlib.decompress(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)), -15)
+    assert 1_000_000 < len(inflated) <= 3 * 1024 * 1024
+    assert json.loads(inflated)["aud"] == AUD
