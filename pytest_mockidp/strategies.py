@@ -59,14 +59,15 @@ class DrawnToken:
 
     @property
     def valid(self) -> bool:
-        return not self.defects
+        """No defect, or positive controls only (valid tokens in forms a correct API accepts)."""
+        return all(CATALOG[name].positive for name in self.defects)
 
     @property
     def expected_status(self) -> int:
         """What a correct API answers: 200, else 401 unless every defect is a scope problem."""
-        if not self.defects:
+        statuses = {CATALOG[name].expected_status for name in self.defects} - {200}
+        if not statuses:  # none, or positive controls only: a valid token
             return 200
-        statuses = {CATALOG[name].expected_status for name in self.defects}
         return 401 if 401 in statuses else 403
 
     @property
@@ -89,7 +90,8 @@ def defects(
     """Names of catalog defects that apply to ``kind`` tokens, in catalog order.
 
     ``policy`` adds the defects only an API with that policy notices (``acr-too-weak``,
-    ``auth-time-too-old``, ``roles-not-array``: step-up and role checks).
+    ``auth-time-too-old``, ``roles-not-array``: step-up and role checks). The ``positive``
+    group (valid tokens a correct API must accept) is drawn only when ``groups`` names it.
     """
     names = [
         n
@@ -98,6 +100,8 @@ def defects(
         and (groups is None or d.group in groups)
         and d.severity in severities
         and (policy or n not in POLICY_DEFECTS)
+        # positive controls are valid tokens: drawn only when their group is asked for
+        and (not d.positive or (groups is not None and "positive" in groups))
     ]
     if not names:
         raise MockIdPError("no defect matches those groups and severities")

@@ -3,7 +3,7 @@
 
 It answers with a :class:`Verdict` naming the first check that failed, so a test can prove a
 defective token is rejected for exactly its stated reason and not by accident elsewhere.
-Reason codes: size, malformed, jwe, base64, json, not-object, duplicate-key, crit, header-key,
+Reason codes: size, malformed, jwe, base64, zip, nested, json, not-object, duplicate-key, crit, header-key,
 kid, alg, signature, typ, claim-type, missing-claim, iss, aud, exp, nbf, iat, scope-format,
 revoked, scope (the only 403), acr and auth-time (401 insufficient_user_authentication, RFC 9470,
 for a policy that requires a sign-in level or a recent sign-in), nonce, at-hash.
@@ -138,7 +138,9 @@ def _verified(token: str, jwks: dict[str, Any]) -> tuple[dict[str, Any], dict[st
     for part in parts:
         if not B64URL.fullmatch(part) or len(part) % 4 == 1:
             raise _Reject("base64", "a segment is not unpadded base64url")
-    header, claims = _json_object(parts[0]), _json_object(parts[1])
+    header = _json_object(parts[0])
+    _payload_checks(header)
+    claims = _json_object(parts[1])
     _header_checks(header)
     jwk = _key_for(header, jwks)
     _check_signature(token, jwk)
@@ -171,7 +173,17 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _payload_checks(header: dict[str, Any]) -> None:
+    """What the header says about the payload, decided before the payload is decoded."""
+    if "zip" in header:
+        raise _Reject("zip", "zip is defined for JWE only; nothing is inflated")
+    if str(header.get("cty", "")).lower() in ("jwt", "application/jwt"):
+        raise _Reject("nested", "a JWT access token is not nested")
+
+
 def _header_checks(header: dict[str, Any]) -> None:
+    if "b64" in header and "crit" not in header:
+        raise _Reject("crit", "b64 without crit (RFC 7797 §6)")
     if "crit" in header:
         raise _Reject("crit", f"no extension is understood: {header['crit']!r}")
     present = [k for k in KEY_HEADERS if k in header]

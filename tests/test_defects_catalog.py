@@ -29,20 +29,24 @@ def part(token: str, index: int) -> dict[str, Any]:
     return decoded
 
 
-def test_catalog_has_at_least_40_complete_entries_in_all_seven_groups() -> None:
+def test_catalog_has_at_least_40_complete_entries_in_all_eight_groups() -> None:
     assert len(CATALOG) >= 40
-    assert {d.group for d in CATALOG.values()} == set(GROUPS) and len(GROUPS) == 7
+    assert {d.group for d in CATALOG.values()} == set(GROUPS) and len(GROUPS) == 8
     for name, defect in CATALOG.items():
         assert name == defect.name and KEBAB.fullmatch(name), name
         summary = defect.summary()
         assert list(summary)[:7] == PUBLIC_KEYS
-        assert all(summary[k] not in ("", None, []) for k in PUBLIC_KEYS), name
+        required = [k for k in PUBLIC_KEYS if not (defect.positive and k == "expected_error")]
+        assert all(summary[k] not in ("", None, []) for k in required), name
         assert "\n" not in defect.description
         assert defect.severity in ("must", "should")
         assert set(defect.applies_to) <= {"access", "id"} and defect.applies_to
         answer = (defect.expected_status, defect.expected_error)
         # 403 insufficient_scope (RFC 6750), 401 insufficient_user_authentication (RFC 9470 step-up)
-        assert answer in ((401, "invalid_token"), (403, "insufficient_scope"), (401, STEP_UP)), name
+        # positive controls (the last group) must be accepted: 200, no error
+        expected = ((401, "invalid_token"), (403, "insufficient_scope"), (401, STEP_UP), (200, ""))
+        assert answer in expected, name
+        assert (answer == (200, "")) == (defect.group == "positive"), name
 
 
 def test_issue_4_minimum_list_is_in_the_catalog() -> None:
@@ -334,3 +338,71 @@ def test_scope_defects_carry_a_real_scope() -> None:
         lookalike = idp.issue_token(client_id="c", audience=AUD, scope=SCOPE, defects=["scope-lookalike"])
     assert part(insufficient, 1)["scope"] == "mockidp:unrelated"
     assert part(lookalike, 1)["scope"] == f"{SCOPE}write"
+
+
+ISSUE_12_MUST = [
+    "iss-prefix",
+    "iss-suffix",
+    "iss-array",
+    "iss-percent-encoded",
+    "iss-explicit-port",
+    "iss-unicode-lookalike",
+    "aud-empty-array",
+    "aud-wildcard",
+    "aud-is-issuer",
+    "aud-is-client-id",
+    "aud-trailing-slash",
+    "aud-case-changed",
+    "aud-path-prefix",
+    "alg-confusion-hs256-der",
+    "alg-confusion-hs256-openssh",
+    "alg-empty",
+    "alg-null",
+    "jwk-embedded-ec",
+    "refresh-token-as-access-token",
+    "id-jag-as-access-token",
+    "jwe-pbes2-huge-p2c",
+]
+#: signed by the IdP for this API and wrong only in form: the severity rule makes them should
+ISSUE_12_SHOULD = [
+    "alg-padded",
+    "alg-lowercase",
+    "alg-array",
+    "kid-null",
+    "kid-number",
+    "kid-array",
+    "kid-wildcard",
+    "kid-nosql-operator",
+    "kid-crlf",
+    "crit-empty",
+    "crit-lists-alg",
+    "b64-false-without-crit",
+    "es256-der-signature",
+    "zip-deflate-bomb",
+    "cty-jwt-nested",
+]
+
+
+def test_issue_12_entries_are_in_the_catalog_with_the_severity_rule() -> None:
+    assert {n: CATALOG[n].severity for n in ISSUE_12_MUST} == dict.fromkeys(ISSUE_12_MUST, "must")
+    assert {n: CATALOG[n].severity for n in ISSUE_12_SHOULD} == dict.fromkeys(ISSUE_12_SHOULD, "should")
+    positive = {n: (d.severity, d.expected_status) for n, d in CATALOG.items() if d.group == "positive"}
+    assert positive == {
+        "typ-application-at-jwt": ("should", 200),
+        "aud-array-with-resource": ("must", 200),
+        "exp-fractional": ("should", 200),
+        "nbf-within-leeway": ("should", 200),
+    }
+    assert CATALOG["alg-confusion-hs256-der"].cves == ("CVE-2024-33663",)
+    assert "cve" in CATALOG["iss-prefix"].tags and CATALOG["iss-suffix"].tags == ()
+
+
+def test_zip_bomb_is_small_on_the_wire_and_bounded_when_inflated(mockidp: MockIdP) -> None:
+    import zlib
+
+    token = mockidp.issue_token(audience=AUD, scope=SCOPE, defects=["zip-deflate-bomb"])
+    assert len(token) < 4096 and part(token, 0)["zip"] == "DEF"
+    segment = token.split(".")[1]
+    inflated = zlib.decompress(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)), -15)
+    assert 1_000_000 < len(inflated) <= 3 * 1024 * 1024
+    assert json.loads(inflated)["aud"] == AUD

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from reference_validator import AccessPolicy, validate_access_token
 from userflow import claims_of
 
-from mockidp import ClientConfig, IdPConfig, MockIdP, UserConfig
+from mockidp import ClientConfig, IdPConfig, MockIdP, MockIdPError, UserConfig
 from mockidp.defects import CATALOG, resolve_defects
 from mockidp.demo import demo_config
 from pytest_mockidp.strategies import (
@@ -154,3 +154,40 @@ def test_module_needs_only_hypothesis_and_says_so() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode != 0 and "needs Hypothesis: pip install hypothesis" in result.stderr
+
+
+def test_positive_controls_drawn_alone_or_together_are_always_accepted(idp: MockIdP) -> None:
+    good = defect_sets(defects(groups=["positive"]), min_size=1, max_size=4)
+
+    @FAST
+    @given(token=tokens(idp, good, audiences=st.just(AUD), scopes=st.just("demo-api:read")))
+    def check(token: DrawnToken) -> None:
+        assert token.valid and (token.expected_status, token.expected_error) == (200, None)
+        verdict = validate_access_token(token.value, policy(idp))
+        assert verdict.ok, (token.defects, verdict)
+
+    check()
+
+
+def test_a_positive_control_never_makes_a_bad_token_acceptable(idp: MockIdP) -> None:
+    good = defects(groups=["positive"])
+    bad = defects(severities=["must"])
+    mixed = st.tuples(good, bad).map(list).filter(lambda names: _combinable(names)).map(tuple)
+
+    @FAST
+    @given(token=tokens(idp, mixed, audiences=st.just(AUD), scopes=st.just("demo-api:read")))
+    def check(token: DrawnToken) -> None:
+        assert not token.valid and token.expected_status in (401, 403)
+        verdict = validate_access_token(token.value, policy(idp))
+        assert not verdict.ok
+        assert (verdict.status, verdict.error) == (token.expected_status, token.expected_error)
+
+    check()
+
+
+def _combinable(names: list[str]) -> bool:
+    try:
+        resolve_defects(names, "access")
+    except MockIdPError:
+        return False
+    return True

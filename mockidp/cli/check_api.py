@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..conformance.check_api import ApiTarget, RunOptions, check_api
+from ..conformance.check_api import ApiTarget, RunOptions, check_api, selected_catalog
 from ..conformance.junit import write_junit
 from ..conformance.report import write_json
 
@@ -48,6 +48,26 @@ def register(sub: Any) -> None:
         help="where a --start'ed API's output goes (default: a temporary file); its last lines "
         "are shown only when it crashes or fails to start",
     )
+    p.add_argument(
+        "--jwks",
+        action="store_true",
+        help="also send the key-rollover sequences (jwks-new-kid, jwks-removed-key); an API whose "
+        "JWKS client rate-limits refetches refuses the new kid within its cooldown",
+    )
+    p.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="send only the catalog entries with this tag (`cve`: those that reproduce a CVE; repeatable)",
+    )
+    p.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="send only the catalog entries of this group (e.g. audience, positive; repeatable)",
+    )
     p.add_argument("--report-json", metavar="FILE", help="write the JSON report here")
     p.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report here")
     p.set_defaults(run=run)
@@ -58,9 +78,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"mockidp: error: --port {args.port} is not a port number", file=sys.stderr)
         return 2
     target = ApiTarget(url=args.url, audience=args.audience, scope=args.scope, method=args.method.upper())
-    options = RunOptions(expiry_wait=args.expiry_wait, allow_token_in=frozenset(args.allow_token_in))
+    options = RunOptions(
+        expiry_wait=args.expiry_wait, allow_token_in=frozenset(args.allow_token_in), jwks=args.jwks
+    )
+    catalog = None
+    if args.tag or args.group:
+        catalog = selected_catalog(tags=args.tag, groups=args.group)
+        if not catalog:
+            print("mockidp: error: no catalog entry has those tags and groups", file=sys.stderr)
+            return 2
     report = check_api(
         target,
+        catalog=catalog,
         config=args.config,
         port=args.port,
         start=args.start,

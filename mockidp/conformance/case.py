@@ -68,7 +68,7 @@ class Case:
             return None
         if result == "crashed" or self.broken:
             return "must"
-        if result == "refused-differently":
+        if result == "refused-differently" and self.expected_status != 200:
             return "should"
         return self.severity
 

@@ -25,6 +25,7 @@ from ..defects import NOT_SENT_BY_DEFAULT
 from ..errors import InconclusiveRun, TargetUnreachable
 from ..server import ConfigLike, MockIdP
 from .api_cases import AttackerWatch, expired_after_cache, placement_cases
+from .api_jwks import jwks_cases
 
 # re-exported: callers know them as check_api's
 from .api_send import ApiTarget as ApiTarget
@@ -77,6 +78,18 @@ def access_token_catalog(*, everything: bool = False) -> Catalog:
     return {name: d for name, d in CATALOG.items() if _applies(getattr(d, "applies_to", ()))}
 
 
+def selected_catalog(*, tags: Sequence[str] = (), groups: Sequence[str] = ()) -> Catalog:
+    """The default catalog narrowed to entries with one of ``tags`` and in one of ``groups``
+    (``check-api --tag cve``, ``--group positive``); an empty selector selects everything."""
+    chosen = access_token_catalog()
+    return {
+        name: d
+        for name, d in chosen.items()
+        if (not tags or set(getattr(d, "tags", ())) & set(tags))
+        and (not groups or getattr(d, "group", "") in groups)
+    }
+
+
 def _applies(applies_to: Any) -> bool:
     kinds = {applies_to} if isinstance(applies_to, str) else set(applies_to or ())
     return not kinds or "access" in kinds
@@ -124,6 +137,12 @@ class RunOptions:
     placement: bool = True
     #: send ``expired-after-cache`` (waits about 2.5 s)
     expiry_wait: bool = True
+    #: send the ``jwks`` rollover sequences (``jwks-new-kid``, ``jwks-removed-key``,
+    #: ``jwks-unknown-kid-flood``); off by
+    #: default: an API whose JWKS client rate-limits refetches (PyJWKClient's cooldown) rightly
+    #: refuses a new kid within seconds of its last fetch, so only an API known to refetch at
+    #: once can be judged on them
+    jwks: bool = False
     #: where the API documents that it takes tokens besides the header ("query", "body")
     allow_token_in: frozenset[str] = frozenset()
 
@@ -167,17 +186,35 @@ def run_cases(
             token = minter(idp, target, (name,))
             status, error, check = defect.expected_status, defect.expected_error, _check(defect)
             mark = watch.mark()
+            if status == 200:
+                case = _positive_case(target, name, token, defect, check)
+                cases.append(watch.judge(case, mark))
+                continue
             case = send_case(target, name, token, status, error, defect.severity, defect.spec, cause=check)
             consequence = getattr(defect, "consequence", "")
             if case.result == "accepted" and consequence:
                 case = dataclasses.replace(case, detail=f"accepted with {case.status}: {consequence}")
             cases.append(watch.judge(case, mark))
+    if options.jwks:
+        cases += jwks_cases(idp, target, lambda: minter(idp, target, ()), lambda d: minter(idp, target, d))
     if options.expiry_wait:
         cases.append(expired_after_cache(idp, target, CHECK_CLIENT))
     return ApiReport(target=target.url, cases=tuple(cases), strict=strict)
 
 
 NO_TOKEN_SPEC = "RFC 6750 §3.1; RFC 9728 §5.1"
+
+
+def _positive_case(target: ApiTarget, name: str, token: str, defect: DefectLike, check: str) -> Case:
+    """A positive control: any 2xx passes; a refusal is ``refused-differently`` at the entry's
+    severity ("too strict"), grouped under its check; a 5xx stays ``crashed``."""
+    case = send_case(target, name, token, None, None, defect.severity, defect.spec, cause=check)
+    case = dataclasses.replace(case, expected_status=200, expected_error=None)
+    if case.result != "failed":
+        return case
+    consequence = getattr(defect, "consequence", "") or "too strict: breaks interoperability"
+    detail = f"refused with {case.got}, a token a correct API accepts: {consequence}"
+    return dataclasses.replace(case, outcome="refused-differently", detail=detail)
 
 
 def _check(defect: DefectLike) -> str:

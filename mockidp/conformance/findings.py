@@ -93,6 +93,21 @@ PROTOCOL: Mapping[str, Check] = MappingProxyType(
             '`error="invalid_token"` for a bad token, `"insufficient_scope"` for too little scope '
             "(RFC 6750 §3.1)",
         ),
+        "jwks-refetch": Check(
+            "does not fetch the JWKS again for an unknown `kid` (too strict: rollovers lock callers out)",
+            "on a `kid` not in the cached JWKS, refetch it once (rate-limited) before refusing "
+            "(OIDC Core §10.1.1)",
+        ),
+        "jwks-removed": Check(
+            "keeps trusting a key the issuer no longer publishes",
+            "take keys only from the issuer's current JWKS; drop keys it no longer lists "
+            "(OIDC Core §10.1.1; RFC 9068 §4)",
+        ),
+        "jwks-flood": Check(
+            "fetches the JWKS for every unknown `kid` (anyone can make it hammer the IdP)",
+            "refetch on an unknown `kid` at most once per cooldown (e.g. 30 s), as PyJWKClient does "
+            "(OIDC Core §10.1.1; RFC 8725 §3.10)",
+        ),
         "trial": Check(
             "answers a scenario trial differently from what the scenario expects",
             "see each trial's detail",

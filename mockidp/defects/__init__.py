@@ -1,7 +1,8 @@
 """The catalog of deliberately broken tokens: one named, documented entry per way to be wrong.
 
 ``CATALOG`` maps each stable kebab-case name to its :class:`Defect`, grouped in a fixed order
-(signature, header, time, audience, claims, type, structure). Tokens are broken through
+(signature, header, time, audience, claims, type, structure, positive: tokens a
+correct API must accept). Tokens are broken through
 :func:`mint_token`, which ``MockIdP.issue_token(defects=...)`` and the token endpoint's defect
 plans use; ``docs/defects.md`` is generated from this catalog by ``python -m mockidp.defects.docs``.
 """

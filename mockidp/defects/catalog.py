@@ -10,14 +10,14 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from ..errors import MockIdPError, did_you_mean
-from . import audience, claims, header, signature, structure, time, typ
+from . import audience, claims, header, positive, signature, structure, time, typ
 from .mint import resolve
 from .model import Defect, TokenKind
 
 CATALOG: Mapping[str, Defect] = MappingProxyType(
     {
         d.name: d
-        for module in (signature, header, time, audience, claims, typ, structure)
+        for module in (signature, header, time, audience, claims, typ, structure, positive)
         for d in module.DEFECTS
     }
 )

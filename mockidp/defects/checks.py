@@ -94,6 +94,32 @@ CHECKS: Mapping[str, Check] = MappingProxyType(
             "does not check `typ`",
             "require `typ: at+jwt` (RFC 9068 §4), which also turns away ID, logout and DPoP tokens",
         ),
+        "zip": Check(
+            "accepts compressed (`zip`) JWS payloads",
+            "refuse `zip` in a JWS header before inflating anything: it is defined for JWE only "
+            "(RFC 7516 §4.1.3; RFC 8725 §3.6)",
+        ),
+        "nested": Check(
+            "accepts nested tokens (`cty: JWT`)",
+            "refuse `cty: JWT`: a JWT access token is a single JWS whose payload is the claims "
+            "(RFC 9068 §4; RFC 7519 §5.2)",
+        ),
+        "typ-media-type": Check(
+            "refuses `typ: application/at+jwt` (too strict)",
+            "accept `at+jwt` and `application/at+jwt`, compared case-insensitively (RFC 9068 §4)",
+        ),
+        "aud-array": Check(
+            "refuses an `aud` array that contains this API (too strict)",
+            "accept `aud` as a string or an array of strings that contains this API (RFC 7519 §4.1.3)",
+        ),
+        "numeric-date": Check(
+            "refuses a NumericDate with a fraction (too strict)",
+            "accept any JSON number for `exp`/`iat`/`nbf` (RFC 7519 §2)",
+        ),
+        "leeway": Check(
+            "allows no clock skew (too strict)",
+            "allow a small leeway (30-60 s) on `nbf`/`iat`/`exp` (RFC 7519 §4.1.4, §4.1.5)",
+        ),
         "jwe": Check(
             "accepts encrypted tokens without a signature", "accept only signed JWS tokens (RFC 9068 §4)"
         ),

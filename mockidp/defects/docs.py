@@ -24,6 +24,7 @@ GROUP_TITLES = {
     "claims": "Claims and scope",
     "type": "Token-type confusion",
     "structure": "Structure and encoding",
+    "positive": "Positive controls (must be accepted)",
 }
 
 INTRO = """\
@@ -69,6 +70,12 @@ One rule decides every entry's severity, and every `check-api` outcome's:
   Also `should`: a token refused with another status or `error` code, or without a
   `WWW-Authenticate: Bearer` challenge (check-api's `refused-differently`). That is one protocol
   finding about the challenge, reported once for all the tokens it concerns.
+* **Positive controls** (the last group, *Expected* `200`) are valid tokens in a form the specs
+  allow. Refusing one is "too strict: breaks interoperability": `should`, except an `aud` array
+  that contains the API, which locks out the multi-resource tokens many IdPs issue (`must`).
+  `nbf-within-leeway` stays `should`: an API with no leeway (PyJWT's default) lets in nobody
+  who should not get in; it only breaks under clock skew. check-api reports a refused positive
+  control as `refused-differently` at the entry's severity, grouped by its check.
 
 `check-api` fails on any `must` outcome, and on `should` outcomes only with `--strict`.
 
@@ -106,6 +113,7 @@ def render() -> str:
     )
     for name, why in NOT_SENT_BY_DEFAULT.items():
         out.append(f"- `{name}`: {why}")
+    out.extend(_cve_section())
     out.append("\n## Checks: how check-api groups its findings\n")
     out.append(
         "Every accepted token is reported under its entry's *Check*: one missing check is one "
@@ -116,6 +124,26 @@ def render() -> str:
     for code, hint in CHECKS.items():
         out.append(f"| `{code}` | {_cell(hint.cause)} | {_cell(hint.fix)} |")
     return "\n".join(out) + "\n"
+
+
+def _cve_section() -> list[str]:
+    """Each CVE the catalog reproduces, with its entries (``check-api --tag cve`` sends them)."""
+    by_cve: dict[str, list[str]] = {}
+    for d in CATALOG.values():
+        for cve in d.cves:
+            by_cve.setdefault(cve, []).append(d.name)
+    out = [
+        "\n## CVEs the catalog reproduces\n",
+        "Entries that cite a CVE in their spec clause or consequence carry the tag `cve` "
+        '(`Defect.cves`, `"cves"` in `mockidp defects --json`); `mockidp check-api --tag cve` '
+        "sends only those (with the valid token and the protocol cases). "
+        "`--group NAME` narrows a run to one group the same way.\n",
+        "| CVE | Entries |",
+        "|---|---|",
+    ]
+    for cve in sorted(by_cve, key=lambda c: (c.split("-")[1], int(c.split("-")[2]))):
+        out.append(f"| {cve} | {', '.join(f'`{n}`' for n in by_cve[cve])} |")
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,6 +26,20 @@ def _jku(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
     return {**header, "alg": ATTACKER_ALG, "kid": kid, "jku": attacker_url(ctx, JWKS_NAME)}
 
 
+def _jwk_ec(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    key = attacker_key(ctx, "ES256")
+    return {**header, "alg": "ES256", "kid": key.kid, "jwk": key.public_jwk()}
+
+
+def _kid_value(value: Any) -> Any:
+    """A header edit that sets ``kid`` to ``value(ctx)``: any JSON value, null kept."""
+
+    def edit(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+        return {**header, "kid": value(ctx)}
+
+    return edit
+
+
 def _x5u(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
     out = {k: v for k, v in header.items() if k != "kid"}
     return {**out, "alg": ATTACKER_ALG, "x5u": attacker_url(ctx, CERT_NAME)}
@@ -59,7 +73,15 @@ def _drop_kid(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
 _KEY_HEADER = frozenset({"header:alg", "header:kid"})
 
 
-def _attacker(name: str, param: str, edit: Any, description: str, spec: str, consequence: str) -> Defect:
+def _attacker(
+    name: str,
+    param: str,
+    edit: Any,
+    description: str,
+    spec: str,
+    consequence: str,
+    alg: str = ATTACKER_ALG,
+) -> Defect:
     return Defect(
         name=name,
         consequence=consequence,
@@ -68,7 +90,7 @@ def _attacker(name: str, param: str, edit: Any, description: str, spec: str, con
         spec=spec,
         check="header-key",
         header=edit,
-        sign=attacker_signature(ATTACKER_ALG),
+        sign=attacker_signature(alg),
         touches=_KEY_HEADER | {f"header:{param}"},
     )
 
@@ -84,6 +106,21 @@ def _kid(name: str, kid: str, secret: bytes, description: str, consequence: str)
         header=set_header(alg="HS256", kid=kid),
         sign=hmac_with(lambda ctx: secret),
         touches=_KEY_HEADER,
+    )
+
+
+def _odd_kid(name: str, value: Any, description: str, consequence: str) -> Defect:
+    """A ``kid`` of the wrong shape on a token the IdP's key signed: form only."""
+    return Defect(
+        name=name,
+        group="header",
+        description=description,
+        spec="RFC 7515 §4.1.4 (a string); RFC 8725 §3.10",
+        severity="should",
+        check="kid",
+        consequence=consequence,
+        header=_kid_value(value),
+        touches=frozenset({"header:kid"}),
     )
 
 
@@ -111,6 +148,16 @@ DEFECTS: tuple[Defect, ...] = (
         "the attacker's public key embedded in the `jwk` header signed the token",
         "RFC 7515 §4.1.3; RFC 9068 §4; CVE-2018-0114",
         "anyone signs tokens with their own key and ships it in the token (node-jose CVE-2018-0114)",
+    ),
+    _attacker(
+        "jwk-embedded-ec",
+        "jwk",
+        _jwk_ec,
+        "the attacker's EC P-256 public key embedded in the `jwk` header signed the ES256 token",
+        "RFC 7515 §4.1.3; RFC 9068 §4; CVE-2026-27962",
+        "anyone signs tokens with their own EC key and ships it in the token (Authlib CVE-2026-27962: "
+        "an embedded EC `jwk` used when no key is passed)",
+        alg="ES256",
     ),
     _attacker(
         "x5c-embedded",
@@ -174,6 +221,42 @@ DEFECTS: tuple[Defect, ...] = (
         header=_drop_kid,
         touches=frozenset({"header:kid"}),
     ),
+    _odd_kid(
+        "kid-null",
+        lambda ctx: None,
+        "`kid` is JSON null; the IdP's key signed the token",
+        "none by itself; an API that maps null to a default or first key is one step from key confusion",
+    ),
+    _odd_kid(
+        "kid-number",
+        lambda ctx: 1,
+        "`kid` is a JSON number; the IdP's key signed the token",
+        "none by itself; a number used as an index into the key list selects keys the token chooses",
+    ),
+    _odd_kid(
+        "kid-array",
+        lambda ctx: [ctx.key.kid],
+        "`kid` is an array holding the IdP's kid; the IdP's key signed the token",
+        "none by itself; an API that crashes on it fails as crashed",
+    ),
+    _odd_kid(
+        "kid-wildcard",
+        lambda ctx: "*",
+        '`kid` is `"*"`; the IdP\'s key signed the token',
+        "none by itself; a key store that treats `*` as a pattern lets the token choose its key",
+    ),
+    _odd_kid(
+        "kid-nosql-operator",
+        lambda ctx: {"$ne": None},
+        '`kid` is the NoSQL operator `{"$ne": null}`; the IdP\'s key signed the token',
+        "none by itself; a document store queried with it returns whichever key it finds first",
+    ),
+    _odd_kid(
+        "kid-crlf",
+        lambda ctx: f"{ctx.key.kid}\r\nX-Mockidp-Injected: 1",
+        "`kid` is the IdP's kid followed by CRLF and a header line; the IdP's key signed the token",
+        "none by itself; an API that puts `kid` into a log line or HTTP request lets the token forge them",
+    ),
     Defect(
         name="crit-unknown",
         group="header",
@@ -192,6 +275,48 @@ DEFECTS: tuple[Defect, ...] = (
         check="crit",
         consequence="the API reads another payload encoding than the signed one: it trusts unsigned bytes",
         header=set_header(crit=["b64"], b64=False),
+        touches=frozenset({"header:crit"}),
+    ),
+    Defect(
+        name="crit-empty",
+        group="header",
+        description="`crit` is an empty array; the signature is otherwise valid",
+        spec="RFC 7515 §4.1.11 (producers MUST NOT use [])",
+        severity="should",
+        check="crit",
+        consequence=(
+            "none by itself (the IdP's key signed it); `crit` edge cases are where libraries skip "
+            "the check altogether (Authlib CVE-2025-59420)"
+        ),
+        header=set_header(crit=[]),
+        touches=frozenset({"header:crit"}),
+    ),
+    Defect(
+        name="crit-lists-alg",
+        group="header",
+        description="`crit` lists `alg`, a header RFC 7515 defines; the signature is otherwise valid",
+        spec="RFC 7515 §4.1.11",
+        severity="should",
+        check="crit",
+        consequence=(
+            "none by itself (the IdP's key signed it); refusing it is what RFC 7515 allows, accepting "
+            "it shows `crit` is not read (Authlib CVE-2025-59420)"
+        ),
+        header=set_header(crit=["alg"]),
+        touches=frozenset({"header:crit"}),
+    ),
+    Defect(
+        name="b64-false-without-crit",
+        group="header",
+        description="`b64: false` without `crit` listing it; the payload is encoded and signed as usual",
+        spec="RFC 7797 §6 (b64 MUST be listed in crit)",
+        severity="should",
+        check="crit",
+        consequence=(
+            "none by itself (the IdP's key signed it); an API that honours `b64` without `crit` reads "
+            "another payload than other validators do (PyJWT CVE-2026-32597)"
+        ),
+        header=set_header(b64=False),
         touches=frozenset({"header:crit"}),
     ),
 )

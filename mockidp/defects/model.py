@@ -9,6 +9,7 @@ it changes; two defects that touch the same thing cannot be combined.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -19,11 +20,23 @@ if TYPE_CHECKING:
     from ..store import Store
     from .attacker import AttackerKeys
 
-Group = Literal["signature", "header", "time", "audience", "claims", "type", "structure"]
+Group = Literal["signature", "header", "time", "audience", "claims", "type", "structure", "positive"]
 TokenKind = Literal["access", "id"]
 Severity = Literal["must", "should"]
 
-GROUPS: tuple[Group, ...] = ("signature", "header", "time", "audience", "claims", "type", "structure")
+#: a CVE identifier, as the spec clauses and consequences cite them
+CVE = re.compile(r"CVE-\d{4}-\d{4,}")
+
+GROUPS: tuple[Group, ...] = (
+    "signature",
+    "header",
+    "time",
+    "audience",
+    "claims",
+    "type",
+    "structure",
+    "positive",
+)
 BOTH: tuple[TokenKind, ...] = ("access", "id")
 ACCESS: tuple[TokenKind, ...] = ("access",)
 ID: tuple[TokenKind, ...] = ("id",)
@@ -88,6 +101,7 @@ class Defect:
     group: Group
     description: str
     spec: str
+    #: 200 (with ``expected_error`` "") for a positive control: a token a correct API accepts
     expected_status: int = 401
     expected_error: str = "invalid_token"
     severity: Severity = "must"
@@ -108,6 +122,21 @@ class Defect:
     issued: IssuedHook | None = None
     touches: frozenset[str] = field(default_factory=frozenset)
 
+    @property
+    def positive(self) -> bool:
+        """A positive control: the token is valid and must be accepted."""
+        return self.expected_status == 200
+
+    @property
+    def cves(self) -> tuple[str, ...]:
+        """The CVEs this entry reproduces, as cited in its spec clause and consequence."""
+        return tuple(dict.fromkeys(CVE.findall(f"{self.spec} {self.consequence}")))
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Labels to select entries by (``check-api --tag``): ``cve`` when it cites a CVE."""
+        return ("cve",) if self.cves else ()
+
     def conflicts(self) -> frozenset[str]:
         """Everything this defect changes, including whole pipeline stages it replaces."""
         stages = {s for s in ("encode", "sign", "rewrite") if getattr(self, s) is not None}
@@ -127,4 +156,5 @@ class Defect:
             "check": self.check,
             "consequence": self.consequence,
             "requires_alg": self.requires_alg,
+            "cves": list(self.cves),
         }

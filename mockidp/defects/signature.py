@@ -56,6 +56,45 @@ def _public_pem(ctx: MintContext) -> bytes:
     return bytes(ctx.key.key.as_pem(private=False))
 
 
+def _public_key(ctx: MintContext) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    return load_pem_public_key(_public_pem(ctx))
+
+
+def _public_der(ctx: MintContext) -> bytes:
+    """The IdP's public key as DER SubjectPublicKeyInfo (what python-jose takes as an HMAC key)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return bytes(_public_key(ctx).public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
+
+
+def _public_openssh(ctx: MintContext) -> bytes:
+    """The IdP's public key as an OpenSSH line (``ssh-rsa AAAA...``)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return bytes(_public_key(ctx).public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH))
+
+
+def _alg_value(value: Any) -> Any:
+    """A header edit that sets ``alg`` to ``value(ctx)`` (JSON null kept, unlike set_header)."""
+
+    def edit(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+        return {**header, "alg": value(ctx)}
+
+    return edit
+
+
+def _der_signature(data: bytes, header: dict[str, Any], ctx: MintContext) -> bytes:
+    """The IdP's ES256 signature in ASN.1 DER form instead of JWS's raw r || s (RFC 7518 §3.4)."""
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    if ctx.key.alg != "ES256":  # meaningful for an ES256 IdP only (requires_alg): r = s = 1
+        return bytes(encode_dss_signature(1, 1))
+    raw = key_sign(data, ctx.key.key, "ES256")
+    return bytes(encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")))
+
+
 def _public_jwk_json(ctx: MintContext) -> bytes:
     return dumps(ctx.key.public_jwk())
 
@@ -140,9 +179,117 @@ DEFECTS: tuple[Defect, ...] = (
         description="`alg: HS256` keyed with the IdP's public JWK as compact JSON text",
         spec=CONFUSION_SPEC,
         check="alg",
-        consequence="anyone holding the published JWK signs tokens (HMAC keyed with the key's JSON text)",
+        consequence=(
+            "anyone holding the published JWK signs tokens (HMAC keyed with the key's JSON text; "
+            "PyJWT CVE-2026-48526 with HS and RS both allowed)"
+        ),
         header=set_header(alg="HS256"),
         sign=hmac_with(_public_jwk_json),
+        touches=frozenset({"header:alg"}),
+    ),
+    Defect(
+        name="alg-confusion-hs256-der",
+        group="signature",
+        description="`alg: HS256` keyed with the IdP's public key as DER (SubjectPublicKeyInfo)",
+        spec=CONFUSION_SPEC + "; CVE-2024-33663",
+        check="alg",
+        consequence=(
+            "anyone holding the published public key signs tokens (python-jose CVE-2024-33663: its "
+            "PEM guard misses DER keys)"
+        ),
+        header=set_header(alg="HS256"),
+        sign=hmac_with(_public_der),
+        touches=frozenset({"header:alg"}),
+    ),
+    Defect(
+        name="alg-confusion-hs256-openssh",
+        group="signature",
+        description="`alg: HS256` keyed with the IdP's public key as an OpenSSH line (`ssh-rsa AAAA...`)",
+        spec=CONFUSION_SPEC + "; CVE-2024-33663",
+        check="alg",
+        consequence=(
+            "anyone holding the published public key signs tokens (python-jose CVE-2024-33663: "
+            "OpenSSH-encoded keys used as HMAC secrets)"
+        ),
+        header=set_header(alg="HS256"),
+        sign=hmac_with(_public_openssh),
+        touches=frozenset({"header:alg"}),
+    ),
+    Defect(
+        name="alg-empty",
+        group="signature",
+        description='`alg: ""` with an empty signature',
+        spec=ALG_NONE_SPEC + "; RFC 7515 §4.1.1",
+        check="alg",
+        consequence="anyone forges any token without a key: an empty `alg` falls through to no verification",
+        header=set_header(alg=""),
+        sign=no_signature,
+        touches=frozenset({"header:alg"}),
+    ),
+    Defect(
+        name="alg-null",
+        group="signature",
+        description="`alg: null` with an empty signature",
+        spec=ALG_NONE_SPEC + "; RFC 7515 §4.1.1",
+        check="alg",
+        consequence="anyone forges any token without a key: a null `alg` falls through to no verification",
+        header=_alg_value(lambda ctx: None),
+        sign=no_signature,
+        touches=frozenset({"header:alg"}),
+    ),
+    Defect(
+        name="alg-padded",
+        group="signature",
+        description="`alg` is the IdP's algorithm with spaces around it; the signature is otherwise valid",
+        spec="RFC 7515 §4.1.1 (case-sensitive string); RFC 8725 §3.1",
+        severity="should",
+        check="alg",
+        consequence=(
+            "none by itself (the IdP's key signed it); an API that trims or folds `alg` is one step "
+            "from a `none` or HMAC bypass"
+        ),
+        header=_alg_value(lambda ctx: f" {ctx.key.alg} "),
+        touches=frozenset({"header:alg"}),
+    ),
+    Defect(
+        name="alg-lowercase",
+        group="signature",
+        description="`alg` is the IdP's algorithm in lower case; the signature is otherwise valid",
+        spec="RFC 7515 §4.1.1 (case-sensitive string); RFC 8725 §3.1",
+        severity="should",
+        check="alg",
+        consequence=(
+            "none by itself (the IdP's key signed it); an API that folds case in `alg` is one step "
+            "from a `None`/`NONE` bypass"
+        ),
+        header=_alg_value(lambda ctx: ctx.key.alg.lower()),
+        touches=frozenset({"header:alg"}),
+    ),
+    Defect(
+        name="alg-array",
+        group="signature",
+        description="`alg` is an array holding the IdP's algorithm; the signature is otherwise valid",
+        spec="RFC 7515 §4.1.1 (a string)",
+        severity="should",
+        check="alg",
+        consequence="none by itself (the IdP's key signed it); an API that crashes on it fails as crashed",
+        header=_alg_value(lambda ctx: [ctx.key.alg]),
+        touches=frozenset({"header:alg"}),
+    ),
+    Defect(
+        name="es256-der-signature",
+        group="signature",
+        description="the IdP's ES256 signature in ASN.1 DER form instead of the raw 64-byte r || s",
+        spec="RFC 7518 §3.4",
+        severity="should",
+        check="signature",
+        consequence=(
+            "none by itself (the IdP's key signed it); DER is malleable, so one token has many "
+            "accepted spellings (replay caches keyed by token miss them)"
+        ),
+        requires_alg="ES256",
+        header=set_header(alg="ES256"),
+        sign=_der_signature,
         touches=frozenset({"header:alg"}),
     ),
     Defect(

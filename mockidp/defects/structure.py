@@ -8,16 +8,35 @@ from __future__ import annotations
 
 import json
 import secrets
+import zlib
 from typing import Any
 
 from ..base64url import encode as b64url
-from .jose import dumps
+from .jose import compact, dumps, signing_input
 from .model import Defect, Encoder, MintContext
 
 SIZE_LIMIT = 4096
 #: bytes of base64url padding: the token lands between SIZE_LIMIT and common 8 KB header limits
 OVERSIZED = 6144
 COMPACT_SPEC = "RFC 7515 §7.1; RFC 7519 §7.2 (1)"
+
+
+#: how far the ``zip`` payload inflates: far more than any token, yet bounded (a few MB)
+INFLATED_BYTES = 2 * 1024 * 1024
+
+
+def _deflated(header: dict[str, Any], claims: dict[str, Any], ctx: MintContext) -> tuple[bytes, bytes]:
+    """``zip: DEF`` on a JWS: the claims JSON and megabytes of trailing spaces, raw-deflated."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = packer.compress(dumps(claims) + b" " * INFLATED_BYTES) + packer.flush()
+    return dumps({**header, "zip": "DEF"}), body
+
+
+def _nested(header: dict[str, Any], claims: dict[str, Any], ctx: MintContext) -> tuple[bytes, bytes]:
+    """``cty: JWT`` with an unsigned inner token (``alg: none``) carrying the claims."""
+    inner_header = {"alg": "none", "typ": header.get("typ", "at+jwt")}
+    inner = compact(signing_input(dumps(inner_header), dumps(claims)), b"")
+    return dumps({**header, "cty": "JWT"}), inner.encode("ascii")
 
 
 def _drop_signature(token: str, ctx: MintContext) -> str:
@@ -195,5 +214,36 @@ DEFECTS: tuple[Defect, ...] = (
         FORM_ONLY + "very large tokens cost memory and CPU on every request",
         claims=_pad_claims,
         touches=frozenset({"claim:mockidp_padding"}),
+    ),
+    Defect(
+        name="zip-deflate-bomb",
+        group="structure",
+        description=(
+            "`zip: DEF` on a JWS: a ~2 KB deflated payload that inflates to 2 MB of JSON and spaces, "
+            "signed by the IdP"
+        ),
+        spec="RFC 7516 §4.1.3 (zip is for JWE only); RFC 8725 §3.6",
+        severity="should",
+        check="zip",
+        consequence=(
+            "none by itself (the IdP's key signed it); an API that inflates before verifying can be "
+            "made to allocate without bound by anyone (python-jose CVE-2024-33664)"
+        ),
+        encode=_deflated,
+        touches=frozenset({"header:zip"}),
+    ),
+    Defect(
+        name="cty-jwt-nested",
+        group="structure",
+        description="`cty: JWT` with an unsigned (`alg: none`) inner token as the signed payload",
+        spec="RFC 7519 §5.2, §7.2 (8); RFC 9068 §4; RFC 8725 §3.11",
+        severity="should",
+        check="nested",
+        consequence=(
+            "none by itself (the IdP's key signed the outer token); an API that unwraps nested "
+            "tokens and trusts the inner one's claims without its signature is forged that way"
+        ),
+        encode=_nested,
+        touches=frozenset({"header:cty"}),
     ),
 )

@@ -36,6 +36,27 @@ def _as_logout_token(claims: dict[str, Any], ctx: MintContext) -> dict[str, Any]
     return {**claims, "events": {LOGOUT_EVENT: {}}, "sid": "mockidp-session"}
 
 
+def _as_refresh_token(claims: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    """A JWT refresh token as Keycloak-style IdPs issue them: ``typ: Refresh`` claim, aud = issuer."""
+    return {**claims, "typ": "Refresh", "aud": ctx.issuer}
+
+
+def _as_id_jag(claims: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
+    """An Identity Assertion JWT Authorization Grant: aud = the resource's AS, for a token exchange."""
+    out = {k: v for k, v in claims.items() if k != "scope"}
+    return {**out, "aud": ctx.issuer, "resource": ctx.audiences[0], "scope": " ".join(ctx.scope)}
+
+
+def _big_p2c(token: str, ctx: MintContext) -> str:
+    """A compact JWE whose PBES2 header asks for 2^31 - 1 PBKDF2 iterations (jose4j CVE-2023-51775).
+
+    Only its header needs parsing to refuse it; the other segments are random filler.
+    """
+    header = {"alg": "PBES2-HS512+A256KW", "enc": "A256GCM", "p2s": b64url(os.urandom(16)), "p2c": 2**31 - 1}
+    filler = [b64url(os.urandom(n)) for n in (40, 12, 64, 16)]
+    return ".".join([b64url(dumps(header)), *filler])
+
+
 def _encrypt(token: str, ctx: MintContext) -> str:
     """The same claims as a compact JWE (``dir`` + A256GCM) with no signature inside."""
     payload = b64url_decode(token.split(".")[1])
@@ -106,6 +127,37 @@ DEFECTS: tuple[Defect, ...] = (
         _as_logout_token,
         consequence="a logout token sent to every client of the IdP opens the API",
         spec="OIDC Back-Channel Logout §2.4; RFC 8725 §3.12",
+    ),
+    _typ(
+        "refresh-token-as-access-token",
+        "JWT",
+        "a JWT refresh token (`typ: Refresh` claim, aud = the issuer) presented as an access token",
+        _as_refresh_token,
+        consequence="a long-lived refresh token, meant only for the token endpoint, opens the API",
+        spec="RFC 8725 §3.11, §3.12; RFC 9068 §4; RFC 6749 §1.5",
+        touches=_SHAPE,
+    ),
+    _typ(
+        "id-jag-as-access-token",
+        "oauth-id-jag+jwt",
+        "an Identity Assertion JWT Authorization Grant (`oauth-id-jag+jwt`) presented as an access token",
+        _as_id_jag,
+        consequence="a grant meant for an authorization server's token exchange opens the API directly",
+        spec="draft-ietf-oauth-identity-assertion-authz-grant §3; RFC 8725 §3.12; RFC 9068 §4",
+        touches=_SHAPE,
+    ),
+    Defect(
+        name="jwe-pbes2-huge-p2c",
+        group="type",
+        description="a compact JWE with `alg: PBES2-HS512+A256KW` and `p2c` = 2^31 - 1 iterations",
+        spec="RFC 8725 §3.3; RFC 9068 §4; RFC 7518 §4.8.1.2",
+        applies_to=ACCESS,
+        check="jwe",
+        consequence=(
+            "an API that decrypts JWEs spends hours in PBKDF2 per request (jose4j CVE-2023-51775): one "
+            "request stalls it, which fails as crashed"
+        ),
+        rewrite=_big_p2c,
     ),
     Defect(
         name="jwe-instead-of-jws",

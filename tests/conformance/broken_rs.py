@@ -42,6 +42,8 @@ SKIPS = (
     "scope-substring",  # checks the scope with `needed in granted` on the raw string
     "query",  # also takes the token from ?access_token=
     "cache",  # remembers a validated token for good, and has no leeway
+    "iss-startswith",  # compares iss with `startswith` (PyJWT CVE-2024-53861's family)
+    "jose-hmac",  # HS256 keyed with the public key in any encoding: PEM, DER, OpenSSH (python-jose)
 )
 LEEWAY = 60
 
@@ -119,15 +121,24 @@ def _verified_claims(s: Settings, token: str) -> dict[str, Any]:
     keys = s.keys()
     if s.skip == "hs-rs-confusion" and alg.startswith("HS"):
         return _hmac_with_public_key(token, keys, header)
+    if s.skip == "jose-hmac" and alg.startswith("HS"):
+        return _hmac_with_public_key(token, keys, header, every_encoding=True)
     return _decode_with(token, keys, header, s)
 
 
-def _hmac_with_public_key(token: str, keys: list[dict[str, Any]], header: dict[str, Any]) -> dict[str, Any]:
+def _hmac_with_public_key(
+    token: str, keys: list[dict[str, Any]], header: dict[str, Any], every_encoding: bool = False
+) -> dict[str, Any]:
     jwk = next((k for k in keys if k.get("kid") == header.get("kid")), keys[0])
     public = jwt.PyJWK(jwk).key
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    secrets = [pem, pem.strip(), json.dumps(jwk).encode()]
+    if every_encoding:  # python-jose CVE-2024-33663: only PEM was guarded
+        der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        ssh = public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        secrets = [der, ssh]
     signing_input, _, signature = token.rpartition(".")
-    for secret in (pem, pem.strip(), json.dumps(jwk).encode()):
+    for secret in secrets:
         mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
         if hmac.compare_digest(base64.urlsafe_b64encode(mac).rstrip(b"=").decode(), signature):
             return _b64json(token.split(".")[1])
@@ -152,7 +163,7 @@ def _decode_with(
                 jwt.PyJWK(jwk, algorithm=alg).key,
                 algorithms=[alg],
                 audience=None if s.skip == "aud" else s.audience,
-                issuer=None if s.skip == "iss" else s.issuer,
+                issuer=None if s.skip in ("iss", "iss-startswith") else s.issuer,
                 leeway=s.leeway,
                 options={
                     "verify_aud": s.skip != "aud",
@@ -183,7 +194,10 @@ def check(s: Settings, authorization: str | None, method: str) -> dict[str, Any]
     for name in ("iss", "sub", "exp", "iat"):
         if s.skip not in ("iss", "exp", "nbf", "signature", "alg-none") and name not in claims:
             raise Reject(401, "invalid_token", f"missing {name}")
-    if s.skip != "iss" and claims.get("iss") != s.issuer:
+    if s.skip == "iss-startswith":
+        if not str(claims.get("iss")).startswith(s.issuer):
+            raise Reject(401, "invalid_token", "iss")
+    elif s.skip != "iss" and claims.get("iss") != s.issuer:
         raise Reject(401, "invalid_token", "iss")
     if s.skip != "exp" and not isinstance(claims.get("exp"), int | float):
         raise Reject(401, "invalid_token", "exp")

@@ -101,7 +101,18 @@ def test_skipping_aud_exits_one_and_names_it(tmp_path: Path, capsys: pytest.Capt
     # required claim, the rest the comparison itself
     groups = {f["cause"]: f["cases"] for f in data["findings"]}
     assert groups == {
-        "aud": ["aud-wrong", "aud-lookalike", "aud-array-foreign"],
+        "aud": [
+            "aud-wrong",
+            "aud-lookalike",
+            "aud-array-foreign",
+            "aud-empty-array",
+            "aud-wildcard",
+            "aud-is-issuer",
+            "aud-is-client-id",
+            "aud-trailing-slash",
+            "aud-case-changed",
+            "aud-path-prefix",
+        ],
         "claim-type": ["aud-number"],
         "missing-claim": ["aud-missing"],
     }
@@ -167,3 +178,27 @@ def test_api_that_hangs_fails_with_exit_one_in_bounded_time(
         "timeout after 0.3 s" in out
         and "FAILED (0 passed, 0 accepted, 0 refused-differently, 2 crashed" in out
     )
+
+
+def test_tag_cve_sends_only_the_cve_entries_and_catches_python_jose_hmac(tmp_path: Path) -> None:
+    from mockidp.defects import CATALOG
+
+    port = free_port()
+    report = tmp_path / "report.json"
+    args = ["check-api", f"http://127.0.0.1:{port}/items", "--audience", "https://api.example/items"]
+    args += ["--scope", "items:read", "--start", start_cmd(port, "jose-hmac"), "--skip-slow"]
+    code = main([*args, "--tag", "cve", "--report-json", str(report)])
+    assert code == 1
+    data = json.loads(report.read_text())
+    sent = {c["name"] for c in data["cases"]} - {"valid-token", "no-token", "token-in-query", "token-in-body"}
+    assert sent and all(CATALOG[n].cves for n in sent), sent
+    assert {"iss-prefix", "aud-empty-array", "jwk-embedded-ec", "b64-false-without-crit"} <= sent
+    [finding] = data["findings"]
+    assert finding["cause"] == "alg"
+    assert set(finding["cases"]) == {"alg-confusion-hs256-der", "alg-confusion-hs256-openssh"}
+
+
+def test_an_empty_selection_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check-api", "http://127.0.0.1:9/items", "--audience", "a", "--scope", "s", "--tag", "nope"]
+    assert main(args) == 2
+    assert "no catalog entry" in capsys.readouterr().err

@@ -46,8 +46,9 @@ def check(
     issuer: str | None = None,
     catalog: Catalog | None = None,
     options: RunOptions = FAST,
+    leeway: int = careful_api.LEEWAY,
 ) -> ApiReport:
-    settings = careful_api.Settings(issuer or idp.issuer, idp.jwks_uri, AUDIENCE, SCOPE, variant)
+    settings = careful_api.Settings(issuer or idp.issuer, idp.jwks_uri, AUDIENCE, SCOPE, variant, leeway)
     with careful_api.serve(settings) as url:
         target = ApiTarget(url=url, audience=AUDIENCE, scope=SCOPE)
         chosen = access_token_catalog() if catalog is None else catalog
@@ -194,7 +195,7 @@ def test_cache_past_exp_is_a_must_and_leeway_is_not_mistaken_for_one(idp: MockId
     lenient = check_corpus(idp, "iss", RunOptions(), {})  # leeway 60 s, no cache
     leeway = next(c for c in lenient.cases if c.name == "expired-after-cache")
     assert leeway.passed and "leeway" in leeway.detail
-    careful = check(idp, "hardened", options=RunOptions(), catalog={})  # PyJWT, no leeway
+    careful = check(idp, "hardened", options=RunOptions(), catalog={}, leeway=0)  # PyJWT, no leeway
     strict_case = next(c for c in careful.cases if c.name == "expired-after-cache")
     assert strict_case.passed and strict_case.detail == "", careful.table()
 
@@ -216,3 +217,80 @@ def test_junit_and_json_name_the_outcome(idp: MockIdP) -> None:
     assert data["summary"]["refused-differently"] == 2 and data["strict"] is True
     assert [f["cause"] for f in data["findings"]] == ["challenge-missing"]
     assert {c["outcome"] for c in data["cases"]} == {"passed", "refused-differently"}
+
+
+# --- issue 12: breach-derived entries and positive controls -----------------------------------
+
+
+def test_iss_startswith_is_caught_by_the_suffix_entry(idp: MockIdP) -> None:
+    report = check_corpus(idp, "iss-startswith")
+    assert not report.passed
+    [finding] = report.findings
+    assert finding.cause == "iss" and finding.severity == "must"
+    # `startswith` lets through exactly what extends the issuer: a suffix or a trailing slash
+    assert set(finding.cases) == {"iss-suffix", "iss-trailing-slash"}, report.table()
+
+
+def test_hmac_keyed_with_der_or_openssh_is_caught_by_those_entries(idp: MockIdP) -> None:
+    report = check_corpus(idp, "jose-hmac")
+    assert not report.passed
+    [finding] = report.findings
+    assert finding.cause == "alg" and finding.severity == "must"
+    assert set(finding.cases) == {"alg-confusion-hs256-der", "alg-confusion-hs256-openssh"}
+    assert "CVE-2024-33663" in " ".join(finding.notes)
+
+
+def test_api_refusing_the_full_media_type_is_too_strict_a_should(idp: MockIdP) -> None:
+    report = check(idp, "at-jwt-only")
+    assert report.passed, report.table()  # a should finding: nobody gets in who should not
+    [finding] = report.findings
+    assert (finding.cause, finding.severity, finding.cases) == (
+        "typ-media-type",
+        "should",
+        ("typ-application-at-jwt",),
+    )
+    case = next(c for c in report.cases if c.name == "typ-application-at-jwt")
+    assert case.result == "refused-differently" and "too strict" in case.detail
+    assert not check(idp, "at-jwt-only", strict=True).passed
+
+
+def test_api_without_leeway_is_caught_by_the_leeway_control_as_a_should(idp: MockIdP) -> None:
+    report = check(idp, "hardened", leeway=0)  # PyJWT's default: secure, but breaks under skew
+    assert report.passed, report.table()
+    [finding] = report.findings
+    assert (finding.cause, finding.severity, finding.cases) == ("leeway", "should", ("nbf-within-leeway",))
+    assert not check(idp, "hardened", leeway=0, strict=True).passed
+
+
+def test_positive_controls_are_accepted_by_the_careful_api(idp: MockIdP) -> None:
+    from mockidp.defects import CATALOG
+
+    report = check(idp, "hardened")
+    positives = [c for c in report.cases if CATALOG.get(c.name) and CATALOG[c.name].positive]
+    assert {c.name for c in positives} == {n for n, d in CATALOG.items() if d.positive}
+    assert all(c.passed and c.status == 200 and c.expected_status == 200 for c in positives)
+
+
+@pytest.mark.parametrize("cache_keys", [False, True])
+def test_jwks_sequences_catch_an_api_that_never_refetches(idp: MockIdP, cache_keys: bool) -> None:
+    """``jwks-new-kid``: a key rotated in just before must verify (the API refetches);
+    ``jwks-removed-key``: a key withdrawn before the API saw it must not;
+    ``jwks-unknown-kid-flood``: 50 unknown kids may cause at most a few JWKS fetches."""
+    settings = CorpusSettings(idp.issuer, idp.jwks_uri, AUDIENCE, SCOPE, cache_keys=cache_keys)
+    with serve_corpus(settings) as url:
+        target = ApiTarget(url=url, audience=AUDIENCE, scope=SCOPE)
+        report = run_cases(idp, target, {}, options=RunOptions(expiry_wait=False, jwks=True))
+    assert idp.state.keys.keys == (idp.state.keys.current,)  # the keys are put back
+    by_name = {c.name: c for c in report.cases}
+    assert by_name["jwks-removed-key"].passed, report.table()
+    new_kid, flood = by_name["jwks-new-kid"], by_name["jwks-unknown-kid-flood"]
+    [finding] = report.findings
+    assert finding.severity == "should" and report.passed, report.table()
+    if not cache_keys:  # fetches the JWKS on every request: rollover works, floods hammer the IdP
+        assert new_kid.passed
+        assert flood.result == "refused-differently" and "hammer the IdP" in flood.detail
+        assert finding.cause == "jwks-flood"
+        return
+    assert flood.passed and flood.detail.startswith("0 JWKS fetches"), flood.detail
+    assert new_kid.result == "refused-differently" and "refetch" in new_kid.detail
+    assert finding.cause == "jwks-refetch"
