@@ -40,6 +40,17 @@ WRONG_STATE_SUFFIX = "-tampered"
 UNEXPECTED_STATE = "mockidp-unexpected-state"
 
 
+#: a key of a known type whose modulus is not base64url: unusable, but harmless to skip
+#: (RFC 7517 §5: members a JWK Set consumer cannot use are ignored)
+BROKEN_JWK: dict[str, str] = {
+    "kty": "RSA",
+    "kid": "mockidp-broken-key",
+    "use": "sig",
+    "n": "!not-base64url!",
+    "e": "AQAB",
+}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MisbehaviourConfig:
     """Every switch off by default: an honest IdP."""
@@ -54,6 +65,8 @@ class MisbehaviourConfig:
     jwks_drop_current: bool = False
     #: the JWKS endpoint drops every connection without answering
     jwks_unreachable: bool = False
+    #: the JWKS also lists a key nobody can parse (a robust relying party ignores it)
+    jwks_broken_key: bool = False
 
     def __post_init__(self) -> None:
         for name in ("authorization_iss", "authorization_state"):
@@ -119,6 +132,10 @@ class Misbehaviour:
     def jwks_unreachable(self) -> bool:
         return self.config.jwks_unreachable
 
+    @property
+    def jwks_broken_key(self) -> bool:
+        return self.config.jwks_broken_key
+
     def tamper_authorization_response(self, params: Mapping[str, str]) -> dict[str, str]:
         """Apply the ``iss``/``state`` switches to an authorization response's parameters.
 
@@ -141,9 +158,11 @@ class Misbehaviour:
         return out
 
     def jwks(self, keys: PublishedKeys) -> dict[str, Any]:
-        """The JWKS document to publish: the real one, or without the current key."""
+        """The JWKS document to publish: the real one, without the current key, or with a broken one."""
         document = keys.jwks()
         if self.jwks_drop_current:
             kid = keys.current.kid
             document = {**document, "keys": [k for k in document["keys"] if k.get("kid") != kid]}
+        if self.jwks_broken_key:  # first, so a client that stops at the first bad key is caught
+            document = {**document, "keys": [BROKEN_JWK, *document["keys"]]}
         return document

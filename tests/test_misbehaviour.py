@@ -149,3 +149,18 @@ def test_yaml_key_with_line_numbers(tmp_path: Path, http: requests.Session) -> N
     with pytest.raises(ConfigError) as raised:
         MockIdP(path)
     assert (raised.value.key_path, raised.value.line) == ("misbehaviour.metadata_issuer", 2)
+
+
+def test_jwks_broken_key_is_listed_first_and_a_robust_client_skips_it(
+    mockidp: MockIdP, http: requests.Session
+) -> None:
+    import jwt
+
+    mockidp.misbehave(jwks_broken_key=True)
+    keys = http.get(mockidp.jwks_uri).json()["keys"]
+    assert keys[0]["kid"] == "mockidp-broken-key" and keys[1]["kid"] == mockidp.signing_key.kid
+    token = mockidp.issue_token(client_id="demo-agent", audience="demo-api")
+    key = jwt.PyJWKClient(mockidp.jwks_uri).get_signing_key_from_jwt(token)  # PyJWT skips the bad key
+    assert jwt.decode(token, key, algorithms=["RS256"], audience="demo-api")["client_id"] == "demo-agent"
+    mockidp.reset()
+    assert [k["kid"] for k in http.get(mockidp.jwks_uri).json()["keys"]] == [mockidp.signing_key.kid]

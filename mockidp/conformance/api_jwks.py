@@ -37,8 +37,10 @@ def jwks_cases(idp: MockIdP, target: ApiTarget, mint: Mint, mint_broken: MintBro
     keys = idp.state.keys
     try:
         cases = [_new_kid(idp, target, mint), _removed_key(idp, target, mint)]
+        cases.append(_broken_key_beside(idp, target, mint))
     finally:
         keys.reset()
+        idp.state.misbehaviour.set(jwks_broken_key=False)
     cases.append(_unknown_kid_flood(idp, target, mint_broken))
     return cases
 
@@ -84,6 +86,31 @@ def _new_kid(idp: MockIdP, target: ApiTarget, mint: Mint) -> Case:
     detail = (
         f"refused with {case.got} a token signed by a key published just before: the API does not "
         "refetch the JWKS for an unknown kid, so every key rollover locks callers out"
+    )
+    return dataclasses.replace(case, outcome="refused-differently", detail=detail)
+
+
+def _broken_key_beside(idp: MockIdP, target: ApiTarget, mint: Mint) -> Case:
+    """The JWKS gains one unparseable key next to a good new one: the API must skip the bad key."""
+    idp.state.misbehaviour.set(jwks_broken_key=True)
+    idp.state.keys.rotate(keep=1)  # a new kid, so the API fetches the JWKS holding the broken key
+    token = mint()
+    case = send_case(
+        target,
+        "jwks-broken-key",
+        token,
+        None,
+        None,
+        "should",
+        ROLLOVER_SPEC + "; RFC 7517 §5",
+        cause="jwks-refetch",
+    )
+    case = dataclasses.replace(case, expected_status=200)
+    if case.result != "failed":
+        return case
+    detail = (
+        f"refused with {case.got} a token signed by a good key because the JWKS also held one "
+        "it could not parse: one bad key at the IdP locks every caller out (RFC 7517 §5: skip it)"
     )
     return dataclasses.replace(case, outcome="refused-differently", detail=detail)
 

@@ -44,6 +44,7 @@ SKIPS = (
     "cache",  # remembers a validated token for good, and has no leeway
     "iss-startswith",  # compares iss with `startswith` (PyJWT CVE-2024-53861's family)
     "jose-hmac",  # HS256 keyed with the public key in any encoding: PEM, DER, OpenSSH (python-jose)
+    "jwks-all-keys",  # parses every key of the JWKS first, so one it cannot parse breaks it all
 )
 LEEWAY = 60
 
@@ -119,6 +120,11 @@ def _verified_claims(s: Settings, token: str) -> dict[str, Any]:
         if name in header:
             raise Reject(401, "invalid_token", f"header {name}")
     keys = s.keys()
+    if s.skip == "jwks-all-keys":
+        try:
+            keys = [dict(k) for k in keys if jwt.PyJWK(k)]
+        except jwt.PyJWTError:
+            raise Reject(401, "invalid_token", "the JWKS holds a key that cannot be parsed") from None
     if s.skip == "hs-rs-confusion" and alg.startswith("HS"):
         return _hmac_with_public_key(token, keys, header)
     if s.skip == "jose-hmac" and alg.startswith("HS"):

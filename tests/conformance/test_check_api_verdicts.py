@@ -294,3 +294,18 @@ def test_jwks_sequences_catch_an_api_that_never_refetches(idp: MockIdP, cache_ke
     assert flood.passed and flood.detail.startswith("0 JWKS fetches"), flood.detail
     assert new_kid.result == "refused-differently" and "refetch" in new_kid.detail
     assert finding.cause == "jwks-refetch"
+
+
+def test_jwks_broken_key_catches_an_api_that_chokes_on_one_bad_key(idp: MockIdP) -> None:
+    """``jwks-broken-key``: the JWKS gains a key nobody can parse next to a good new one; an API
+    that skips it passes, one that parses every key first (and so refuses everything) does not."""
+    for skip, passes in ((None, True), ("jwks-all-keys", False)):
+        settings = CorpusSettings(idp.issuer, idp.jwks_uri, AUDIENCE, SCOPE, skip)
+        with serve_corpus(settings) as url:
+            target = ApiTarget(url=url, audience=AUDIENCE, scope=SCOPE)
+            report = run_cases(idp, target, {}, options=RunOptions(expiry_wait=False, jwks=True))
+        case = next(c for c in report.cases if c.name == "jwks-broken-key")
+        assert case.passed is passes, report.table()
+        assert not idp.state.misbehaviour.jwks_broken_key  # switched off again
+        if not passes:
+            assert case.result == "refused-differently" and "could not parse" in case.detail
