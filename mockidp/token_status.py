@@ -13,7 +13,7 @@ from .errors import InvalidToken, UnauthorizedClient
 from .grants import RefreshRecord
 from .state import IdPState
 from .tokens import audience_claim
-from .verify import MAX_ISSUED_TOKEN, AccessTokenPolicy, verify, verify_jws
+from .verify import MAX_ISSUED_TOKEN, RESOURCE_SERVER_LEEWAY, AccessTokenPolicy, verify, verify_jws
 
 INACTIVE: dict[str, Any] = {"active": False}
 INTROSPECTED = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti")
@@ -30,8 +30,12 @@ def introspection_policy(state: IdPState) -> AccessTokenPolicy:
     """The IdP's own strict access-token policy, for any audience, by the IdP's own clock.
 
     A token any strict resource server of this IdP would refuse is not active (RFC 7662 §2.2).
+    Expiry is exact; a token dated up to a minute ahead (``nbf``/``iat``, clock skew: RFC 7519
+    §4.1.5) is active, as the mock APIs accept it.
     """
-    return AccessTokenPolicy(issuer=state.issuer, audiences=None, leeway=0)
+    return AccessTokenPolicy(
+        issuer=state.issuer, audiences=None, leeway=0, future_leeway=RESOURCE_SERVER_LEEWAY
+    )
 
 
 def introspect(state: IdPState, token: str) -> dict[str, Any]:

@@ -51,12 +51,15 @@ class AccessTokenPolicy:
 
     ``audiences`` lists the identifiers of one resource, ``aud`` must name one of them; ``None``
     accepts any audience (introspection answers for every resource). ``leeway`` is the clock skew
-    tolerated on ``exp``/``nbf``/``iat``: 0 where the IdP's own clock is the reference.
+    tolerated on ``exp``/``nbf``/``iat``: 0 where the IdP's own clock is the reference;
+    ``future_leeway``, when set, replaces it for ``nbf``/``iat`` only (a token dated a few seconds
+    ahead is not refused by an answer that is exact about expiry).
     """
 
     issuer: str
     audiences: tuple[str, ...] | None
     leeway: int = 0
+    future_leeway: int | None = None
     max_length: int = MAX_ACCESS_TOKEN
     required_claims: tuple[str, ...] = ACCESS_TOKEN_CLAIMS
     #: accepted ``typ`` header values, lower case
@@ -128,7 +131,8 @@ def verify(
             raise InvalidToken(f"claim {name!r} must be a string")
     if "scope" in claims and not isinstance(claims["scope"], str):
         raise InvalidToken("scope must be a space-delimited string")
-    _check_times(claims, now, policy.leeway)
+    future = policy.leeway if policy.future_leeway is None else policy.future_leeway
+    _check_times(claims, now, policy.leeway, future)
     jti = claims.get("jti")
     if revoked is not None and isinstance(jti, str) and revoked(jti):
         raise InvalidToken("token revoked")
@@ -223,12 +227,12 @@ def _check_audience(claims: Mapping[str, Any], accepted: tuple[str, ...] | None)
         raise InvalidToken("aud must hold strings")
 
 
-def _check_times(claims: Mapping[str, Any], now: float, leeway: int) -> None:
+def _check_times(claims: Mapping[str, Any], now: float, leeway: int, future: int) -> None:
     if "exp" in claims and _time(claims, "exp") <= now - leeway:
         raise InvalidToken("token expired")
-    if "nbf" in claims and _time(claims, "nbf") > now + leeway:
+    if "nbf" in claims and _time(claims, "nbf") > now + future:
         raise InvalidToken("token not yet valid")
-    if "iat" in claims and _time(claims, "iat") > now + leeway:
+    if "iat" in claims and _time(claims, "iat") > now + future:
         raise InvalidToken("token issued in the future")
 
 

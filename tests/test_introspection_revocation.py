@@ -170,3 +170,17 @@ def test_introspection_leaves_resource_rules_to_the_resource(
     )
     info = introspect(mockidp, http, str(token))
     assert info["active"] is True and info["iss"] == mockidp.issuer
+
+
+def test_introspection_is_exact_on_expiry_and_tolerates_a_token_dated_slightly_ahead(
+    mockidp: MockIdP, http: requests.Session
+) -> None:
+    """nbf a few seconds ahead (clock skew, RFC 7519 §4.1.5) is active, as the mock APIs accept
+    it; one second past exp is not."""
+    ahead = mockidp.issue_token(client_id="demo-agent", audience="demo-api", defects=["nbf-within-leeway"])
+    assert introspect(mockidp, http, ahead)["active"] is True
+    far = mockidp.issue_token(client_id="demo-agent", audience="demo-api", defects=["nbf-future"])
+    assert introspect(mockidp, http, far) == {"active": False}
+    token = mockidp.issue_token(client_id="demo-agent", audience="demo-api")
+    mockidp.clock.advance(mockidp.config.access_token_ttl)
+    assert introspect(mockidp, http, token) == {"active": False}
