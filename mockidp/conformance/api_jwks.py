@@ -75,44 +75,34 @@ def _unknown_kid_flood(idp: MockIdP, target: ApiTarget, mint_broken: MintBroken)
     )
 
 
-def _new_kid(idp: MockIdP, target: ApiTarget, mint: Mint) -> Case:
-    """The IdP rotates (the old key stays published): the API must fetch the JWKS again."""
-    idp.state.keys.rotate(keep=1)
-    token = mint()
-    case = send_case(target, "jwks-new-kid", token, None, None, "should", ROLLOVER_SPEC, cause="jwks-refetch")
+def _must_verify(target: ApiTarget, name: str, token: str, spec: str, why: str) -> Case:
+    """A token the API must accept (a ``should``): a refusal is ``refused-differently``, saying ``why``."""
+    case = send_case(target, name, token, None, None, "should", spec, cause="jwks-refetch")
     case = dataclasses.replace(case, expected_status=200)
     if case.result != "failed":
         return case
-    detail = (
-        f"refused with {case.got} a token signed by a key published just before: the API does not "
-        "refetch the JWKS for an unknown kid, so every key rollover locks callers out"
+    return dataclasses.replace(case, outcome="refused-differently", detail=f"refused with {case.got} {why}")
+
+
+def _new_kid(idp: MockIdP, target: ApiTarget, mint: Mint) -> Case:
+    """The IdP rotates (the old key stays published): the API must fetch the JWKS again."""
+    idp.state.keys.rotate(keep=1)
+    why = (
+        "a token signed by a key published just before: the API does not refetch the JWKS for an "
+        "unknown kid, so every key rollover locks callers out"
     )
-    return dataclasses.replace(case, outcome="refused-differently", detail=detail)
+    return _must_verify(target, "jwks-new-kid", mint(), ROLLOVER_SPEC, why)
 
 
 def _broken_key_beside(idp: MockIdP, target: ApiTarget, mint: Mint) -> Case:
     """The JWKS gains one unparseable key next to a good new one: the API must skip the bad key."""
     idp.state.misbehaviour.set(jwks_broken_key=True)
     idp.state.keys.rotate(keep=1)  # a new kid, so the API fetches the JWKS holding the broken key
-    token = mint()
-    case = send_case(
-        target,
-        "jwks-broken-key",
-        token,
-        None,
-        None,
-        "should",
-        ROLLOVER_SPEC + "; RFC 7517 §5",
-        cause="jwks-refetch",
+    why = (
+        "a token signed by a good key because the JWKS also held one it could not parse: one bad "
+        "key at the IdP locks every caller out (RFC 7517 §5: skip it)"
     )
-    case = dataclasses.replace(case, expected_status=200)
-    if case.result != "failed":
-        return case
-    detail = (
-        f"refused with {case.got} a token signed by a good key because the JWKS also held one "
-        "it could not parse: one bad key at the IdP locks every caller out (RFC 7517 §5: skip it)"
-    )
-    return dataclasses.replace(case, outcome="refused-differently", detail=detail)
+    return _must_verify(target, "jwks-broken-key", mint(), ROLLOVER_SPEC + "; RFC 7517 §5", why)
 
 
 def _removed_key(idp: MockIdP, target: ApiTarget, mint: Mint) -> Case:

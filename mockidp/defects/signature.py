@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..base64url import decode as b64url_decode
@@ -114,6 +115,23 @@ def _sign_as_declared(data: bytes, header: dict[str, Any], ctx: MintContext) -> 
     return key_sign(data, ctx.key.key, declared if both_rsa else ctx.key.alg)
 
 
+def _confusion(
+    encoding: str, as_what: str, cve: str, consequence: str, secret: Callable[[MintContext], bytes]
+) -> Defect:
+    """``alg: HS256`` keyed with the IdP's public key in one encoding (RS-to-HS key confusion)."""
+    return Defect(
+        name=f"alg-confusion-hs256-{encoding}",
+        group="signature",
+        description=f"`alg: HS256` keyed with the IdP's {as_what}",
+        spec=CONFUSION_SPEC + cve,
+        check="alg",
+        consequence=consequence,
+        header=set_header(alg="HS256"),
+        sign=hmac_with(secret),
+        touches=frozenset({"header:alg"}),
+    )
+
+
 DEFECTS: tuple[Defect, ...] = (
     _alg_none("alg-none", "none"),
     _alg_none("alg-none-capitalized", "None"),
@@ -159,61 +177,37 @@ DEFECTS: tuple[Defect, ...] = (
         consequence="anyone signs tokens with their own key: the API does not verify with the IdP's keys",
         sign=attacker_signature(),
     ),
-    Defect(
-        name="alg-confusion-hs256-pem",
-        group="signature",
-        description="`alg: HS256` keyed with the IdP's public key as PEM (RS-to-HS confusion)",
-        spec=CONFUSION_SPEC + "; CVE-2016-10555",
-        check="alg",
-        consequence=(
-            "anyone holding the published public key signs tokens; the usual cause is a library told to "
-            "accept every algorithm (jwt-simple CVE-2016-10555, PyJWT CVE-2022-29217)"
-        ),
-        header=set_header(alg="HS256"),
-        sign=hmac_with(_public_pem),
-        touches=frozenset({"header:alg"}),
+    _confusion(
+        "pem",
+        "public key as PEM (RS-to-HS confusion)",
+        "; CVE-2016-10555",
+        "anyone holding the published public key signs tokens; the usual cause is a library told to "
+        "accept every algorithm (jwt-simple CVE-2016-10555, PyJWT CVE-2022-29217)",
+        _public_pem,
     ),
-    Defect(
-        name="alg-confusion-hs256-jwk",
-        group="signature",
-        description="`alg: HS256` keyed with the IdP's public JWK as compact JSON text",
-        spec=CONFUSION_SPEC,
-        check="alg",
-        consequence=(
-            "anyone holding the published JWK signs tokens (HMAC keyed with the key's JSON text; "
-            "PyJWT CVE-2026-48526 with HS and RS both allowed)"
-        ),
-        header=set_header(alg="HS256"),
-        sign=hmac_with(_public_jwk_json),
-        touches=frozenset({"header:alg"}),
+    _confusion(
+        "jwk",
+        "public JWK as compact JSON text",
+        "",
+        "anyone holding the published JWK signs tokens (HMAC keyed with the key's JSON text; "
+        "PyJWT CVE-2026-48526 with HS and RS both allowed)",
+        _public_jwk_json,
     ),
-    Defect(
-        name="alg-confusion-hs256-der",
-        group="signature",
-        description="`alg: HS256` keyed with the IdP's public key as DER (SubjectPublicKeyInfo)",
-        spec=CONFUSION_SPEC + "; CVE-2024-33663",
-        check="alg",
-        consequence=(
-            "anyone holding the published public key signs tokens (python-jose CVE-2024-33663: its "
-            "PEM guard misses DER keys)"
-        ),
-        header=set_header(alg="HS256"),
-        sign=hmac_with(_public_der),
-        touches=frozenset({"header:alg"}),
+    _confusion(
+        "der",
+        "public key as DER (SubjectPublicKeyInfo)",
+        "; CVE-2024-33663",
+        "anyone holding the published public key signs tokens (python-jose CVE-2024-33663: its "
+        "PEM guard misses DER keys)",
+        _public_der,
     ),
-    Defect(
-        name="alg-confusion-hs256-openssh",
-        group="signature",
-        description="`alg: HS256` keyed with the IdP's public key as an OpenSSH line (`ssh-rsa AAAA...`)",
-        spec=CONFUSION_SPEC + "; CVE-2024-33663",
-        check="alg",
-        consequence=(
-            "anyone holding the published public key signs tokens (python-jose CVE-2024-33663: "
-            "OpenSSH-encoded keys used as HMAC secrets)"
-        ),
-        header=set_header(alg="HS256"),
-        sign=hmac_with(_public_openssh),
-        touches=frozenset({"header:alg"}),
+    _confusion(
+        "openssh",
+        "public key as an OpenSSH line (`ssh-rsa AAAA...`)",
+        "; CVE-2024-33663",
+        "anyone holding the published public key signs tokens (python-jose CVE-2024-33663: "
+        "OpenSSH-encoded keys used as HMAC secrets)",
+        _public_openssh,
     ),
     Defect(
         name="alg-empty",

@@ -13,10 +13,12 @@ issuer is https.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from aiohttp import web
@@ -25,6 +27,8 @@ from ..grants import TRANSACTION_TTL, PendingAuthorization, token_key
 from ..state import IdPState
 from . import pages
 from .origin import from_another_site
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 #: process-wide key for logout confirmation tokens; a token is only good for one session id
 _CSRF_KEY = secrets.token_bytes(32)
@@ -92,11 +96,16 @@ def remember_browser(response: R, state: IdPState, key: str) -> R:
     return response
 
 
-def foreign_post(request: web.Request) -> web.Response | None:
-    """The refusal page for a form POST from another origin, or None."""
-    if request.method == "POST" and from_another_site(request):
-        return pages.error_page(CROSS_SITE, status=403, title="Request refused")
-    return None
+def same_site_posts(handler: Handler) -> Handler:
+    """Refuse, with a page, a form POST to ``handler`` from another origin (login CSRF)."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if request.method == "POST" and from_another_site(request):
+            return pages.error_page(CROSS_SITE, status=403, title="Request refused")
+        return await handler(request)
+
+    return guarded
 
 
 def wrong_browser(

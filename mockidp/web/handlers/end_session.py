@@ -83,12 +83,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
     return _signed_out(state, sid if session else None, client, uri, params.get("state"))
 
 
+@browser.same_site_posts
 async def confirm(request: web.Request) -> web.StreamResponse:
     """POST from the confirmation page: ends this browser's session if the token is its own."""
     state = request.app[STATE]
-    refused = browser.foreign_post(request)
-    if refused is not None:
-        return refused
     params = await form_params(request)
     params.check_single()
     try:

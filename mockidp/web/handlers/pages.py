@@ -58,12 +58,10 @@ def _check_password(state: IdPState, username: str | None, password: str | None)
     return user
 
 
+@browser.same_site_posts
 async def login(request: web.Request) -> web.StreamResponse:
     """POST: username and password, or a one-click ``user``; then on to the consent page."""
     state = request.app[STATE]
-    refused = browser.foreign_post(request)
-    if refused is not None:
-        return refused
     params = await form_params(request)
     params.check_single()
     found = _pending(state, params)
@@ -90,12 +88,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     return response
 
 
+@browser.same_site_posts
 async def consent(request: web.Request) -> web.StreamResponse:
     """GET shows the requested scopes; POST records Approve or Deny."""
     state = request.app[STATE]
-    refused = browser.foreign_post(request)
-    if refused is not None:
-        return refused
     params = query_params(request) if request.method == "GET" else await form_params(request)
     params.check_single()
     found = _pending(state, params)
