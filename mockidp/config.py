@@ -24,7 +24,7 @@ from .misbehaviour import MisbehaviourConfig
 
 SigningAlg = Literal["RS256", "PS256", "ES256", "EdDSA", "Ed25519"]
 LoginMode = Literal["auto", "form"]
-AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
+AuthMethod = Literal["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 GrantType = Literal["client_credentials", "authorization_code", "refresh_token"]
 
 SIGNING_ALGS: tuple[str, ...] = get_args(SigningAlg)
@@ -51,6 +51,10 @@ class ClientConfig:
     require_pkce: bool = True
     allow_plain_pkce: bool = False
     client_name: str | None = None
+    #: public keys for ``private_key_jwt`` (RFC 7523 section 2.2), a JWK Set ``{keys: [...]}``
+    jwks: Mapping[str, Any] | None = None
+    #: where to fetch those keys instead (mutually exclusive with ``jwks``)
+    jwks_uri: str | None = None
     #: custom access-token claims for this client (templates allowed; see ``claim_templates``)
     access_token_claims: Mapping[str, Any] = field(default_factory=dict)
 
@@ -59,7 +63,8 @@ class ClientConfig:
 
     @property
     def is_public(self) -> bool:
-        return self.client_secret is None
+        """No credential at all: neither a secret nor keys for ``private_key_jwt``."""
+        return self.client_secret is None and self.token_endpoint_auth_method != "private_key_jwt"
 
     @property
     def allowed_grant_types(self) -> tuple[str, ...]:
@@ -296,6 +301,13 @@ def _check_client(client: ClientConfig, path: str, known_audiences: set[str]) ->
     if not client.is_public and method == "none":
         raise ConfigError(
             "a client with a secret cannot use 'none'", key_path=f"{path}.token_endpoint_auth_method"
+        )
+    if method == "private_key_jwt" and (client.jwks is None) == (client.jwks_uri is None):
+        raise ConfigError("private_key_jwt needs either jwks or jwks_uri", key_path=f"{path}.jwks")
+    if method != "private_key_jwt" and (client.jwks is not None or client.jwks_uri is not None):
+        raise ConfigError(
+            "jwks and jwks_uri are for token_endpoint_auth_method: private_key_jwt",
+            key_path=f"{path}.{'jwks' if client.jwks is not None else 'jwks_uri'}",
         )
     if client.is_public and "client_credentials" in client.allowed_grant_types:
         raise ConfigError(

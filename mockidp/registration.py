@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from .config import AuthMethod, ClientConfig, GrantType
 from .errors import InvalidClientMetadata, InvalidRedirectUri
 
-AUTH_METHODS: tuple[str, ...] = get_args(AuthMethod)
+AUTH_METHODS: tuple[str, ...] = tuple(m for m in get_args(AuthMethod) if m != "private_key_jwt")
 GRANT_TYPE_NAMES: tuple[str, ...] = get_args(GrantType)
 #: the OpenID scopes a registered client may ask for: the same set the metadata advertises
 OIDC_CLIENT_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access")
