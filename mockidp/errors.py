@@ -9,6 +9,7 @@
     ├── Unreachable        nothing listens where a conformance probe connects
     ├── ClockError         a clock value out of range (also a ValueError)
     ├── ServerBugError     a handler raised unexpectedly (a mockidp bug), re-raised in the test
+    ├── FetchError         an outbound fetch (JWKS, metadata document) refused or failed
     ├── AuthorizationPageError  /authorize cannot trust the client or redirect URI: a 400 page
     ├── AuthorizationRedirect   an OAuthError to send back to the client's redirect URI
     ├── LogoutRefused      /end_session cannot trust the logout request: a 400 page
@@ -121,6 +122,13 @@ class Unreachable(MockIdPError):
 
 class ServerBugError(MockIdPError):
     """The IdP raised an unexpected exception while handling a request (a mockidp bug)."""
+
+
+class FetchError(MockIdPError):
+    """A document mockidp fetched (``mockidp.outbound``) was refused or could not be had.
+
+    The message names the URL and the reason; callers turn it into their protocol's error.
+    """
 
 
 class AuthorizationPageError(MockIdPError):
@@ -251,6 +259,7 @@ __all__ = [
     "ClockError",
     "ConfigError",
     "ControlRequestError",
+    "FetchError",
     "Forbidden",
     "InconclusiveRun",
     "InvalidClient",

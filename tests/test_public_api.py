@@ -96,6 +96,7 @@ PUBLIC: dict[str, list[str]] = {
         "ClockError",
         "ConfigError",
         "ControlRequestError",
+        "FetchError",
         "Forbidden",
         "InconclusiveRun",
         "InvalidClient",

@@ -1,0 +1,163 @@
+"""Every request mockidp itself makes: JWKS of signed clients and trusted issuers, client ID
+metadata documents. One owner, so one SSRF guard, one size limit and one cache.
+
+Rules (a mock IdP must not become a way into the developer's network):
+- ``https`` only; ``http`` only to a loopback address and only when the caller allows it;
+- the host must not resolve to a private, link-local, multicast or reserved address, and to
+  loopback only when the caller allows it (local tests serve their documents there);
+- no redirects, a 200 only, at most ``max_bytes``, a JSON object, within ``timeout`` seconds;
+- answers are cached by URL for their ``Cache-Control: max-age`` (``no-store``: not cached).
+
+The functions block: call them from a grant (already off the loop) or through
+``mockidp.web.workers.off_loop``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import socket
+import ssl
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import FetchError
+
+#: at most this long in the cache, whatever ``max-age`` says
+MAX_CACHE_SECONDS = 3600
+#: cached when the answer names no lifetime
+DEFAULT_CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchPolicy:
+    """What one kind of fetch may do."""
+
+    max_bytes: int = 64 * 1024
+    timeout: float = 5.0
+    #: accept ``http://`` URLs whose host is a loopback address
+    allow_http_loopback: bool = False
+    #: accept hosts that resolve to loopback over https (local test servers)
+    allow_loopback: bool = True
+    #: trust for https; ``None``: the system's default trust store
+    ssl_context: ssl.SSLContext | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    url: str
+    body: dict[str, Any]
+    #: ``time.monotonic()`` after which the cached answer is stale
+    expires_at: float
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def check_url(url: str, policy: FetchPolicy) -> None:
+    """Refuse a URL this policy does not allow, before any connection is made."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise FetchError(f"{url}: not an https URL")
+    if parts.username is not None or parts.password is not None:
+        raise FetchError(f"{url}: must not carry credentials")
+    addresses = _resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    loopback = all(a.is_loopback for a in addresses)
+    if parts.scheme == "http" and not (policy.allow_http_loopback and loopback):
+        raise FetchError(f"{url}: http is refused (https only; http only to loopback when allowed)")
+    for address in addresses:
+        if address.is_loopback:
+            if not (policy.allow_loopback or policy.allow_http_loopback):
+                raise FetchError(f"{url}: loopback addresses are refused")
+        elif not address.is_global:
+            raise FetchError(f"{url}: resolves to a non-public address ({address}); refused")
+
+
+def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise FetchError(f"cannot resolve host {host!r}") from None
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+def fetch_json(url: str, policy: FetchPolicy) -> Fetched:
+    """GET ``url`` under ``policy``; a JSON object, or :class:`FetchError` saying why not."""
+    check_url(url, policy)
+    opener = urllib.request.build_opener(
+        _NoRedirect(),
+        urllib.request.HTTPSHandler(context=policy.ssl_context or ssl.create_default_context()),
+        urllib.request.ProxyHandler({}),
+    )
+    # the scheme was checked above: https, or http to loopback
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
+    try:
+        with opener.open(request, timeout=policy.timeout) as response:
+            status = response.status
+            headers = response.headers
+            raw = response.read(policy.max_bytes + 1)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise FetchError(f"{url}: answered HTTP {exc.code}, not 200") from None
+    except (OSError, ValueError) as exc:
+        raise FetchError(f"{url}: cannot fetch ({exc})") from None
+    if status != 200:
+        raise FetchError(f"{url}: answered HTTP {status}, not 200")
+    if len(raw) > policy.max_bytes:
+        raise FetchError(f"{url}: larger than {policy.max_bytes} bytes")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise FetchError(f"{url}: not JSON") from None
+    if not isinstance(body, dict):
+        raise FetchError(f"{url}: not a JSON object")
+    return Fetched(url, body, time.monotonic() + _lifetime(headers.get("Cache-Control")))
+
+
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
+
+
+def _lifetime(cache_control: str | None) -> float:
+    if cache_control is None:
+        return DEFAULT_CACHE_SECONDS
+    directives = cache_control.lower()
+    if "no-store" in directives or "no-cache" in directives:
+        return 0
+    match = _MAX_AGE.search(cache_control)
+    if match is None:
+        return DEFAULT_CACHE_SECONDS
+    return min(int(match.group(1)), MAX_CACHE_SECONDS)
+
+
+@dataclass(slots=True)
+class DocumentCache:
+    """Fetched documents by URL, each kept for its own lifetime; thread-safe."""
+
+    _entries: dict[str, Fetched] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, url: str, policy: FetchPolicy, *, refresh: bool = False) -> Fetched:
+        """The cached document, or a fresh fetch when stale, missing or ``refresh`` is asked."""
+        with self._lock:
+            cached = self._entries.get(url)
+        if cached is not None and not refresh and time.monotonic() < cached.expires_at:
+            return cached
+        fetched = fetch_json(url, policy)
+        with self._lock:
+            if fetched.expires_at > time.monotonic():
+                self._entries[url] = fetched
+            else:
+                self._entries.pop(url, None)
+        return fetched
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
