@@ -137,6 +137,7 @@ PUBLIC: dict[str, list[str]] = {
         "Defect",
         "MintContext",
         "Minted",
+        "MintingIdP",
         "TokenKind",
         "defect_names",
         "get_defect",
