@@ -35,21 +35,38 @@ GRANT_TYPES: tuple[str, ...] = get_args(GrantType)
 class ClientConfig:
     """A registered OAuth client. No ``client_secret`` means a public client."""
 
+    #: Unique, non-empty.
     client_id: str
+    #: Without a secret the client is public.
     client_secret: str | None = None
-    #: ``None`` accepts client_secret_basic and client_secret_post (or none for public clients)
+    #: Restricts the client to one method; any other method gets ``invalid_client``. ``none``
+    #: requires a public client, the secret methods a confidential one. ``None`` (the default)
+    #: accepts client_secret_basic and client_secret_post (or none for public clients).
     token_endpoint_auth_method: AuthMethod | None = None
-    #: ``None`` means client_credentials for confidential clients, the code flow for public ones
+    #: Grants the client may use; others get ``unauthorized_client``. A public client may not use
+    #: ``client_credentials``. ``None`` (the default): ``[client_credentials]`` for confidential
+    #: clients, ``[authorization_code, refresh_token]`` for public ones.
     grant_types: tuple[GrantType, ...] | None = None
+    #: Exact-match redirect URIs (no fragment). Loopback ``http://127.0.0.1/...`` and
+    #: ``http://localhost/...`` match any port (RFC 8252).
     redirect_uris: tuple[str, ...] = ()
+    #: Where RP-initiated logout may send the browser back.
     post_logout_redirect_uris: tuple[str, ...] = ()
-    #: the scopes it may get, OIDC scopes included; empty (not listed): no API scope, and
-    #: every OIDC scope in the user flows (what a client without a list always had)
+    #: Scopes the client may get, OpenID Connect scopes (``openid``, ``profile``, ``email``,
+    #: ``address``, ``phone``, ``offline_access``) included. A requested scope outside this list is
+    #: ``invalid_scope``. A client that lists no scopes (the default, or ``[]``) may have every OIDC
+    #: scope in the authorization code and refresh flows and no API scope, so configurations without
+    #: scope lists keep working. A ``resource`` narrows the scopes further to those its API defines
+    #: (RFC 8707 section 2.2).
     scopes: tuple[str, ...] = ()
+    #: APIs (their ``audience``) the client may get tokens for; each must be one of ``apis``.
+    #: Without ``resource``/``audience`` in the request, the first one is used.
     audiences: tuple[str, ...] = ()
-    #: opt-outs for testing legacy clients; strict by default
+    #: Opt-out for testing legacy clients; strict by default.
     require_pkce: bool = True
+    #: Opt-in to the ``plain`` PKCE method (never advertised).
     allow_plain_pkce: bool = False
+    #: Shown on the consent page.
     client_name: str | None = None
     #: public keys for ``private_key_jwt`` (RFC 7523 section 2.2), a JWK Set ``{keys: [...]}``
     jwks: Mapping[str, Any] | None = None
@@ -87,11 +104,18 @@ class ClientConfig:
 class UserConfig:
     """A person who can sign in. ``claims`` are OpenID Connect standard or custom claims."""
 
+    #: Subject identifier, unique.
     sub: str
+    #: Login name, unique; ``None`` (the default): the ``sub``.
     username: str | None = None
+    #: Without a password the user can only be picked without a form.
     password: str | None = None
+    #: OpenID Connect standard or custom claims (``name``, ``email``, ...). They go to the ID token
+    #: and userinfo (by scope, or as the ``claims`` request parameter asks), never to access tokens.
     claims: Mapping[str, Any] = field(default_factory=dict)
-    #: custom access-token claims when this user signed in (``claims`` go to ID token/userinfo)
+    #: Custom claims of the access tokens this user's sign-ins get (authorization code and refresh;
+    #: templates allowed); ``"${user.claims.roles}"`` copies a claim. The user's ``claims`` go to
+    #: the ID token and userinfo instead.
     access_token_claims: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -106,7 +130,12 @@ class UserConfig:
 class ApiConfig:
     """A protected API (resource server): its resource identifier and the scopes it defines."""
 
+    #: Resource identifier (RFC 8707); may be a URL. Becomes the token's ``aud``. A ``resource`` or
+    #: ``audience`` request parameter that is not a registered API, or not in the client's
+    #: ``audiences``, gets ``invalid_target``.
     audience: str
+    #: Scopes the API defines. A requested API scope the target API does not define is
+    #: ``invalid_scope``.
     scopes: tuple[str, ...] = ()
     #: custom claims of every access token for this API (templates allowed)
     access_token_claims: Mapping[str, Any] = field(default_factory=dict)
@@ -119,7 +148,10 @@ class ApiConfig:
 class TokenDefectsConfig:
     """Planned token defects (``mockidp.defects``): break ``token`` tokens ``times`` times."""
 
+    #: Names from the defect catalog (``mockidp defects``, docs/defects.md), checked when the IdP is
+    #: built.
     defects: tuple[str, ...]
+    #: Which tokens to break: access tokens or ID tokens.
     token: Literal["access", "id"] = "access"
     #: ``None``: tokens for every client
     client_id: str | None = None
@@ -131,6 +163,7 @@ class TokenDefectsConfig:
 class TokenClaimsConfig:
     """Planned claims (``mockidp.claims_plan``): add ``claims`` to access tokens ``times`` times."""
 
+    #: Claims to add (templates allowed); the registered claims are refused.
     claims: Mapping[str, Any]
     #: ``None``: tokens for every client
     client_id: str | None = None
@@ -149,36 +182,70 @@ class TokenClaimsConfig:
 class IdPConfig:
     """Everything that shapes one mock IdP."""
 
-    #: ``None``: ``http://<host>:<port>``; a bare path such as ``/tenant-a`` is appended to that
+    #: The issuer, exactly as it appears in ``iss`` and the metadata. ``None`` (the default):
+    #: ``http://<host>:<port>``. A bare path such as ``/tenant-a`` is appended to the listening
+    #: address; an absolute URL may carry a path (``http://127.0.0.1:9400/realms/test``). An
+    #: ``http`` issuer on a loopback host whose port is not the one the IdP listens on (a fixture,
+    #: ``--port 0``) is moved to the bound port, keeping host and path; other issuers are used as
+    #: written. No query or fragment. Endpoints live below it; RFC 8414 path insertion applies to
+    #: the metadata.
     issuer: str | None = None
+    #: How the authorization endpoint signs people in: ``auto`` picks the user without a page
+    #: (``login_hint`` or the first user), ``form`` shows a login form. ``mockidp serve`` defaults
+    #: to ``form``.
     login: LoginMode = "auto"
-    #: sign-in levels (``acr`` values), weakest first, e.g. ``[pwd, mfa, hwk]``; ``acr_values``
-    #: at /authorize picks one, the first is the default; empty: no ``acr``/``amr`` at all
+    #: Sign-in levels (``acr`` values), weakest first, e.g. ``[pwd, mfa, hwk]``. ``acr_values`` at
+    #: /authorize picks the level (the first value that is a level; else the weakest); ``login:
+    #: form`` offers them on the sign-in page. Tokens then carry ``acr`` and ``amr`` (the level and
+    #: every weaker one), the metadata advertises ``acr_values_supported``, and a signed-in session
+    #: weaker than the request asks for signs in again (step-up). Empty: no ``acr``/``amr`` at all.
+    #: See docs/howto-claims.md.
     acr_levels: tuple[str, ...] = ()
+    #: Signature algorithm of every token. Keys come from a per-process pool: no test pays for key
+    #: generation. (``Ed25519`` uses the same key type under its fully-specified RFC 9864 name.)
+    #: Every token, ID tokens included, uses this one algorithm, and the metadata advertises only
+    #: it: OpenID Connect Discovery wants ``RS256`` listed too, so an RP that insists on that needs
+    #: the default.
     signing_alg: SigningAlg = "RS256"
+    #: Lifetime of access tokens in seconds (``exp - iat``, ``expires_in``); positive.
     access_token_ttl: int = 300
+    #: Lifetime of ID tokens in seconds; positive.
     id_token_ttl: int = 300
+    #: Lifetime of refresh tokens in seconds; positive.
     refresh_token_ttl: int = 86400
+    #: Lifetime of authorization codes in seconds; positive.
     code_ttl: int = 60
+    #: Registered OAuth clients (``clients[]``).
     clients: tuple[ClientConfig, ...] = ()
+    #: People who can sign in (``users[]``). Empty: ``generated_users`` fake users.
     users: tuple[UserConfig, ...] = ()
+    #: Protected APIs (resource servers) tokens can be issued for (``apis[]``).
     apis: tuple[ApiConfig, ...] = ()
-    #: seed for the generated users when ``users`` is empty
+    #: Seed of the generated users (Faker), so they are the same on every run.
     seed: int = 0
+    #: How many users to generate when ``users`` is empty; not negative.
     generated_users: int = 3
-    #: serve the RFC 7591 dynamic client registration endpoint ``{issuer}/register``
+    #: Serve the RFC 7591 dynamic client registration endpoint ``{issuer}/register`` and advertise
+    #: it as ``registration_endpoint``.
     dynamic_registration: bool = True
-    #: endpoint faults queued at start and after every reset (see ``mockidp.faults``)
+    #: Endpoint faults queued at start and after every reset (``faults[]``, docs/faults.md).
     faults: tuple[Fault, ...] = ()
-    #: protocol misbehaviour switches (see ``mockidp.misbehaviour``)
+    #: Protocol misbehaviour switches for client testing, all off by default (``misbehaviour``,
+    #: docs/faults.md).
     misbehaviour: MisbehaviourConfig = field(default_factory=MisbehaviourConfig)
-    #: the clock at start and after every reset, e.g. ``{frozen_at: 1700000000}``
+    #: The clock at start and after every reset: ``{frozen_at: <epoch seconds>}`` freezes it (1970
+    #: to the end of year 9999); real time by default.
     clock: ClockConfig = field(default_factory=ClockConfig)
-    #: defective tokens from the token endpoint, e.g. ``[{defects: [expired], token: id}]``
+    #: Deliberately defective tokens from the token endpoint, e.g. ``[{defects: [expired], token:
+    #: id}]`` (``token_defects[]``, docs/defects.md).
     token_defects: tuple[TokenDefectsConfig, ...] = ()
-    #: claims added to access tokens from the token endpoint, e.g. ``[{claims: {roles: [admin]}}]``
+    #: Claims added to access tokens from the token endpoint, e.g. ``[{claims: {roles: [admin]},
+    #: client_id: demo-agent, times: 2}]``. Every matching plan applies, later ones winning per
+    #: claim. Restored by every reset; also the marker's ``token_claims=`` and
+    #: ``MockIdP.plan_claims()``. Registered claims are refused.
     token_claims: tuple[TokenClaimsConfig, ...] = ()
-    #: the journal keeps the newest this many requests, so a long-running server stays bounded
+    #: How many received requests the journal (``idp.requests``, ``GET /_mockidp/journal``) keeps,
+    #: at least 1; older ones are dropped so a long-running server stays bounded.
     journal_limit: int = 10_000
     #: where this config was read from, so the checks made when the IdP is built (defect names
     #: need the catalog) name the file and line; not a config key

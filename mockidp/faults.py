@@ -59,7 +59,11 @@ _DEFAULT_STATUS = {"status": 500, "unavailable": 503, "rate_limited": 429}
 class Fault:
     """One queued failure of one endpoint; also the item type of the ``faults:`` config key."""
 
+    #: The endpoint name (``token``, ``jwks``, ``authorize``, ...) or ``*`` for every named
+    #: endpoint; never the control API.
     endpoint: str
+    #: ``status``, ``unavailable``, ``rate_limited``, ``latency``, ``malformed_json``,
+    #: ``wrong_content_type`` or ``drop`` (docs/faults.md).
     kind: FaultKind
     _: KW_ONLY
     #: the HTTP status (``status``, ``unavailable``, ``rate_limited``, ``malformed_json``)

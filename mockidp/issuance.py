@@ -19,7 +19,7 @@ from .access_claims import custom_claims
 from .acr import sign_in_claims
 from .claims import user_claims
 from .config import ClientConfig, UserConfig
-from .defects import mint_token
+from .defects import MintingIdP, mint_token
 from .defects.plan import PLANNED, DefectSource
 from .errors import MockIdPError
 from .grants import RefreshRecord, new_id, token_key
@@ -27,6 +27,27 @@ from .state import IdPState
 from .store import IssuedToken
 from .targets import select_audiences, select_scopes, user_token_audiences
 from .tokens import ACCESS_TOKEN_TYP, access_token_claims, id_token_claims, opaque_token, sign
+
+
+def minting_idp(state: IdPState) -> MintingIdP:
+    """The narrow view of the IdP the defect pipeline gets: keys, the attacker, a few lookups."""
+    store = state.store
+
+    def client_scopes(client_id: str) -> tuple[str, ...]:
+        client = store.client(client_id)
+        return client.scopes if client is not None else ()
+
+    return MintingIdP(
+        issuer=state.issuer,
+        keys=state.keys,
+        attacker=state.attacker,
+        acr_levels=state.config.acr_levels,
+        now=state.clock.now,
+        api_audiences=lambda: tuple(store.apis()),
+        client_scopes=client_scopes,
+        remembers=lambda jti: store.token(jti) is not None,
+        revoke=store.revoke_token,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +104,11 @@ def issue_access_token(
         extra=added,
     )
     names = defects.take(state.defect_plan, "access", client_id)
-    minted = mint_token(state, claims, kind="access", typ=ACCESS_TOKEN_TYP, defects=names) if names else None
+    minted = (
+        mint_token(minting_idp(state), claims, kind="access", typ=ACCESS_TOKEN_TYP, defects=names)
+        if names
+        else None
+    )
     record = IssuedToken(
         jti=claims["jti"],
         kind="access",
@@ -142,7 +167,7 @@ def issue_id_token(
     )
     names = defects.take(state.defect_plan, "id", client_id)
     if names:
-        return mint_token(state, claims, kind="id", typ="JWT", defects=names).token
+        return mint_token(minting_idp(state), claims, kind="id", typ="JWT", defects=names).token
     return sign(claims, key, typ="JWT")
 
 

@@ -50,13 +50,21 @@ def redacted(value: str) -> str:
 class RequestRecord:
     """One received request, as the IdP saw it, with its response status."""
 
+    #: the HTTP method
     method: str
+    #: the request path, without the query
     path: str
+    #: query parameters, each with every value sent; credentials as ``redacted`` markers
     query: Mapping[str, list[str]] = field(default_factory=dict)
+    #: form parameters of the body, as ``query``
     form: Mapping[str, list[str]] = field(default_factory=dict)
+    #: request headers; credentials and cookie values as ``redacted`` markers
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: the client that authenticated or was named, when there is one
     client_id: str | None = None
+    #: the response status (599: the connection was dropped)
     status: int = 0
+    #: epoch seconds on the IdP's clock when the answer was sent
     time: float = 0.0
     #: the endpoint name (token, authorize, jwks, ...) or "" for unknown paths
     endpoint: str = ""

@@ -10,7 +10,7 @@ plans use; ``docs/defects.md`` is generated from this catalog by ``python -m moc
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .catalog import (
     CATALOG,
@@ -22,14 +22,11 @@ from .catalog import (
 )
 from .claims import POLICY_DEFECTS
 from .mint import Minted, mint
-from .model import GROUPS, Defect, MintContext, TokenKind
-
-if TYPE_CHECKING:
-    from ..state import IdPState
+from .model import GROUPS, Defect, MintContext, MintingIdP, TokenKind
 
 
 def mint_token(
-    state: IdPState,
+    idp: MintingIdP,
     claims: Mapping[str, Any],
     *,
     kind: TokenKind,
@@ -40,6 +37,8 @@ def mint_token(
     other_scopes: Sequence[str] | None = None,
 ) -> Minted:
     """Sign ``claims`` with the IdP's current key, broken in every named way.
+
+    ``idp`` is all a defect may reach of the IdP (``mockidp.issuance.minting_idp`` builds it).
 
     ``audiences``/``scope`` describe what the target requires (default: read from the claims);
     ``other_scopes`` what the client could have had instead (default: its registered scopes).
@@ -53,17 +52,16 @@ def mint_token(
     if scope is None:
         scope = str(claims.get("scope", "")).split()
     if other_scopes is None:
-        client = state.store.client(client_id)
-        other_scopes = [s for s in client.scopes if s not in scope] if client else []
+        other_scopes = [s for s in idp.client_scopes(client_id) if s not in scope]
     ctx = MintContext(
-        state=state,
+        idp=idp,
         kind=kind,
-        issuer=state.issuer,
+        issuer=idp.issuer,
         client_id=client_id,
         audiences=tuple(audiences),
         scope=tuple(scope),
         other_scopes=tuple(other_scopes),
-        now=int(state.clock.now()),
+        now=int(idp.now()),
     )
     return mint(ctx, claims, typ=typ, defects=chosen)
 
@@ -77,6 +75,7 @@ __all__ = [
     "Defect",
     "MintContext",
     "Minted",
+    "MintingIdP",
     "TokenKind",
     "defect_names",
     "get_defect",

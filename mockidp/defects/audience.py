@@ -30,7 +30,7 @@ def lookalike(value: str) -> str:
 
 def _other_audience(claims: dict[str, Any], ctx: MintContext) -> str:
     """Another registered API when there is one (token passthrough), else a foreign URL."""
-    apis = [a for a in ctx.state.store.apis() if a not in ctx.audiences]
+    apis = [a for a in ctx.idp.api_audiences() if a not in ctx.audiences]
     return apis[0] if apis and ctx.kind == "access" else FOREIGN_AUDIENCE
 
 

@@ -85,7 +85,7 @@ STALE_SIGN_IN = 30 * 86400
 def _weaker_acr(claims: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
     """``acr`` one the API's requirement cannot accept: the IdP's weakest level below the
     token's, else ``0`` (OIDC Core 2: does not meet ISO/IEC 29115 level 1); ``amr`` to match."""
-    levels = list(ctx.state.config.acr_levels)
+    levels = list(ctx.idp.acr_levels)
     have = claims.get("acr")
     weak = levels[0] if levels and have in levels and have != levels[0] else "0"
     return {**claims, "acr": weak, "amr": [weak] if weak != "0" else ["pwd"]}

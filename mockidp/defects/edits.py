@@ -52,7 +52,7 @@ def hmac_with(secret: Callable[[MintContext], bytes]) -> Signer:
 
 def attacker_key(ctx: MintContext, alg: str) -> Any:
     """The attacker's key for ``alg`` on this IdP (never the IdP's own material)."""
-    return ctx.state.attacker.key(alg, avoid=ctx.state.keys.keys)
+    return ctx.idp.attacker.key(alg, avoid=ctx.idp.keys.keys)
 
 
 def attacker_signature(alg: str | None = None) -> Signer:

@@ -51,7 +51,7 @@ def _jwk(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
 
 
 def _x5c(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
-    pem = ctx.state.attacker.certificate_pem(attacker_key(ctx, ATTACKER_ALG))
+    pem = ctx.idp.attacker.certificate_pem(attacker_key(ctx, ATTACKER_ALG))
     out = {k: v for k, v in header.items() if k != "kid"}
     return {**out, "alg": ATTACKER_ALG, "x5c": [certificate_der_b64(pem)]}
 
@@ -62,8 +62,8 @@ def _unknown_kid(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:
 
 def _publish_second_key(ctx: MintContext) -> None:
     """Make sure the JWKS has several keys (rotation with grace keeps the old one published)."""
-    if len(ctx.state.keys.keys) < 2:
-        ctx.state.keys.rotate(keep=1)
+    if len(ctx.idp.keys.keys) < 2:
+        ctx.idp.keys.rotate(keep=1)
 
 
 def _drop_kid(header: dict[str, Any], ctx: MintContext) -> dict[str, Any]:

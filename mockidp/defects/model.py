@@ -10,14 +10,12 @@ it changes; two defects that touch the same thing cannot be combined.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from ..config import IdPConfig
     from ..keys import KeyRing, SigningKey
-    from ..store import Store
     from .attacker import AttackerKeys
 
 Group = Literal["signature", "header", "time", "audience", "claims", "type", "structure", "positive"]
@@ -42,31 +40,43 @@ ACCESS: tuple[TokenKind, ...] = ("access",)
 ID: tuple[TokenKind, ...] = ("id",)
 
 
-class MintingIdP(Protocol):
-    """What a transformation may touch of the IdP minting the token (``IdPState`` is one).
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MintingIdP:
+    """What a transformation may see and touch of the IdP minting the token, and nothing more.
 
-    A protocol rather than the state class, so the catalog does not import the module that
-    holds its plans.
+    Issuance builds one from the IdP's state for every broken token
+    (:func:`mockidp.issuance.minting_idp`); the defects never hold the state, its store or its
+    config (tests/defects/test_defects_mint_context.py checks that this package imports none).
     """
 
-    @property
-    def config(self) -> IdPConfig: ...
-    @property
-    def keys(self) -> KeyRing: ...
-    @property
-    def attacker(self) -> AttackerKeys: ...
-    @property
-    def store(self) -> Store: ...
+    issuer: str
+    #: the IdP's signing keys: tokens are signed with the current one, and a defect may
+    #: publish a second key (``prepare``)
+    keys: KeyRing
+    #: the attacker's own keys and certificates, never the IdP's key material
+    attacker: AttackerKeys
+    #: the IdP's sign-in levels (``acr`` values), weakest first
+    acr_levels: tuple[str, ...]
+    #: epoch seconds on the IdP's clock
+    now: Callable[[], float]
+    #: the audiences of the registered APIs
+    api_audiences: Callable[[], Iterable[str]]
+    #: the scopes a client is registered with (empty for an unknown client)
+    client_scopes: Callable[[str], tuple[str, ...]]
+    #: whether the IdP remembers the token with this ``jti``
+    remembers: Callable[[str], bool]
+    #: revoke the remembered token with this ``jti``
+    revoke: Callable[[str], object]
 
 
 @dataclass(slots=True, kw_only=True)
 class MintContext:
-    """What a transformation may read: the token's target and the IdP minting it.
+    """What a transformation may read: the token's target and the IdP minting it (``idp``).
 
     ``audiences`` and ``scope`` are what the target requires (for an ID token: the client).
     """
 
-    state: MintingIdP
+    idp: MintingIdP
     kind: TokenKind
     issuer: str
     client_id: str
@@ -79,7 +89,7 @@ class MintContext:
     @property
     def key(self) -> SigningKey:
         """The key a well-formed token would be signed with (read late: ``prepare`` may rotate)."""
-        return self.state.keys.current
+        return self.idp.keys.current
 
 
 ClaimEdit = Callable[[dict[str, Any], MintContext], dict[str, Any]]

@@ -71,9 +71,9 @@ def _encrypt(token: str, ctx: MintContext) -> str:
 def _revoke(ctx: MintContext, claims: dict[str, Any]) -> None:
     """Revoke the token in the store, so introspection reports it inactive."""
     jti = claims.get("jti")
-    if ctx.state.store.token(str(jti)) is None:
+    if not ctx.idp.remembers(str(jti)):
         raise MockIdPError("the revoked defect needs a token the IdP remembers (issue it with jti)")
-    ctx.state.store.revoke_token(str(jti))
+    ctx.idp.revoke(str(jti))
 
 
 _TYP = frozenset({"header:typ"})

@@ -1,10 +1,11 @@
 """The OpenAPI 3.1 document of the control API, served at ``{issuer}/_mockidp/openapi.json``.
 
 Built from the same lists the code uses (fault kinds, misbehaviour modes), and the bodies that
-are config models (clients, users, APIs, misbehaviour, token-defect and token-claims plans) are
-generated from their dataclasses (:func:`mockidp.loading.json_schema`, descriptions from the
-``#:`` comments), so it cannot drift on those; a test validates it and calls every path it
-documents.
+are dataclasses are generated from them (:func:`mockidp.loading.json_schema`, descriptions from
+the ``#:`` comments): the config models (clients, users, APIs, misbehaviour, token-defect and
+token-claims plans), faults, journal records, and the key and clock bodies of
+:mod:`mockidp.web.control.bodies`. Only small wrappers, the mint request and the error body are
+written here. A test validates the document and calls every path it documents.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from typing import Any
 from aiohttp import web
 
 from ...config import ApiConfig, ClientConfig, TokenClaimsConfig, TokenDefectsConfig, UserConfig
-from ...faults import ANY_ENDPOINT, ENDPOINTS, FAULT_KINDS, MAX_DELAY
+from ...faults import ANY_ENDPOINT, ENDPOINTS, MAX_DELAY, Fault
+from ...journal import RequestRecord
 from ...loading import json_schema
 from ...misbehaviour import MisbehaviourConfig
 from ..keys import STATE
 from ..responses import json_response
+from .bodies import ClockReading, ClockUpdate, KeyId, RotatedKeys, RotateKeys
 
 Schema = dict[str, Any]
 
@@ -82,54 +85,37 @@ def _one_or_many(name: str) -> Schema:
     return {"oneOf": [_ref(name), {"type": "array", "items": _ref(name), "minItems": 1}]}
 
 
-def _fault_schema() -> Schema:
-    return _obj(
-        {
-            "endpoint": {"enum": [*ENDPOINTS, ANY_ENDPOINT], "description": "endpoint name, or * for all"},
-            "kind": {"enum": list(FAULT_KINDS)},
-            "status": {"type": ["integer", "null"], "minimum": 100, "maximum": 599},
-            "body": {"description": "a string sent as is, or JSON data"},
-            "retry_after": {"type": ["integer", "null"], "minimum": 0},
-            "delay": {"type": ["number", "null"], "minimum": 0, "maximum": MAX_DELAY},
-            "times": {
-                "oneOf": [{"type": "integer", "minimum": 1}, {"type": "null"}, {"const": "always"}],
-                "default": 1,
-            },
-        },
-        ("endpoint", "kind"),
+def _fault_schema(defs: dict[str, Schema]) -> Schema:
+    return _model(
+        Fault,
+        defs,
+        endpoint={"enum": [*ENDPOINTS, ANY_ENDPOINT]},
+        status={"minimum": 100, "maximum": 599},
+        retry_after={"minimum": 0},
+        delay={"type": ["number", "null"], "minimum": 0, "maximum": MAX_DELAY},
+        times={"oneOf": [{"type": "integer", "minimum": 1}, {"type": "null"}, {"const": "always"}]},
     )
 
 
-def _journal_and_clock_schemas() -> dict[str, Schema]:
+def _journal_and_clock_schemas(defs: dict[str, Schema]) -> dict[str, Schema]:
     return {
-        "RequestRecord": _obj(
-            {
-                "method": {"type": "string"},
-                "path": {"type": "string"},
-                "endpoint": {"type": "string"},
-                "query": {"type": "object", "additionalProperties": STRINGS},
-                "form": {"type": "object", "additionalProperties": STRINGS},
-                "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-                "client_id": {"type": ["string", "null"]},
-                "status": {"type": "integer", "description": "599: connection dropped"},
-                "time": {"type": "number"},
-                "token_claims": {
-                    "type": ["object", "null"],
-                    "description": "planned claims the issued access token carries",
-                },
-            }
+        "RequestRecord": _model(
+            RequestRecord,
+            defs,
+            query={"additionalProperties": STRINGS},
+            form={"additionalProperties": STRINGS},
+            headers={"additionalProperties": {"type": "string"}},
         ),
         "Journal": _obj({"requests": {"type": "array", "items": _ref("RequestRecord")}}),
-        "Clock": _obj({"now": {"type": "number"}, "frozen": {"type": "boolean"}}),
-        "ClockUpdate": _obj(
-            {"freeze": {"type": "boolean"}, "set": {"type": "number"}, "advance": {"type": "number"}}
-        ),
+        "Clock": _model(ClockReading, defs),
+        "ClockUpdate": _model(ClockUpdate, defs),
     }
 
 
 def _schemas() -> dict[str, Schema]:
     nullable_int: Schema = {"type": ["integer", "null"]}
-    fault = _fault_schema()
+    defs: dict[str, Schema] = {}
+    fault = _fault_schema(defs)
     return {
         "Fault": fault,
         "QueuedFault": _obj(
@@ -158,23 +144,12 @@ def _schemas() -> dict[str, Schema]:
         "Faults": _obj({"faults": {"type": "array", "items": _ref("QueuedFault")}}),
         "TokenDefectPlans": _obj({"token_defects": {"type": "array", "items": _ref("TokenDefectPlan")}}),
         "TokenClaimsPlans": _obj({"token_claims": {"type": "array", "items": _ref("TokenClaimsPlan")}}),
-        "RotateKeys": _obj(
-            {
-                "keep": {"type": "integer", "minimum": 0, "default": 1},
-                "publish_first": {"type": "boolean", "default": False},
-            }
-        ),
-        "KeyId": _obj({"kid": {"type": "string", "minLength": 1}}),
-        "RotatedKeys": _obj(
-            {
-                "kid": {"type": "string"},
-                "current": {"type": "string"},
-                "pending": {"type": ["string", "null"]},
-                "jwks": {"type": "object"},
-            }
-        ),
-        **_journal_and_clock_schemas(),
+        "RotateKeys": _model(RotateKeys, defs, keep={"minimum": 0}),
+        "KeyId": _model(KeyId, defs, kid={"minLength": 1}),
+        "RotatedKeys": _model(RotatedKeys, defs),
+        **_journal_and_clock_schemas(defs),
         **_config_schemas(),
+        **defs,
     }
 
 

@@ -242,7 +242,7 @@ def test_configuration_doc_examples_load() -> None:
     """docs/configuration.md's YAML blocks are real configs; the first is the issue's example."""
     import re
 
-    doc = Path(__file__).parent.parent / "docs" / "configuration.md"
+    doc = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
     blocks = re.findall(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.DOTALL)
     assert blocks
     configs = [parse_config(block, file=str(doc)) for block in blocks]

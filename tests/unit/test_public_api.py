@@ -14,7 +14,7 @@ import pytest
 
 import mockidp
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_all_is_sorted_and_importable() -> None:
@@ -138,6 +138,7 @@ PUBLIC: dict[str, list[str]] = {
         "Defect",
         "MintContext",
         "Minted",
+        "MintingIdP",
         "TokenKind",
         "defect_names",
         "get_defect",

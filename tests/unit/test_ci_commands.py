@@ -7,7 +7,7 @@ import shlex
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def pytest_args(text: str) -> list[list[str]]:

@@ -12,7 +12,7 @@ from mockidp.defects.docs import main, render
 
 pytest_plugins = ["pytester"]
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_defect_reference_is_generated_from_the_catalog() -> None:

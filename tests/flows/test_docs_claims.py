@@ -13,7 +13,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 EXAMPLES = ("test_claims_fastapi.py", "test_claims_flask.py")
 
 

@@ -262,7 +262,7 @@ def test_verify_jws_checks_no_claims() -> None:
     assert header["kid"] == "k1" and payload == {"anything": 1}
 
 
-SOURCE = Path(__file__).resolve().parents[1] / "mockidp"
+SOURCE = Path(__file__).resolve().parents[2] / "mockidp"
 
 
 def _files_matching(pattern: str) -> set[str]:

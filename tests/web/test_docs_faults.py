@@ -11,7 +11,7 @@ from mockidp.web.control import PREFIX, ROUTES
 
 pytest_plugins = ["pytester"]
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def python_blocks(markdown: str) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGES = {
     "authorization-code.md": "test_code_flow.py",
     "refresh-tokens.md": "test_refresh_rotation.py",

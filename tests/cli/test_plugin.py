@@ -231,7 +231,7 @@ def test_readme_fixture_example_runs(pytester: pytest.Pytester) -> None:
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     example = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)[0]
     pytester.makepyfile(test_readme=example)
     pytester.runpytest(*INNER).assert_outcomes(passed=2)

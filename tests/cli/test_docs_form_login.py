@@ -13,7 +13,7 @@ from serving import ServeProcess
 
 pytestmark = pytest.mark.slow
 
-SCRIPT = Path(__file__).resolve().parent.parent / "docs" / "examples" / "form-login.sh"
+SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "form-login.sh"
 PAGE = SCRIPT.parent.parent / "flows" / "authorization-code.md"
 
 
