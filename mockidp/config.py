@@ -25,9 +25,18 @@ from .misbehaviour import MisbehaviourConfig
 SigningAlg = Literal["RS256", "PS256", "ES256", "EdDSA", "Ed25519"]
 LoginMode = Literal["auto", "form"]
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
-GrantType = Literal["client_credentials", "authorization_code", "refresh_token"]
+GrantType = Literal[
+    "client_credentials",
+    "authorization_code",
+    "refresh_token",
+    "urn:ietf:params:oauth:grant-type:device_code",
+    "urn:openid:params:grant-type:ciba",
+]
+CibaAuto = Literal["approve", "deny", "none"]
 
 SIGNING_ALGS: tuple[str, ...] = get_args(SigningAlg)
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+CIBA_GRANT = "urn:openid:params:grant-type:ciba"
 GRANT_TYPES: tuple[str, ...] = get_args(GrantType)
 
 
@@ -146,6 +155,38 @@ class TokenClaimsConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceConfig:
+    """The device authorization grant (RFC 8628): ``{issuer}/device_authorization`` and ``/device``."""
+
+    #: serve the endpoints and advertise ``device_authorization_endpoint`` and the grant
+    enabled: bool = True
+    #: ``login: auto``: the first this many polls answer ``authorization_pending``, the next
+    #: one gets the tokens (0: approved at once)
+    approve_after_polls: int = 0
+    #: the minimum seconds between polls (``interval``); a faster poll gets ``slow_down``
+    interval: int = 5
+    #: the lifetime of a ``device_code`` and its ``user_code`` in seconds
+    expires_in: int = 600
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CibaConfig:
+    """Client-initiated backchannel authentication, poll mode (OpenID CIBA Core 1.0)."""
+
+    #: serve ``{issuer}/bc-authorize`` and advertise it with the CIBA grant
+    enabled: bool = True
+    #: what the simulated person decides: approve, deny, or none (nobody answers: the request
+    #: waits for the control API, or expires)
+    auto: CibaAuto = "approve"
+    #: the first this many polls answer ``authorization_pending`` before ``auto`` decides
+    after_polls: int = 0
+    #: the minimum seconds between polls (``interval``); a faster poll gets ``slow_down``
+    interval: int = 5
+    #: the lifetime of an ``auth_req_id`` in seconds (``requested_expiry`` may ask for less)
+    expires_in: int = 600
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IdPConfig:
     """Everything that shapes one mock IdP."""
 
@@ -178,6 +219,10 @@ class IdPConfig:
     token_defects: tuple[TokenDefectsConfig, ...] = ()
     #: claims added to access tokens from the token endpoint, e.g. ``[{claims: {roles: [admin]}}]``
     token_claims: tuple[TokenClaimsConfig, ...] = ()
+    #: the device authorization grant (RFC 8628), e.g. ``{approve_after_polls: 2, interval: 1}``
+    device: DeviceConfig = field(default_factory=DeviceConfig)
+    #: CIBA poll mode, e.g. ``{auto: deny, after_polls: 1}``
+    ciba: CibaConfig = field(default_factory=CibaConfig)
     #: the journal keeps the newest this many requests, so a long-running server stays bounded
     journal_limit: int = 10_000
     #: where this config was read from, so the checks made when the IdP is built (defect names
@@ -250,6 +295,19 @@ def _check_config(config: IdPConfig) -> None:
     for i, plan in enumerate(config.token_defects):
         _check_token_defects(plan, f"token_defects[{i}]")
     _check_claims_config(config)
+    _check_polling(config)
+
+
+def _check_polling(config: IdPConfig) -> None:
+    """Polling grants: positive lifetimes and intervals, a non-negative poll count."""
+    for section, part in (("device", config.device), ("ciba", config.ciba)):
+        for name in ("interval", "expires_in"):
+            if getattr(part, name) <= 0:
+                raise ConfigError("must be a positive number of seconds", key_path=f"{section}.{name}")
+    if config.device.approve_after_polls < 0:
+        raise ConfigError("must not be negative", key_path="device.approve_after_polls")
+    if config.ciba.after_polls < 0:
+        raise ConfigError("must not be negative", key_path="ciba.after_polls")
 
 
 def _check_claims_config(config: IdPConfig) -> None:
@@ -312,6 +370,11 @@ def _check_client(client: ClientConfig, path: str, known_audiences: set[str]) ->
     if client.is_public and "client_credentials" in client.allowed_grant_types:
         raise ConfigError(
             "client_credentials needs a confidential client (set client_secret)",
+            key_path=f"{path}.grant_types",
+        )
+    if client.is_public and CIBA_GRANT in client.allowed_grant_types:
+        raise ConfigError(
+            "CIBA needs a confidential client (CIBA Core section 7.1: the client authenticates)",
             key_path=f"{path}.grant_types",
         )
     for j, audience in enumerate(client.audiences):
