@@ -7,6 +7,7 @@ journal (control API) shows what it saw.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -75,7 +76,7 @@ def test_openid_client_device_flow_with_a_login_hint_sees_pending_then_tokens(is
     # approve_after_polls: 2 -> two authorization_pending answers, then the tokens; a slow_down
     # would have shown as a fourth poll
     assert [p["status"] for p in polls] == [400, 400, 200]
-    gaps = [b["time"] - a["time"] for a, b in zip(polls, polls[1:], strict=False)]
+    gaps = [b["time"] - a["time"] for a, b in itertools.pairwise(polls)]
     assert all(gap >= 0.9 for gap in gaps), gaps
 
 
