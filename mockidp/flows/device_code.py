@@ -28,7 +28,7 @@ from .polled import redeem
 GRANT_TYPE = DEVICE_GRANT
 
 
-def _subject(state: IdPState, hint: str | None) -> str | None:
+def _subject(state: IdPState, hint: str | None) -> str:
     """The person ``login: auto`` approves as; an unknown hint is refused up front."""
     if hint is not None:
         user = state.store.user_by_login(hint)
@@ -36,7 +36,9 @@ def _subject(state: IdPState, hint: str | None) -> str | None:
             raise InvalidRequest(f"login_hint {hint!r} names no user")
         return user.sub
     first = next(iter(state.store.users().values()), None)
-    return first.sub if first is not None else None
+    if first is None:
+        raise InvalidRequest("no users are configured: nobody could approve this device")
+    return first.sub
 
 
 def start(state: IdPState, client: ClientConfig, params: Params) -> dict[str, Any]:
