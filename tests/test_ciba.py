@@ -48,7 +48,11 @@ def client() -> Iterator[httpx.Client]:
         yield session
 
 
-def ask(idp: MockIdP, client: httpx.Client, auth: tuple[str, str] = AGENT, **form: str) -> httpx.Response:
+def ask(idp: MockIdP, client: httpx.Client, **form: str) -> httpx.Response:
+    return ask_as(idp, client, AGENT, form)
+
+
+def ask_as(idp: MockIdP, client: httpx.Client, auth: tuple[str, str], form: dict[str, str]) -> httpx.Response:
     form.setdefault("scope", "openid")
     if not {"login_hint", "id_token_hint", "login_hint_token"} & set(form):
         form["login_hint"] = "alice"
@@ -188,12 +192,12 @@ def test_bad_requests_get_the_spec_errors(
 
 
 def test_only_authenticated_clients_with_the_grant(idp: MockIdP, client: httpx.Client) -> None:
-    assert error(ask(idp, client, auth=("agent", "wrong"))) == "invalid_client"
+    assert error(ask_as(idp, client, ("agent", "wrong"), {})) == "invalid_client"
     public = client.post(
         idp.url("bc-authorize"), data={"client_id": "agent", "scope": "openid", "login_hint": "alice"}
     )
     assert error(public) == "invalid_client"
-    assert error(ask(idp, client, auth=("m2m", "m2m-secret"))) == "unauthorized_client"
+    assert error(ask_as(idp, client, ("m2m", "m2m-secret"), {})) == "unauthorized_client"
     auth_req_id = started(idp, client)
     idp.approve()
     assert error(poll(idp, client, auth_req_id, auth=("other", "other-secret"))) == "invalid_grant"
