@@ -167,6 +167,9 @@ class DeviceConfig:
     interval: int = 5
     #: the lifetime of a ``device_code`` and its ``user_code`` in seconds
     expires_in: int = 600
+    #: the first this many polls answer ``slow_down`` however well spaced (a busy server may):
+    #: shows whether a client adds the 5 seconds (RFC 8628 section 3.5)
+    slow_down_polls: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -304,8 +307,9 @@ def _check_polling(config: IdPConfig) -> None:
         for name in ("interval", "expires_in"):
             if getattr(part, name) <= 0:
                 raise ConfigError("must be a positive number of seconds", key_path=f"{section}.{name}")
-    if config.device.approve_after_polls < 0:
-        raise ConfigError("must not be negative", key_path="device.approve_after_polls")
+    for name in ("approve_after_polls", "slow_down_polls"):
+        if getattr(config.device, name) < 0:
+            raise ConfigError("must not be negative", key_path=f"device.{name}")
     if config.ciba.after_polls < 0:
         raise ConfigError("must not be negative", key_path="ciba.after_polls")
 

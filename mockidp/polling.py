@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import AccessDenied, AuthorizationPending, ExpiredToken, InvalidGrant, SlowDown
+from .errors import AccessDenied, AuthorizationPending, ExpiredToken, InvalidGrant, OAuthError, SlowDown
 from .grants import new_id, token_key
 
 #: at most this many polled requests (device and CIBA together); the oldest are dropped first
@@ -38,6 +38,8 @@ USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 USER_CODE_LENGTH = 8
 #: an expired request is forgotten this long after it expired (polls meanwhile: expired_token)
 FORGET_AFTER = 600
+#: each request remembers at most this many polls (check-agent judges the spacing)
+MAX_ANSWERS = 100
 
 Kind = Literal["device", "ciba"]
 Status = Literal["pending", "approved", "denied", "issued"]
@@ -76,6 +78,10 @@ class PolledRequest:
     polls: int = 0
     #: (monotonic, IdP clock) of the previous poll
     last_poll: tuple[float, float] | None = None
+    #: this many more polls answer ``slow_down`` however well spaced (a busy server's right)
+    forced_slow_downs: int = 0
+    #: (IdP clock, answer, the interval from then on) of each poll, oldest first
+    answers: list[tuple[float, str, int]] = field(default_factory=list)
 
     def to_dict(self, now: float) -> dict[str, Any]:
         """What the control API shows (never the device code or auth_req_id)."""
@@ -95,6 +101,9 @@ class PolledRequest:
             "interval": self.interval,
             "polls": self.polls,
             "expires_in": max(0, int(self.expires_at - now)),
+            "answers": [
+                {"at": at, "answer": answer, "interval": interval} for at, answer, interval in self.answers
+            ],
         }
 
 
@@ -192,20 +201,34 @@ class PollingRequests:
             request = self._requests.get(token_key(secret))
             if request is None or request.kind != kind or request.client_id != client_id:
                 raise InvalidGrant(f"unknown {_secret_name(kind)}, or one issued to another client")
-            if request.status == "issued":
-                raise InvalidGrant(f"the {_secret_name(kind)} was already redeemed")
-            if now >= request.expires_at:
-                raise ExpiredToken(f"the {_secret_name(kind)} has expired; start again")
-            if request.status == "denied":
-                raise AccessDenied("the person denied the request")
-            self._pace(request, now)
-            status = self._status_after_poll(request, now)
-            if status == "denied":
-                raise AccessDenied("the person denied the request")
-            if status == "pending":
-                raise AuthorizationPending("the person has not decided yet; poll again after the interval")
-            request.status = "issued"
+            try:
+                self._answer(request, now)
+            except OAuthError as exc:
+                self._record(request, now, exc.error)
+                raise
+            self._record(request, now, "tokens")
             return request
+
+    @staticmethod
+    def _record(request: PolledRequest, now: float, answer: str) -> None:
+        if len(request.answers) < MAX_ANSWERS:
+            request.answers.append((now, answer, request.interval))
+
+    def _answer(self, request: PolledRequest, now: float) -> None:
+        name = _secret_name(request.kind)
+        if request.status == "issued":
+            raise InvalidGrant(f"the {name} was already redeemed")
+        if now >= request.expires_at:
+            raise ExpiredToken(f"the {name} has expired; start again")
+        if request.status == "denied":
+            raise AccessDenied("the person denied the request")
+        self._pace(request, now)
+        status = self._status_after_poll(request, now)
+        if status == "denied":
+            raise AccessDenied("the person denied the request")
+        if status == "pending":
+            raise AuthorizationPending("the person has not decided yet; poll again after the interval")
+        request.status = "issued"
 
     def _status_after_poll(self, request: PolledRequest, now: float) -> Status:
         """The automatic decision comes once ``decide_after_polls`` polls were answered pending."""
@@ -224,6 +247,10 @@ class PollingRequests:
                 raise SlowDown(
                     f"polled sooner than the interval; wait {request.interval} seconds between polls"
                 )
+        if request.forced_slow_downs > 0:
+            request.forced_slow_downs -= 1
+            request.interval += SLOW_DOWN_STEP
+            raise SlowDown(f"the server is busy; wait {request.interval} seconds between polls")
         request.polls += 1
 
     @staticmethod

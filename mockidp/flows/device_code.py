@@ -64,6 +64,7 @@ def start(state: IdPState, client: ClientConfig, params: Params) -> dict[str, An
         acr=choose_level(state.config.acr_levels, parse_acr_values(params.get("acr_values"))),
         auto="approve" if auto else None,
         decide_after_polls=config.approve_after_polls,
+        forced_slow_downs=config.slow_down_polls,
     )
     device_code = state.store.polls.start(polled, "dc")
     verification_uri = state.endpoint("device")

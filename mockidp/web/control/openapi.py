@@ -204,6 +204,17 @@ def _polled_schemas() -> dict[str, Schema]:
                 "interval": {"type": "integer"},
                 "polls": {"type": "integer"},
                 "expires_in": {"type": "integer"},
+                "answers": {
+                    "type": "array",
+                    "description": "each poll: when, its answer (an error or tokens), the interval after",
+                    "items": _obj(
+                        {
+                            "at": {"type": "number"},
+                            "answer": {"type": "string"},
+                            "interval": {"type": "integer"},
+                        }
+                    ),
+                },
             }
         ),
         "PolledRequests": _obj({"requests": {"type": "array", "items": _ref("PolledRequest")}}),
