@@ -195,3 +195,15 @@ def test_config_errors_name_the_key(device: dict[str, int], key: str) -> None:
     with pytest.raises(ConfigError) as caught:
         IdPConfig.from_dict({"device": device})
     assert caught.value.key_path == key
+
+
+def test_dynamic_registration_knows_the_polled_grants(idp: MockIdP, http: requests.Session) -> None:
+    """RFC 7591: a device client with refresh tokens registers; a public CIBA client is refused."""
+    device = {"grant_types": [DEVICE, "refresh_token"], "token_endpoint_auth_method": "none"}
+    r = http.post(idp.url("register"), json=device)
+    assert r.status_code == 201, r.text
+    out = start(idp, http, client_id=r.json()["client_id"], scope="openid offline_access")
+    assert "refresh_token" in poll(idp, http, out["device_code"], client_id=r.json()["client_id"]).json()
+    ciba = {"grant_types": ["urn:openid:params:grant-type:ciba"], "token_endpoint_auth_method": "none"}
+    refused = http.post(idp.url("register"), json=ciba)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_client_metadata"
