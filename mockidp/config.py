@@ -25,9 +25,18 @@ from .misbehaviour import MisbehaviourConfig
 SigningAlg = Literal["RS256", "PS256", "ES256", "EdDSA", "Ed25519"]
 LoginMode = Literal["auto", "form"]
 AuthMethod = Literal["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
-GrantType = Literal["client_credentials", "authorization_code", "refresh_token"]
+GrantType = Literal[
+    "client_credentials",
+    "authorization_code",
+    "refresh_token",
+    "urn:ietf:params:oauth:grant-type:device_code",
+    "urn:openid:params:grant-type:ciba",
+]
+CibaAuto = Literal["approve", "deny", "none"]
 
 SIGNING_ALGS: tuple[str, ...] = get_args(SigningAlg)
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+CIBA_GRANT = "urn:openid:params:grant-type:ciba"
 GRANT_TYPES: tuple[str, ...] = get_args(GrantType)
 
 
@@ -44,7 +53,7 @@ class ClientConfig:
     #: accepts client_secret_basic and client_secret_post (or none for public clients).
     token_endpoint_auth_method: AuthMethod | None = None
     #: Grants the client may use; others get ``unauthorized_client``. A public client may not use
-    #: ``client_credentials``. ``None`` (the default): ``[client_credentials]`` for confidential
+    #: ``client_credentials`` or CIBA. ``None`` (the default): ``[client_credentials]`` for confidential
     #: clients, ``[authorization_code, refresh_token]`` for public ones.
     grant_types: tuple[GrantType, ...] | None = None
     #: Exact-match redirect URIs (no fragment). Loopback ``http://127.0.0.1/...`` and
@@ -179,6 +188,49 @@ class TokenClaimsConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceConfig:
+    """The device authorization grant (RFC 8628): ``{issuer}/device_authorization`` and ``/device``."""
+
+    #: Serve ``{issuer}/device_authorization`` and the verification pages ``{issuer}/device``,
+    #: accept the grant, and advertise ``device_authorization_endpoint``; ``false``: 404 and
+    #: ``unsupported_grant_type``, nothing advertised.
+    enabled: bool = True
+    #: ``login: auto``: the first this many polls answer ``authorization_pending``, the next gets
+    #: the tokens (0: approved at once). The approving user is the device authorization request's
+    #: ``login_hint`` (``sub`` or ``username``), else the first user. ``login: form``: the person
+    #: approves on the pages.
+    approve_after_polls: int = 0
+    #: The ``interval`` answered, in seconds; a poll sooner than that after the previous one gets
+    #: ``slow_down`` and 5 s more interval from then on.
+    interval: int = 5
+    #: Lifetime of a device code and its user code in seconds (``mockidp.clock``); then
+    #: ``expired_token``.
+    expires_in: int = 600
+    #: The first this many polls answer ``slow_down`` however well spaced (a busy server may), to
+    #: test that a client adds 5 s (RFC 8628 section 3.5).
+    slow_down_polls: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CibaConfig:
+    """Client-initiated backchannel authentication, poll mode (OpenID CIBA Core 1.0)."""
+
+    #: Serve ``{issuer}/bc-authorize``, accept the grant, advertise
+    #: ``backchannel_authentication_endpoint``, ``backchannel_token_delivery_modes_supported:
+    #: [poll]`` and ``backchannel_user_code_parameter_supported: false``.
+    enabled: bool = True
+    #: What the simulated person decides; ``none``: nobody answers until the control API or the
+    #: library does, or the request expires.
+    auto: CibaAuto = "approve"
+    #: the first this many polls answer ``authorization_pending`` before ``auto`` decides
+    after_polls: int = 0
+    #: the minimum seconds between polls (``interval``); a faster poll gets ``slow_down``
+    interval: int = 5
+    #: the lifetime of an ``auth_req_id`` in seconds (``requested_expiry`` may ask for less)
+    expires_in: int = 600
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IdPConfig:
     """Everything that shapes one mock IdP."""
 
@@ -244,6 +296,11 @@ class IdPConfig:
     #: claim. Restored by every reset; also the marker's ``token_claims=`` and
     #: ``MockIdP.plan_claims()``. Registered claims are refused.
     token_claims: tuple[TokenClaimsConfig, ...] = ()
+    #: The device authorization grant (RFC 8628), e.g. ``{approve_after_polls: 2, interval: 1}``
+    #: (docs/flows/device-flow.md).
+    device: DeviceConfig = field(default_factory=DeviceConfig)
+    #: CIBA poll mode, e.g. ``{auto: deny, after_polls: 1}`` (docs/flows/ciba.md).
+    ciba: CibaConfig = field(default_factory=CibaConfig)
     #: How many received requests the journal (``idp.requests``, ``GET /_mockidp/journal``) keeps,
     #: at least 1; older ones are dropped so a long-running server stays bounded.
     journal_limit: int = 10_000
@@ -317,6 +374,20 @@ def _check_config(config: IdPConfig) -> None:
     for i, plan in enumerate(config.token_defects):
         _check_token_defects(plan, f"token_defects[{i}]")
     _check_claims_config(config)
+    _check_polling(config)
+
+
+def _check_polling(config: IdPConfig) -> None:
+    """Polling grants: positive lifetimes and intervals, a non-negative poll count."""
+    for section, part in (("device", config.device), ("ciba", config.ciba)):
+        for name in ("interval", "expires_in"):
+            if getattr(part, name) <= 0:
+                raise ConfigError("must be a positive number of seconds", key_path=f"{section}.{name}")
+    for name in ("approve_after_polls", "slow_down_polls"):
+        if getattr(config.device, name) < 0:
+            raise ConfigError("must not be negative", key_path=f"device.{name}")
+    if config.ciba.after_polls < 0:
+        raise ConfigError("must not be negative", key_path="ciba.after_polls")
 
 
 def _check_claims_config(config: IdPConfig) -> None:
@@ -379,6 +450,11 @@ def _check_client(client: ClientConfig, path: str, known_audiences: set[str]) ->
     if client.is_public and "client_credentials" in client.allowed_grant_types:
         raise ConfigError(
             "client_credentials needs a confidential client (set client_secret)",
+            key_path=f"{path}.grant_types",
+        )
+    if client.is_public and CIBA_GRANT in client.allowed_grant_types:
+        raise ConfigError(
+            "CIBA needs a confidential client (CIBA Core section 7.1: the client authenticates)",
             key_path=f"{path}.grant_types",
         )
     for j, audience in enumerate(client.audiences):

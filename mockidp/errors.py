@@ -25,7 +25,14 @@
         ├── InvalidTarget       invalid_target         400 (RFC 8707)
         ├── InvalidClientMetadata invalid_client_metadata 400 (RFC 7591)
         ├── InvalidRedirectUri  invalid_redirect_uri   400 (RFC 7591)
-        └── InvalidToken        invalid_token          401 (RFC 6750)
+        ├── InvalidToken        invalid_token          401 (RFC 6750)
+        ├── AuthorizationPending authorization_pending 400 (RFC 8628 §3.5; CIBA §11)
+        ├── SlowDown            slow_down              400 (RFC 8628 §3.5; CIBA §11)
+        ├── ExpiredToken        expired_token          400 (RFC 8628 §3.5; CIBA §11)
+        ├── AccessDenied        access_denied          400 (the person said no: RFC 8628, CIBA)
+        ├── InvalidAuthorizationDetails invalid_authorization_details 400 (RFC 9396 §5)
+        ├── UnknownUserId       unknown_user_id        400 (CIBA §13)
+        └── InvalidBindingMessage invalid_binding_message 400 (CIBA §13)
 
 Handlers raise OAuthError; exactly one middleware turns it into HTTP. Every
 ``error_description`` on the wire (JSON body, redirect, ``WWW-Authenticate``) passes through
@@ -243,6 +250,48 @@ class InvalidToken(OAuthError):
     status = 401
 
 
+class AuthorizationPending(OAuthError):
+    """A polled grant (device flow, CIBA) the person has not decided yet: poll again later."""
+
+    error = "authorization_pending"
+
+
+class SlowDown(OAuthError):
+    """Polled faster than ``interval``: the interval grows by 5 seconds for every later poll."""
+
+    error = "slow_down"
+
+
+class ExpiredToken(OAuthError):
+    """The ``device_code`` or ``auth_req_id`` expired: start again."""
+
+    error = "expired_token"
+
+
+class AccessDenied(OAuthError):
+    """The person denied a polled grant (a token-endpoint error, unlike :class:`Forbidden`)."""
+
+    error = "access_denied"
+
+
+class InvalidAuthorizationDetails(OAuthError):
+    """RFC 9396 section 5: ``authorization_details`` is malformed or names an unknown type."""
+
+    error = "invalid_authorization_details"
+
+
+class UnknownUserId(OAuthError):
+    """CIBA section 13: the hint names no user this IdP knows."""
+
+    error = "unknown_user_id"
+
+
+class InvalidBindingMessage(OAuthError):
+    """CIBA section 13: the ``binding_message`` cannot be shown to the person."""
+
+    error = "invalid_binding_message"
+
+
 class AuthorizationRedirect(MockIdPError):
     """An error to send back to the client's redirect URI."""
 
@@ -254,14 +303,19 @@ class AuthorizationRedirect(MockIdPError):
 
 
 __all__ = [
+    "AccessDenied",
     "AuthorizationPageError",
+    "AuthorizationPending",
     "AuthorizationRedirect",
     "ClockError",
     "ConfigError",
     "ControlRequestError",
+    "ExpiredToken",
     "FetchError",
     "Forbidden",
     "InconclusiveRun",
+    "InvalidAuthorizationDetails",
+    "InvalidBindingMessage",
     "InvalidClient",
     "InvalidClientMetadata",
     "InvalidGrant",
@@ -276,8 +330,10 @@ __all__ = [
     "ScenarioError",
     "ScenarioFailure",
     "ServerBugError",
+    "SlowDown",
     "TargetUnreachable",
     "UnauthorizedClient",
+    "UnknownUserId",
     "Unreachable",
     "UnsupportedGrantType",
 ]

@@ -48,6 +48,9 @@ ENDPOINTS: tuple[str, ...] = (
     "end_session",
     "register",
     "attacker",
+    "device_authorization",
+    "device",
+    "bc_authorize",
 )
 #: an upper bound on ``delay`` so a typo cannot hang a test suite
 MAX_DELAY = 60.0

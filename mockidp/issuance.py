@@ -245,12 +245,14 @@ def user_token_response(
     ceiling: tuple[Sequence[str], Sequence[str]] | None = None,
     acr: str | None = None,
     id_token_claims: Sequence[str] = (),
+    access_claims: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON token response for ``user``.
 
     ``ceiling`` is the (scopes, audiences) of the refresh family when refreshing: the new
     refresh token keeps the original grant (RFC 6749 section 6) even when this access token
-    was narrowed.
+    was narrowed. ``access_claims`` go into the access token last (RFC 9396
+    ``authorization_details`` of the polled grants).
     """
     access_token, record = issue_access_token(
         state,
@@ -261,6 +263,7 @@ def user_token_response(
         grant_id=grant_id,
         user=user,
         sign_in=SignIn(auth_time, acr),
+        extra=dict(access_claims) if access_claims else None,
     )
     body = bearer_response(access_token, record)
     if "openid" in scopes:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-#: form and query parameters that carry a credential (RFC 6749, 7523, 7636, 7662, 8693, 8628, OIDC)
+#: form and query parameters that carry a credential (RFC 6749, 7523, 7636, 7662, 8693, 8628, OIDC, CIBA)
 SECRET_FIELDS = frozenset(
     {
         "code",
@@ -29,6 +29,9 @@ SECRET_FIELDS = frozenset(
         "subject_token",
         "actor_token",
         "device_code",
+        "user_code",
+        "auth_req_id",
+        "login_hint_token",
     }
 )
 #: headers whose whole value (after an auth scheme) is a credential

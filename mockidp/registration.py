@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 from urllib.parse import urlsplit
 
-from .config import AuthMethod, ClientConfig, GrantType
+from .config import CIBA_GRANT, DEVICE_GRANT, AuthMethod, ClientConfig, GrantType
 from .errors import InvalidClientMetadata, InvalidRedirectUri
 
 AUTH_METHODS: tuple[str, ...] = tuple(m for m in get_args(AuthMethod) if m != "private_key_jwt")
 GRANT_TYPE_NAMES: tuple[str, ...] = get_args(GrantType)
+#: the grants whose tokens stand for a person, and so may come with refresh tokens
+USER_GRANTS = frozenset({"authorization_code", DEVICE_GRANT, CIBA_GRANT})
 #: the OpenID scopes a registered client may ask for: the same set the metadata advertises
 OIDC_CLIENT_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access")
 #: optional string metadata stored and echoed as sent (RFC 7591 section 2, OIDC Registration)
@@ -124,8 +126,10 @@ def _check_grants(grants: list[str], responses: list[str], *, public: bool) -> N
         raise InvalidClientMetadata("grant type authorization_code and response type code go together")
     if public and "client_credentials" in grants:
         raise InvalidClientMetadata("client_credentials needs a confidential client, not auth method none")
-    if "refresh_token" in grants and "authorization_code" not in grants:
-        raise InvalidClientMetadata("refresh_token is only issued with the authorization_code grant here")
+    if public and CIBA_GRANT in grants:
+        raise InvalidClientMetadata("CIBA needs a confidential client, not auth method none")
+    if "refresh_token" in grants and not set(grants) & USER_GRANTS:
+        raise InvalidClientMetadata("refresh_token is only issued with a grant that signs a person in")
 
 
 def _is_loopback(host: str) -> bool:

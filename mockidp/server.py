@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 
+from . import decisions
 from .claims_plan import PlannedClaims
 from .clock import MockClock
 from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, load_config
@@ -294,6 +295,25 @@ class MockIdP(AppRuntime):
     def requests(self) -> list[RequestRecord]:
         """The journal: every request received so far, secrets redacted."""
         return self.state.journal.snapshot()
+
+    # --- the person behind the device flow and CIBA (mockidp.decisions) -----------------------
+
+    def polled_requests(self) -> list[dict[str, Any]]:
+        """The device-flow and CIBA requests so far, oldest first (no secrets)."""
+        return decisions.polled_requests(self.state)
+
+    def approve(self, subject: str | None = None, **selector: str) -> dict[str, Any]:
+        """Approve a waiting request (by ``id``, ``user_code``, ``device_code`` or
+        ``auth_req_id``; none: the only one waiting) as ``subject`` (default: the hinted user)."""
+        return decisions.decide(self.state, "approve", selector, subject=subject)
+
+    def deny(self, **selector: str) -> dict[str, Any]:
+        """Deny a waiting request: its polls answer ``access_denied``."""
+        return decisions.decide(self.state, "deny", selector)
+
+    def expire_request(self, **selector: str) -> dict[str, Any]:
+        """Time a request out now: its polls answer ``expired_token``."""
+        return decisions.expire(self.state, selector)
 
     def reset(self) -> None:
         """Back to the configured state: registrations, issued tokens, journal, clock."""

@@ -18,6 +18,7 @@ from typing import Any
 from .config import ApiConfig, ClientConfig, IdPConfig, UserConfig, _check_client
 from .grants import Grants
 from .people import generated_users
+from .polling import PollingRequests
 
 #: how many issued tokens to keep before forgetting the expired ones
 PRUNE_AT = 10_000
@@ -56,6 +57,8 @@ class Store:
         self._prune_at = PRUNE_AT
         #: codes, refresh tokens, sign-ins and pending authorizations of the user flows
         self.grants = Grants()
+        #: device-flow and CIBA requests waiting for a person (``mockidp.polling``)
+        self.polls = PollingRequests()
         self.load(config)
 
     def load(self, config: IdPConfig) -> None:
@@ -67,6 +70,7 @@ class Store:
             self._tokens = {}
             self._revoked_grants = set()
             self.grants.clear()
+            self.polls.clear()
 
     # --- registrations: lookups -------------------------------------------------------------
 
@@ -184,6 +188,7 @@ class Store:
             self._tokens = {jti: t for jti, t in self._tokens.items() if t.expires_at >= now}
             self._prune_at = max(PRUNE_AT, 2 * len(self._tokens))
         self.grants.prune(now)
+        self.polls.prune(now)
 
     def revoke_token(self, jti: str) -> bool:
         """Revoke one token; returns whether it was known and still active."""

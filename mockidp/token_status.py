@@ -16,7 +16,19 @@ from .tokens import audience_claim
 from .verify import MAX_ISSUED_TOKEN, RESOURCE_SERVER_LEEWAY, AccessTokenPolicy, verify, verify_jws
 
 INACTIVE: dict[str, Any] = {"active": False}
-INTROSPECTED = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti")
+#: RFC 7662 section 2.2 members, and RFC 9396 section 9.2's ``authorization_details``
+INTROSPECTED = (
+    "scope",
+    "client_id",
+    "sub",
+    "aud",
+    "iss",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "authorization_details",
+)
 
 
 def _live_refresh(state: IdPState, token: str) -> RefreshRecord | None:

@@ -19,9 +19,10 @@ from mockidp.web.app import route_defs
 from mockidp.web.fault_middleware import ENDPOINT_ATTR
 
 #: endpoints that talk to a browser: HTML pages and redirects are fine there, JSON elsewhere
-HTML_ENDPOINTS = frozenset({"authorize", "end_session"})
+HTML_ENDPOINTS = frozenset({"authorize", "end_session", "device"})
 
-#: error codes a mockidp endpoint may send (RFC 6749, 6750, 7009, 7591, 8628, 8707, 9449, OIDC)
+#: error codes a mockidp endpoint may send (RFC 6749, 6750, 7009, 7591, 8628, 8707, 9396, 9449,
+#: OIDC, CIBA)
 ALLOWED_ERRORS = frozenset(
     {
         "invalid_request",
@@ -53,6 +54,9 @@ ALLOWED_ERRORS = frozenset(
         "request_not_supported",
         "request_uri_not_supported",
         "registration_not_supported",
+        "invalid_authorization_details",
+        "unknown_user_id",
+        "invalid_binding_message",
         #: mockidp's answer for a path with no endpoint (a JSON 404, not an HTML page)
         "not_found",
     }

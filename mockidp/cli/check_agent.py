@@ -19,7 +19,9 @@ def register(sub: Any) -> None:
         description="Exit status: 0 every check passed (warnings and not-applicable checks do not "
         "fail the run), 1 a check failed, 2 usage or config error.",
     )
-    p.add_argument("--flow", required=True, choices=["client_credentials", "authorization_code"])
+    p.add_argument(
+        "--flow", required=True, choices=["client_credentials", "authorization_code", "device_code"]
+    )
     p.add_argument(
         "--run",
         dest="agent_command",

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..journal import redacted
+from ..config import DEVICE_GRANT
+from ..journal import RequestRecord, redacted
 from .agent_evidence import Check, Evidence, crashed, form, not_applicable, verdict
 from .agent_lifetimes import expiry, token_reuse
+from .agent_polling import poll_interval
 from .case import Case
 
 __all__ = ["CHECKS", "Check", "Evidence"]
@@ -30,6 +32,7 @@ URL_SECRETS = (
     "code_verifier",
 )
 TOLERANCE = 0.05
+REQUEST_NAMES = {"authorize": "authorization request", "device_authorization": "device authorization request"}
 
 
 def exit_status(ev: Evidence) -> Case:
@@ -178,13 +181,11 @@ def resource_indicator(ev: Evidence) -> Case:
     urls = {api.url for api in ev.apis.values()}
     problems = []
     grants = [r for r in ev.token_requests if form(r, "grant_type") != []]
-    for r in grants + ev.at("authorize"):
+    # a device code is redeemed for what its device authorization request named (RFC 8707 §2.1)
+    named = [r for r in grants if form(r, "grant_type") != [DEVICE_GRANT]]
+    for r in named + ev.at("authorize") + ev.at("device_authorization"):
         sent = form(r, "resource")
-        what = (
-            "authorization request"
-            if r.endpoint == "authorize"
-            else f"token request ({form(r, 'grant_type')[0]})"
-        )
+        what = REQUEST_NAMES.get(r.endpoint) or f"token request ({form(r, 'grant_type')[0]})"
         if not sent:
             problems.append(f"{what} without resource")
         elif not set(sent) <= urls:
@@ -211,8 +212,13 @@ def audience_per_api(ev: Evidence) -> Case:
     return verdict("audience-per-api", sorted(set(problems)))
 
 
+def asking(ev: Evidence) -> list[RequestRecord]:
+    """The requests where an agent says what it wants: token, authorization, device authorization."""
+    return ev.token_requests + ev.at("authorize") + ev.at("device_authorization")
+
+
 def asked_for(ev: Evidence) -> bool:
-    return bool(ev.token_requests or ev.at("authorize"))
+    return bool(asking(ev))
 
 
 def least_privilege(ev: Evidence) -> Case:
@@ -220,14 +226,14 @@ def least_privilege(ev: Evidence) -> Case:
         return not_applicable("least-privilege", "no token or authorization request")
     needed = {ev.apis[c.api].required_scope(c.method) for c in ev.calls}
     requested: set[str] = set()
-    for r in ev.token_requests + ev.at("authorize"):
+    for r in asking(ev):
         requested.update(s for v in form(r, "scope") for s in v.split())
     granted = {s for c in ev.calls if c.claims for s in str(c.claims.get("scope", "")).split()}
     unused = sorted((requested | granted) - needed - OIDC_SCOPES)
     problems = (
         [f"scopes {' '.join(unused)} were requested or granted but no call needed them"] if unused else []
     )
-    asked = ev.token_requests + ev.at("authorize")
+    asked = [r for r in asking(ev) if form(r, "grant_type") != [DEVICE_GRANT]]
     if asked and not granted and not any(form(r, "scope") for r in asked):
         # without a call to show what was granted, asking for no scope means asking for all
         problems.append("no scope requested: the IdP granted every scope the client may have")
@@ -375,6 +381,7 @@ CHECKS: dict[str, Check] = {
     "stops-on-issuer-mismatch": stops_on_issuer_mismatch,
     "token-reuse": token_reuse,
     "expiry": expiry,
+    "poll-interval": poll_interval,
     # the same names, judged after a trial that must stop the agent
     "state-checked:stopped": code_not_redeemed("state-checked"),
     "authorization-iss-checked": code_not_redeemed("authorization-iss-checked"),

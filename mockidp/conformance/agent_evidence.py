@@ -41,6 +41,8 @@ class Evidence:
     #: the same agent against an honest IdP (the baseline run), for trials where it must stop:
     #: it shows how far the agent gets when nothing is wrong
     control: Evidence | None = None
+    #: the device-flow and CIBA requests, each with its polls (``MockIdP.polled_requests``)
+    polled: Sequence[Mapping[str, Any]] = ()
 
     def at(self, endpoint: str) -> list[RequestRecord]:
         return [r for r in self.requests if r.endpoint == endpoint]

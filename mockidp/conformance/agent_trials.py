@@ -16,8 +16,12 @@ from typing import Any, Literal
 from ..errors import ScenarioError
 from .agent_checks import CHECKS
 
-Flow = Literal["client_credentials", "authorization_code"]
+Flow = Literal["client_credentials", "authorization_code", "device_code"]
 FLOWS: tuple[Flow, ...] = ("client_credentials", "authorization_code")
+#: every flow; the device flow (RFC 8628) has its baseline and its polling trial only
+ALL_FLOWS: tuple[Flow, ...] = (*FLOWS, "device_code")
+#: the device-flow trial: the first poll answers slow_down, so the next must wait 1 + 5 s
+SLOW_DOWN_DEVICE = {"interval": 1, "approve_after_polls": 1, "slow_down_polls": 1}
 WRONG_ISSUER = "https://wrong-issuer.invalid"
 #: the expiry trial: pages 3..8 arrive 0.5 s apart, the last 1 s past a 2 s token's deadline
 EXPIRY_TTL = 2
@@ -36,6 +40,7 @@ COMMON = (
 BASELINE_CHECKS: Mapping[str, tuple[str, ...]] = {
     "client_credentials": COMMON,
     "authorization_code": (*COMMON, "pkce-s256", "state-checked", "nonce-checked"),
+    "device_code": (*COMMON, "poll-interval"),
 }
 
 
@@ -88,7 +93,18 @@ TRIALS: tuple[Trial, ...] = (
     Trial(
         name="baseline",
         description="an honest IdP and APIs (in 3 pages): the agent does its job, the right way",
+        flows=ALL_FLOWS,
         pages=3,
+    ),
+    Trial(
+        name="device-slow-down",
+        description=(
+            "the first poll of each device code answers slow_down: the agent waits 5 s more "
+            "from then on (RFC 8628 section 3.5)"
+        ),
+        flows=("device_code",),
+        idp={"device": SLOW_DOWN_DEVICE},
+        checks=("exit-status", "api-called", "poll-interval"),
     ),
     Trial(
         name="token-503",

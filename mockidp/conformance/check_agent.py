@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..config import ClientConfig, IdPConfig
+from ..config import DEVICE_GRANT, ClientConfig, IdPConfig
 from ..errors import ScenarioError
 from ..faults import Fault
 from ..resources import DEFAULT_APIS, MockApis
@@ -39,11 +39,20 @@ AGENT_CONFIG: Mapping[str, Any] = {
             "require_pkce": False,
             "allow_plain_pkce": True,
         },
+        {
+            "client_id": "agent-device",
+            "grant_types": [DEVICE_GRANT, "refresh_token"],
+            "scopes": ["openid", "profile", "email", "offline_access"],
+        },
     ],
     "users": [
         {"sub": "alice", "username": "alice", "password": "alice-pw", "claims": {"name": "Alice Example"}}
     ],
+    # the device flow: a public client; alice approves after one authorization_pending
+    "device": {"interval": 1, "approve_after_polls": 1},
 }
+#: the grant type each flow needs in a client's grant_types
+GRANT_OF: Mapping[str, str] = {"device_code": DEVICE_GRANT}
 
 
 def agent_config(config: ConfigLike = None) -> IdPConfig:
@@ -54,7 +63,7 @@ def pick_client(config: IdPConfig, flow: str, client_id: str | None) -> ClientCo
     for client in config.clients:
         if client_id is not None and client.client_id != client_id:
             continue
-        if flow in client.allowed_grant_types:
+        if GRANT_OF.get(flow, flow) in client.allowed_grant_types:
             return client
     who = f"client {client_id!r}" if client_id else "no client"
     raise ScenarioError(f"{who} in the config can use the {flow} flow")
@@ -116,6 +125,7 @@ def observe(
             client_secret=client.client_secret if flow == "client_credentials" else None,
             control=control,
             issuer=idp.issuer,
+            polled=idp.polled_requests(),
         )
 
 

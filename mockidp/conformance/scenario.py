@@ -19,7 +19,7 @@ from ..defects.plan import check_planned_defects
 from ..errors import ConfigError, ScenarioError
 from ..loading import Source, build, parse_yaml
 
-Flow = Literal["client_credentials", "authorization_code"]
+Flow = Literal["client_credentials", "authorization_code", "device_code"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,6 +12,9 @@ from .fault_middleware import ENDPOINT_ATTR, fault_middleware
 from .handlers import (
     attacker,
     authorize,
+    bc_authorize,
+    device,
+    device_authorization,
     discovery,
     end_session,
     introspect,
@@ -61,6 +64,7 @@ def route_defs(issuer_path: str, dynamic_registration: bool) -> list[web.RouteDe
         web.get(f"{base}{attacker.CERT_PATH}", _named("attacker", attacker.handle_cert), allow_head=False),
     ]
     routes += _user_flow_routes(base)
+    routes += _polled_grant_routes(base)
     if dynamic_registration:
         routes.append(web.post(f"{base}/register", _named("register", register.handle)))
     routes += control.routes(base)
@@ -104,4 +108,17 @@ def _user_flow_routes(base: str) -> list[web.RouteDef]:
         web.post(f"{base}/end_session/confirm", _named("end_session", end_session.confirm)),
         web.post(f"{base}/introspect", _named("introspect", introspect.handle)),
         web.post(f"{base}/revoke", _named("revoke", revoke.handle)),
+    ]
+
+
+def _polled_grant_routes(base: str) -> list[web.RouteDef]:
+    """The device flow (with its verification pages) and CIBA; each answers 404 when disabled."""
+    return [
+        web.post(f"{base}/device_authorization", _named("device_authorization", device_authorization.handle)),
+        web.get(f"{base}/device", _named("device", device.handle), allow_head=False),
+        web.post(f"{base}/device", _named("device", device.handle)),
+        web.post(f"{base}/device/login", _named("device", device.login)),
+        web.get(f"{base}/device/consent", _named("device", device.consent), allow_head=False),
+        web.post(f"{base}/device/consent", _named("device", device.consent)),
+        web.post(f"{base}/bc-authorize", _named("bc_authorize", bc_authorize.handle)),
     ]

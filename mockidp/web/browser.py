@@ -89,9 +89,10 @@ def binding(key: str) -> str:
     return token_key(key)
 
 
-def remember_browser(response: R, state: IdPState, key: str) -> R:
-    """Set (or refresh) the browser-key cookie, sent only to the login and consent pages."""
-    path = f"{state.issuer_path}/authorize"
+def remember_browser(response: R, state: IdPState, key: str, *, pages: str = "authorize") -> R:
+    """Set (or refresh) the browser-key cookie, sent only to the login and consent pages
+    (``pages``: below ``/authorize``, or ``/device`` for the device verification pages)."""
+    path = f"{state.issuer_path}/{pages}"
     set_cookie(response, state, binding_cookie(state), key, path=path, max_age=TRANSACTION_TTL)
     return response
 
@@ -112,10 +113,15 @@ def wrong_browser(
     request: web.Request, state: IdPState, pending: PendingAuthorization
 ) -> web.Response | None:
     """The refusal page when this browser did not start ``pending``, or None."""
+    return wrong_binding(request, state, pending.browser)
+
+
+def wrong_binding(request: web.Request, state: IdPState, bound: str | None) -> web.Response | None:
+    """The refusal page when this browser's key does not hash to ``bound``, or None."""
     key = request.cookies.get(binding_cookie(state))
     if not key:
         return pages.error_page(NO_COOKIE, status=400)
-    if pending.browser is None or not hmac.compare_digest(binding(key), pending.browser):
+    if bound is None or not hmac.compare_digest(binding(key), bound):
         return pages.error_page(OTHER_BROWSER, status=403)
     return None
 

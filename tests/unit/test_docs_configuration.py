@@ -41,6 +41,8 @@ def test_every_model_and_key_has_a_table_row() -> None:
         "`clock`",
         "`token_defects[]`",
         "`token_claims[]`",
+        "`device`",
+        "`ciba`",
     ]
     for section in found:
         assert f"### {section.title}\n" in tables

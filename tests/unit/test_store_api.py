@@ -108,11 +108,12 @@ def test_every_registration_path_validates(mockidp: MockIdP, http: requests.Sess
 #: the store's and the grants' lock, their private dicts, and the dicts' old public names
 #: used as attributes (not calls): ``state.store.lock``, ``grants._codes``, ``store.clients.get``
 PRIVATE = re.compile(
-    r"\b(?:store|grants)\b(?:\.\w+)*\."
-    r"(?:_?lock\b|_(?:clients|users|apis|tokens|codes|refresh|sessions|pending|userinfo_claims)\b"
+    r"\b(?:store|grants|polls)\b(?:\.\w+)*\."
+    r"(?:_?lock\b|_(?:clients|users|apis|tokens|codes|refresh|sessions|pending|userinfo_claims"
+    r"|requests|pages|by_id|by_user_code)\b"
     r"|(?:clients|users|apis|tokens|codes|sessions|pending|refresh|userinfo_claims)\b(?!\())"
 )
-OWNERS = {"store.py", "grants.py"}
+OWNERS = {"store.py", "grants.py", "polling.py"}
 
 
 def _offenders(text: str) -> list[str]:
@@ -126,6 +127,7 @@ def test_the_check_catches_what_it_is_meant_to() -> None:
     ]
     assert _offenders("with state.store.grants.lock:") != []
     assert _offenders("n = len(grants._sessions)") != []
+    assert _offenders("r = state.store.polls._requests[key]") != []
     allowed = "c = state.store.client(cid)\nall_ = store.clients()\nr = grants.refresh_record(t)"
     assert _offenders(allowed) == []
 

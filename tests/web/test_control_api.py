@@ -53,6 +53,20 @@ def check_against_document(document: dict[str, Any], path: str, method: str, r: 
     Draft202012Validator(root).validate(r.json())
 
 
+def start_ciba(mockidp: MockIdP, http: requests.Session) -> str:
+    """A CIBA request waiting for its person (its auth_req_id)."""
+    if mockidp.state.store.client("hitl") is None:
+        mockidp.add_client(
+            client_id="hitl", client_secret="s", grant_types=["urn:openid:params:grant-type:ciba"]
+        )
+    user = next(iter(mockidp.users))
+    r = http.post(
+        mockidp.url("bc-authorize"), data={"scope": "openid", "login_hint": user}, auth=("hitl", "s")
+    )
+    assert r.status_code == 200, r.text
+    return str(r.json()["auth_req_id"])
+
+
 @pytest.fixture
 def control(mockidp: MockIdP) -> str:
     return mockidp.url("_mockidp")
@@ -74,6 +88,8 @@ def test_openapi_document_is_valid_and_every_path_answers(
                 current = mockidp.signing_key.kid
                 others = [k.kid for k in mockidp.state.keys.keys if k.kid != current]
                 body = {"kid": current if path == "/activate-key" else others[0]}
+            if path.startswith("/polled-requests/"):  # needs a request waiting for a person
+                body = {"auth_req_id": start_ciba(mockidp, http)}
             r = http.request(method, f"{control}{path}", json=body)
             assert r.status_code in (200, 201), (method, path, r.text)
             assert r.headers["Content-Type"].startswith("application/json")

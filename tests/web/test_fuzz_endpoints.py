@@ -71,6 +71,13 @@ PARAMS = [
     "acr",
     "user",
     "transaction",
+    "user_code",
+    "auth_req_id",
+    "binding_message",
+    "authorization_details",
+    "login_hint_token",
+    "requested_expiry",
+    "decision",
 ]
 GOOD_VALUES = [
     "client_credentials",
@@ -104,6 +111,11 @@ GOOD_VALUES = [
     "pwd mfa hwk",
     '{"id_token": {"acr": {"essential": true, "values": ["mfa"]}}, "userinfo": {"email": null}}',
     '{"userinfo": {"name": {"value": 1}}}',
+    "urn:ietf:params:oauth:grant-type:device_code",
+    "urn:openid:params:grant-type:ciba",
+    '[{"type": "payment_initiation", "actions": ["initiate"]}]',
+    '[{"type": 1}]',
+    "BCDF-GHJK",
 ]
 #: real tokens of the running IdP (a user's access and ID tokens, a machine token), filled in by
 #: the test: userinfo and id_token_hint then see tokens that verify, not only junk

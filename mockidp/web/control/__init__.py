@@ -70,6 +70,10 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/activate-key", handlers.activate_key),
     ("POST", "/retire-key", handlers.retire_key),
     ("POST", "/reset", handlers.reset),
+    ("GET", "/polled-requests", handlers.list_polled_requests),
+    ("POST", "/polled-requests/approve", handlers.approve_polled_request),
+    ("POST", "/polled-requests/deny", handlers.deny_polled_request),
+    ("POST", "/polled-requests/expire", handlers.expire_polled_request),
     ("GET", "/openapi.json", openapi.handle),
 )
 

@@ -18,6 +18,7 @@ from ...config import (
     TokenDefectsConfig,
     UserConfig,
 )
+from ...decisions import SELECTORS, decide, expire, polled_requests
 from ...defects import resolve_defects
 from ...errors import ClockError, ConfigError, ControlRequestError, MockIdPError, OAuthError
 from ...faults import Fault
@@ -314,6 +315,52 @@ async def set_clock(request: web.Request) -> web.StreamResponse:
     if advance:
         clock.advance(advance)
     return json_response(_clock_json(_state(request)))
+
+
+# --- the person behind the device flow and CIBA ---------------------------------------------
+
+DECISION_KEYS = frozenset({*SELECTORS, "subject"})
+
+
+async def _selector(request: web.Request, allowed: frozenset[str]) -> dict[str, Any]:
+    body = await _object(request)
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ControlRequestError(f"unknown key '{unknown[0]}'", key_path=unknown[0])
+    for key in body:
+        _optional(body, key, str)
+    return body
+
+
+async def list_polled_requests(request: web.Request) -> web.StreamResponse:
+    return json_response({"requests": polled_requests(_state(request))})
+
+
+async def approve_polled_request(request: web.Request) -> web.StreamResponse:
+    """Approve a waiting request, as ``subject`` (default: the hinted user, else the first)."""
+    body = await _selector(request, DECISION_KEYS)
+    subject = body.pop("subject", None)
+    try:
+        return json_response(decide(_state(request), "approve", body, subject=subject))
+    except MockIdPError as exc:
+        raise ControlRequestError(str(exc)) from None
+
+
+async def deny_polled_request(request: web.Request) -> web.StreamResponse:
+    body = await _selector(request, frozenset(SELECTORS))
+    try:
+        return json_response(decide(_state(request), "deny", body))
+    except MockIdPError as exc:
+        raise ControlRequestError(str(exc)) from None
+
+
+async def expire_polled_request(request: web.Request) -> web.StreamResponse:
+    """Let a request time out now: its next poll answers ``expired_token``."""
+    body = await _selector(request, frozenset(SELECTORS))
+    try:
+        return json_response(expire(_state(request), body))
+    except MockIdPError as exc:
+        raise ControlRequestError(str(exc)) from None
 
 
 # --- registrations, keys, reset ---------------------------------------------------------------

@@ -148,8 +148,67 @@ def _schemas() -> dict[str, Schema]:
         "KeyId": _model(KeyId, defs, kid={"minLength": 1}),
         "RotatedKeys": _model(RotatedKeys, defs),
         **_journal_and_clock_schemas(defs),
+        **_polled_schemas(),
         **_config_schemas(),
         **defs,
+    }
+
+
+def _polled_schemas() -> dict[str, Schema]:
+    """The device-flow and CIBA requests a test approves, denies or times out."""
+    selector = {
+        "id": {"type": "string", "description": "the id from GET /polled-requests"},
+        "user_code": {"type": "string"},
+        "device_code": {"type": "string"},
+        "auth_req_id": {"type": "string"},
+    }
+    text: Schema = {"type": ["string", "null"]}
+    return {
+        "PolledRequest": _obj(
+            {
+                "id": {"type": "string"},
+                "kind": {"enum": ["device", "ciba"]},
+                "client_id": {"type": "string"},
+                "status": {"enum": ["pending", "approved", "denied", "issued", "expired"]},
+                "subject": text,
+                "login_hint": text,
+                "scope": {"type": "string"},
+                "user_code": text,
+                "binding_message": text,
+                "authorization_details": {"type": ["array", "null"], "items": {"type": "object"}},
+                "interval": {"type": "integer"},
+                "polls": {"type": "integer"},
+                "expires_in": {"type": "integer"},
+                "answers": {
+                    "type": "array",
+                    "description": "each poll: when, its answer (an error or tokens), the interval after",
+                    "items": _obj(
+                        {
+                            "at": {"type": "number"},
+                            "answer": {"type": "string"},
+                            "interval": {"type": "integer"},
+                        }
+                    ),
+                },
+            }
+        ),
+        "PolledRequests": _obj({"requests": {"type": "array", "items": _ref("PolledRequest")}}),
+        "PolledSelector": {
+            **_obj(selector),
+            "description": "at most one key; none: the only request still waiting",
+        },
+        "PolledApproval": {
+            **_obj(
+                {
+                    **selector,
+                    "subject": {
+                        "type": "string",
+                        "description": "sub or username (default: the hinted user)",
+                    },
+                }
+            ),
+            "description": "at most one selector key; none: the only request still waiting",
+        },
     }
 
 
@@ -328,8 +387,46 @@ def _state_paths() -> dict[str, Schema]:
                 _answer("reset", _obj({"reset": {"type": "boolean"}})),
             )
         },
+        **_polled_paths(),
         "/openapi.json": {
             "get": _op("This document", "openapi", {"200": {"description": "OpenAPI 3.1 document"}}),
+        },
+    }
+
+
+def _polled_paths() -> dict[str, Schema]:
+    one = _ref("PolledRequest")
+    return {
+        "/polled-requests": {
+            "get": _op(
+                "List device-flow and CIBA requests (no secrets)",
+                "list_polled_requests",
+                _answer("the requests, oldest first", _ref("PolledRequests")),
+            )
+        },
+        "/polled-requests/approve": {
+            "post": _op(
+                "Approve a waiting request: its next poll gets the tokens",
+                "approve_polled_request",
+                _answer("the request", one),
+                _json_body(_ref("PolledApproval"), required=False),
+            )
+        },
+        "/polled-requests/deny": {
+            "post": _op(
+                "Deny a waiting request: its polls answer access_denied",
+                "deny_polled_request",
+                _answer("the request", one),
+                _json_body(_ref("PolledSelector"), required=False),
+            )
+        },
+        "/polled-requests/expire": {
+            "post": _op(
+                "Time a request out: its polls answer expired_token",
+                "expire_polled_request",
+                _answer("the request", one),
+                _json_body(_ref("PolledSelector"), required=False),
+            )
         },
     }
 

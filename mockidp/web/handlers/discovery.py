@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from ...claims import supported_claims
+from ...config import CIBA_GRANT, DEVICE_GRANT
 from ...flows import GRANTS
 from ...state import IdPState
 from ...targets import OIDC_SCOPES
@@ -27,7 +28,7 @@ def metadata(state: IdPState) -> dict[str, Any]:
         "jwks_uri": state.endpoint("jwks"),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
-        "grant_types_supported": sorted(GRANTS),
+        "grant_types_supported": sorted(g for g in GRANTS if _grant_enabled(state, g)),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [state.keys.alg],
@@ -36,6 +37,27 @@ def metadata(state: IdPState) -> dict[str, Any]:
     }
     if state.config.dynamic_registration:
         document["registration_endpoint"] = state.endpoint("register")
+    document.update(polled_grant_metadata(state))
+    return document
+
+
+def _grant_enabled(state: IdPState, grant_type: str) -> bool:
+    if grant_type == DEVICE_GRANT:
+        return state.config.device.enabled
+    if grant_type == CIBA_GRANT:
+        return state.config.ciba.enabled
+    return True
+
+
+def polled_grant_metadata(state: IdPState) -> dict[str, Any]:
+    """RFC 8628 section 4 and CIBA Core section 4, only for what is enabled."""
+    document: dict[str, Any] = {}
+    if state.config.device.enabled:
+        document["device_authorization_endpoint"] = state.endpoint("device_authorization")
+    if state.config.ciba.enabled:
+        document["backchannel_authentication_endpoint"] = state.endpoint("bc-authorize")
+        document["backchannel_token_delivery_modes_supported"] = ["poll"]
+        document["backchannel_user_code_parameter_supported"] = False
     return document
 
 

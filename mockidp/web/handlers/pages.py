@@ -49,7 +49,7 @@ def _chosen_level(state: IdPState, chosen: str | None, pending: PendingAuthoriza
     return requested_level(state, pending.request)
 
 
-def _check_password(state: IdPState, username: str | None, password: str | None) -> UserConfig | None:
+def check_password(state: IdPState, username: str | None, password: str | None) -> UserConfig | None:
     user = state.store.user_by_login(username) if username else None
     if user is None or user.password is None or password is None:
         return None
@@ -75,7 +75,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if one_click is not None:
         user = state.store.user(one_click)
     else:
-        user = _check_password(state, params.get("username"), params.get("password"))
+        user = check_password(state, params.get("username"), params.get("password"))
     if user is None:
         username = params.get("username") or ""
         return login_view(state, txn, pending.request, username=username, error=WRONG_PASSWORD)

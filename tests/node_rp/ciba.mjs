@@ -1,0 +1,18 @@
+// openid-client: discovery, then CIBA poll mode (OpenID CIBA Core 1.0) with client_secret_basic.
+// Input (argv[2], JSON): {issuer, client_id, client_secret, login_hint, scope?, binding_message?}
+// Output (stdout, JSON): {tokens: the token endpoint response, claims: the ID token claims}
+import * as client from "openid-client";
+
+const input = JSON.parse(process.argv[2]);
+const config = await client.discovery(
+  new URL(input.issuer),
+  input.client_id,
+  input.client_secret,
+  undefined,
+  { execute: [client.allowInsecureRequests] },
+);
+const params = { scope: input.scope ?? "openid", login_hint: input.login_hint };
+if (input.binding_message) params.binding_message = input.binding_message;
+const request = await client.initiateBackchannelAuthentication(config, params);
+const tokens = await client.pollBackchannelAuthenticationGrant(config, request);
+process.stdout.write(JSON.stringify({ tokens, claims: tokens.claims() ?? null }));
