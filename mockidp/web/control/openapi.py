@@ -117,6 +117,10 @@ def _journal_and_clock_schemas() -> dict[str, Schema]:
                     "type": ["object", "null"],
                     "description": "planned claims the issued access token carries",
                 },
+                "client_assertion": {
+                    "type": ["object", "null"],
+                    "description": "a private_key_jwt assertion's header and claims (unverified)",
+                },
             }
         ),
         "Journal": _obj({"requests": {"type": "array", "items": _ref("RequestRecord")}}),
