@@ -45,10 +45,10 @@ class IssuedToken:
 
 @dataclass(frozen=True, slots=True)
 class RegistrationRecord:
-    """What RFC 7592 needs of a registered client: a hash of its registration access token
-    (the token itself is never kept) and its metadata as last registered."""
+    """What RFC 7592 needs of a registered client: its registration access token (kept here
+    only: the journal redacts it) and its client information as last registered."""
 
-    token_sha256: str
+    access_token: str
     metadata: dict[str, Any]
 
 
