@@ -12,9 +12,10 @@ from typing import Any
 import jwt
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from private_key_jwt_client import SignedClient, new_key, public_jwk
+from private_key_jwt_client import SignedClient, public_jwk
 
 from mockidp import MockIdP
 
@@ -125,7 +126,7 @@ def test_private_key_jwt_registration_refusals(
 
 
 def test_a_private_key_in_jwks_is_refused(mockidp: MockIdP, http: requests.Session) -> None:
-    key = new_key("ES256")
+    key = ec.generate_private_key(ec.SECP256R1())
     private = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key))
     r = register(
         mockidp, http, {**CC, "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [private]}}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..journal import redacted
+from .agent_assertions import assertion_aud, assertion_jti_single_use, assertion_lifetime
 from .agent_evidence import Check, Evidence, crashed, form, not_applicable, verdict
 from .agent_lifetimes import expiry, token_reuse
 from .case import Case
@@ -375,6 +376,10 @@ CHECKS: dict[str, Check] = {
     "stops-on-issuer-mismatch": stops_on_issuer_mismatch,
     "token-reuse": token_reuse,
     "expiry": expiry,
+    # with --auth private_key_jwt (agent_assertions.py)
+    "assertion-aud": assertion_aud,
+    "assertion-jti-single-use": assertion_jti_single_use,
+    "assertion-lifetime": assertion_lifetime,
     # the same names, judged after a trial that must stop the agent
     "state-checked:stopped": code_not_redeemed("state-checked"),
     "authorization-iss-checked": code_not_redeemed("authorization-iss-checked"),
