@@ -19,6 +19,8 @@ import pytest
 import requests
 from aiohttp import web
 from apphost import AppHost
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from private_key_jwt_client import ASSERTION_TYPE, DROP, SignedClient, new_key, public_jwk
 from userflow import CALLBACK, authorize, refresh
 
@@ -211,7 +213,6 @@ def _replayed(idp: MockIdP, c: SignedClient) -> dict[str, str]:
     return c.form(assertion)
 
 
-NOW = int(time.time())
 REFUSALS: dict[str, tuple[FormMaker, str]] = {
     "wrong iss": (lambda i, c: c.form(c.assertion(iss="nobody")), "unknown client"),
     "iss missing": (
@@ -383,3 +384,52 @@ def test_a_private_jwks_uri_host_is_refused(mockidp: MockIdP, http: requests.Ses
     r = token_request(mockidp, http, client.form())
     assert r.status_code == 401
     assert "non-public address" in r.json()["error_description"]
+
+
+# --- fuzz ----------------------------------------------------------------------------------
+
+SEGMENTS = st.one_of(
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", max_size=40),
+    st.dictionaries(
+        st.sampled_from(
+            ["alg", "kid", "typ", "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "jwk", "crit"]
+        ),
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=True)
+        | st.text(max_size=20)
+        | st.lists(st.text(max_size=10), max_size=2),
+        max_size=8,
+    ).map(b64),
+)
+ASSERTIONS = st.one_of(
+    st.text(max_size=60),
+    st.lists(SEGMENTS, min_size=1, max_size=4).map(".".join),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    assertion=ASSERTIONS,
+    assertion_type=st.sampled_from([ASSERTION_TYPE, "", "urn:x"]),
+    client_id=st.sampled_from([None, CLIENT, "demo-agent", "nobody", ""]),
+    endpoint=st.sampled_from(ENDPOINTS),
+)
+def test_fuzz_client_assertions_are_refused_cleanly(
+    mockidp: MockIdP,
+    http: requests.Session,
+    signed: SignedClient,
+    assertion: str,
+    assertion_type: str,
+    client_id: str | None,
+    endpoint: str,
+) -> None:
+    form = {"client_assertion_type": assertion_type, "client_assertion": assertion}
+    if client_id is not None:
+        form["client_id"] = client_id
+    data = {"grant_type": "client_credentials"} if endpoint == "token" else {"token": "x"}
+    r = http.post(mockidp.url(endpoint), data={**data, **form})
+    assert r.status_code in (400, 401), r.text
+    assert r.json()["error"] in ("invalid_client", "invalid_request")
+    assert not mockidp.state.server_errors.take()
