@@ -292,6 +292,36 @@ def _unique(values: list[str], section: str, key: str) -> None:
         seen.add(value)
 
 
+#: JWK members of a private or symmetric key: a client's ``jwks`` is public keys only
+_PRIVATE_JWK_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+
+
+def _check_client_keys(client: ClientConfig, path: str) -> None:
+    """A ``jwks`` of public JWK objects, or a ``jwks_uri`` that is https (http only to loopback)."""
+    if client.jwks is not None:
+        keys = client.jwks.get("keys")
+        if not isinstance(keys, list | tuple) or not keys:
+            raise ConfigError(
+                "jwks must be a JWK Set: {keys: [...]} with at least one key", key_path=f"{path}.jwks"
+            )
+        for j, key in enumerate(keys):
+            where = f"{path}.jwks.keys[{j}]"
+            if not isinstance(key, Mapping) or not isinstance(key.get("kty"), str):
+                raise ConfigError("each key must be a JWK object with a kty", key_path=where)
+            if any(m in key for m in _PRIVATE_JWK_MEMBERS):
+                raise ConfigError("a private or symmetric key: give the public key only", key_path=where)
+    if client.jwks_uri is not None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(client.jwks_uri)
+        host = parts.hostname or ""
+        loopback = host in ("localhost", "::1") or host.startswith("127.")
+        if not (parts.scheme == "https" or (parts.scheme == "http" and loopback)) or not host:
+            raise ConfigError(
+                "jwks_uri must be https (http only to a loopback address)", key_path=f"{path}.jwks_uri"
+            )
+
+
 def _check_client(client: ClientConfig, path: str, known_audiences: set[str]) -> None:
     if not client.client_id:
         raise ConfigError("client_id must not be empty", key_path=f"{path}.client_id")
@@ -304,6 +334,8 @@ def _check_client(client: ClientConfig, path: str, known_audiences: set[str]) ->
         )
     if method == "private_key_jwt" and (client.jwks is None) == (client.jwks_uri is None):
         raise ConfigError("private_key_jwt needs either jwks or jwks_uri", key_path=f"{path}.jwks")
+    if method == "private_key_jwt":
+        _check_client_keys(client, path)
     if method != "private_key_jwt" and (client.jwks is not None or client.jwks_uri is not None):
         raise ConfigError(
             "jwks and jwks_uri are for token_endpoint_auth_method: private_key_jwt",

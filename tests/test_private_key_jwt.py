@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from private_key_jwt_client import ASSERTION_TYPE, DROP, SignedClient, new_key, public_jwk
 from userflow import CALLBACK, authorize, refresh
 
-from mockidp import MockIdP, redacted
+from mockidp import ConfigError, IdPConfig, MockIdP, redacted
 
 CLIENT = "signed-agent"
 RESOURCE = "demo-api"
@@ -433,3 +433,21 @@ def test_fuzz_client_assertions_are_refused_cleanly(
     assert r.status_code in (400, 401), r.text
     assert r.json()["error"] in ("invalid_client", "invalid_request")
     assert not mockidp.state.server_errors.take()
+
+
+@pytest.mark.parametrize(
+    ("keys", "path", "message"),
+    [
+        ({"jwks": {"keys": []}}, "clients[0].jwks", "at least one key"),
+        ({"jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}}, "clients[0].jwks.keys[0]", "public key only"),
+        ({"jwks": {"keys": ["x"]}}, "clients[0].jwks.keys[0]", "JWK object"),
+        ({"jwks_uri": "http://keys.example/jwks"}, "clients[0].jwks_uri", "https"),
+        ({"jwks_uri": "ftp://127.0.0.1/jwks"}, "clients[0].jwks_uri", "https"),
+    ],
+)
+def test_config_errors_name_the_key(keys: dict[str, Any], path: str, message: str) -> None:
+    client = {"client_id": "c", "token_endpoint_auth_method": "private_key_jwt", **keys}
+    with pytest.raises(ConfigError) as info:
+        IdPConfig.from_dict({"clients": [client]})
+    assert info.value.key_path == path
+    assert message in info.value.message
