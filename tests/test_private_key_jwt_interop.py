@@ -15,6 +15,7 @@ from typing import Any
 
 import jwt
 import pytest
+import requests
 import yaml
 from cryptography.hazmat.primitives.asymmetric import ec
 from openid_client_rp import NodeRPError, run_rp
@@ -84,3 +85,28 @@ def test_openid_client_with_the_wrong_key_is_refused(issuer: str) -> None:
     other = private_jwk(ec.generate_private_key(ec.SECP256R1()), "rp-key-1")
     with pytest.raises(NodeRPError, match="invalid_client"):
         run_rp("private_key_jwt.mjs", {"issuer": issuer, "client_id": CLIENT, "jwk": other})
+
+
+@pytest.mark.parametrize(("lifetime", "status"), [(60, 200), (600, 401)])
+def test_pyoidc_private_key_jwt_assertion(issuer: str, lifetime: int, status: int) -> None:
+    """pyoidc builds the assertion (``aud`` = [the token endpoint]); its default lifetime, 600 s, is
+    refused: mockidp, like Auth0, takes at most 300 s."""
+    pytest.importorskip("oic")
+    from oic.oauth2.message import AccessTokenRequest
+    from oic.oic import Client
+    from oic.utils.authn.client import CLIENT_AUTHN_METHOD
+    from oic.utils.keyio import KeyBundle
+
+    client = Client(client_id=CLIENT, client_authn_method=CLIENT_AUTHN_METHOD)
+    client.provider_config(issuer)
+    client.keyjar.add_kb("", KeyBundle(keys=[{**JWK, "use": "sig"}], keyusage=["sig"]))
+    request = AccessTokenRequest(grant_type="client_credentials", scope=["demo-api:read"])
+    client.init_authentication_method(
+        request, "private_key_jwt", authn_endpoint="token", algorithm="ES256", lifetime=lifetime
+    )
+    claims = jwt.decode(request["client_assertion"], options={"verify_signature": False})
+    assert claims["aud"] == [f"{issuer}/token"]  # an array: accepted, its only member being ours
+    r = requests.post(f"{issuer}/token", data={**request.to_dict(), "resource": "demo-api"}, timeout=10)
+    assert r.status_code == status, r.text
+    if status == 401:
+        assert "lifetime too long" in r.json()["error_description"]
