@@ -211,6 +211,14 @@ def _scopes(metadata: Mapping[str, Any], known: set[str]) -> list[str]:
     return scopes
 
 
+def _is_https_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        return parts.scheme == "https" and bool(parts.hostname) and not any(c in value for c in " \t\r\n")
+    except ValueError:
+        return False
+
+
 def _check_keys(metadata: Mapping[str, Any], method: str) -> None:
     """``jwks`` and ``jwks_uri`` are exclusive (RFC 7591 section 2); both must be well formed;
     ``private_key_jwt`` needs one of them, with public signing keys only."""
@@ -223,13 +231,15 @@ def _check_keys(metadata: Mapping[str, Any], method: str) -> None:
         raise InvalidClientMetadata("jwks must be a JWK Set object with a 'keys' array")
     if jwks is not None:
         keys = jwks["keys"]
-        if any(isinstance(k, Mapping) and any(m in k for m in PRIVATE_MEMBERS) for k in keys):
+        if not all(isinstance(k, Mapping) and isinstance(k.get("kty"), str) for k in keys):
+            raise InvalidClientMetadata("every key in jwks must be a JWK object with a kty")
+        if any(any(m in k for m in PRIVATE_MEMBERS) for k in keys):
             raise InvalidClientMetadata("jwks must hold public keys only (no private or symmetric members)")
         if method == "private_key_jwt" and not public_keys(jwks):
             raise InvalidClientMetadata(
                 "jwks holds no usable signing key (RSA, EC P-256/384/521 or Ed25519, use sig)"
             )
-    if jwks_uri is not None and not (isinstance(jwks_uri, str) and jwks_uri.startswith("https://")):
+    if jwks_uri is not None and not (isinstance(jwks_uri, str) and _is_https_url(jwks_uri)):
         raise InvalidClientMetadata("jwks_uri must be an https URL")
     contacts = metadata.get("contacts")
     if contacts is not None and not (

@@ -114,6 +114,8 @@ def test_private_key_jwt_registration_with_jwks_then_a_token(
         ({"jwks": "not a set"}, "JWK Set"),
         ({"jwks_uri": "http://keys.example/jwks"}, "https URL"),
         ({"jwks_uri": "https://keys.example/jwks", "jwks": {"keys": []}}, "not both"),
+        ({"jwks_uri": "https://"}, "https URL"),
+        ({"jwks": {"keys": [{"kty": "EC", "crv": "P-256"}, "x"]}}, "JWK object with a kty"),
     ],
 )
 def test_private_key_jwt_registration_refusals(
@@ -260,6 +262,7 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
     max_leaves=8,
 )
+VALID_JWK = public_jwk(ec.generate_private_key(ec.SECP256R1()), "ES256", "k1")
 METADATA = st.fixed_dictionaries(
     {},
     optional={
@@ -273,13 +276,18 @@ METADATA = st.fixed_dictionaries(
                         st.sampled_from(["kty", "crv", "x", "y", "n", "e", "alg", "use", "d", "kid"]),
                         st.text(max_size=12),
                         max_size=6,
-                    ),
-                    max_size=2,
+                    )
+                    | st.just(VALID_JWK)
+                    | JSON,
+                    max_size=3,
                 )
             }
         )
         | JSON,
-        "jwks_uri": st.sampled_from(["https://127.0.0.1:1/jwks", "http://x/jwks", ""]) | JSON,
+        "jwks_uri": st.sampled_from(
+            ["https://127.0.0.1:1/jwks", "http://x/jwks", "", "https://", "https://[::1"]
+        )
+        | JSON,
         "redirect_uris": st.lists(
             st.sampled_from(["http://127.0.0.1/cb", "com.example.app:/cb", "https://a.example/cb", "x"]),
             max_size=2,
