@@ -299,6 +299,7 @@ def run_agent_scenario(loaded: LoadedScenario, spec: AgentTarget) -> AgentReport
         client_id=spec.client_id,
         apis=spec.apis,
         cwd=scenario_dir(loaded),
+        auth=spec.auth,
     )
 
 

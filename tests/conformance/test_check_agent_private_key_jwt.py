@@ -12,6 +12,8 @@ import pytest
 
 from mockidp.cli import main
 from mockidp.conformance.check_agent import check_agent
+from mockidp.conformance.runner import run_scenario
+from mockidp.conformance.scenario import load_scenario
 
 pytestmark = pytest.mark.slow
 
@@ -85,3 +87,21 @@ def test_cli_auth_private_key_jwt(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "assertion-jti-single-use" in capsys.readouterr().out
     assert "assertion-jti-single-use" in out.read_text()
     json.loads(out.read_text())
+
+
+def test_a_scenario_can_ask_for_private_key_jwt(tmp_path: Path) -> None:
+    text = f"""\
+version: 1
+name: signed-agent
+agent:
+  run: "{command("--key", "pem")}"
+  flow: client_credentials
+  auth: private_key_jwt
+  timeout: 20
+  trials: [baseline]
+"""
+    (tmp_path / "s.yaml").write_text(text)
+    result = run_scenario(load_scenario(tmp_path / "s.yaml"))
+    assert result.passed, result.explain()
+    judged = {c.name: c.outcome for c in result.report.cases}
+    assert {judged[f"baseline/{name}"] for name in ASSERTION_CHECKS} == {"passed"}
