@@ -19,6 +19,7 @@ def test_page_shows_its_example_verbatim() -> None:
 
 
 def test_example_passes(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_private_key_jwt=EXAMPLE.read_text("utf-8"))
+    # another name than tests/test_private_key_jwt.py, which this in-process run may have imported
+    pytester.makepyfile(test_private_key_jwt_example=EXAMPLE.read_text("utf-8"))
     result = pytester.runpytest_inprocess("-p", "no:asyncio", "-p", "no:cacheprovider", "-W", "error")
     result.assert_outcomes(passed=1)
