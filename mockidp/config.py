@@ -49,12 +49,13 @@ class ClientConfig:
     #: Without a secret the client is public.
     client_secret: str | None = None
     #: Restricts the client to one method; any other method gets ``invalid_client``. ``none``
-    #: requires a public client, the secret methods a confidential one. ``None`` (the default)
+    #: requires a public client, the secret methods a confidential one, ``private_key_jwt`` (no
+    #: secret) ``jwks`` or ``jwks_uri`` (docs/flows/private-key-jwt.md). ``None`` (the default)
     #: accepts client_secret_basic and client_secret_post (or none for public clients).
     token_endpoint_auth_method: AuthMethod | None = None
     #: Grants the client may use; others get ``unauthorized_client``. A public client may not use
-    #: ``client_credentials`` or CIBA. ``None`` (the default): ``[client_credentials]`` for confidential
-    #: clients, ``[authorization_code, refresh_token]`` for public ones.
+    #: ``client_credentials`` or CIBA. ``None`` (the default): ``[client_credentials]`` for
+    #: confidential clients, ``[authorization_code, refresh_token]`` for public ones.
     grant_types: tuple[GrantType, ...] | None = None
     #: Exact-match redirect URIs (no fragment). Loopback ``http://127.0.0.1/...`` and
     #: ``http://localhost/...`` match any port (RFC 8252).
@@ -77,9 +78,11 @@ class ClientConfig:
     allow_plain_pkce: bool = False
     #: Shown on the consent page.
     client_name: str | None = None
-    #: public keys for ``private_key_jwt`` (RFC 7523 section 2.2), a JWK Set ``{keys: [...]}``
+    #: The public keys of a ``private_key_jwt`` client (RFC 7523 section 2.2), a JWK Set
+    #: ``{keys: [...]}``; public members only.
     jwks: Mapping[str, Any] | None = None
-    #: where to fetch those keys instead (mutually exclusive with ``jwks``)
+    #: Where to fetch those keys instead (exactly one of ``jwks``, ``jwks_uri``): https, or
+    #: ``http`` to a loopback address (a test's own key host).
     jwks_uri: str | None = None
     #: custom access-token claims for this client (templates allowed; see ``claim_templates``)
     access_token_claims: Mapping[str, Any] = field(default_factory=dict)
@@ -430,6 +433,36 @@ def _unique(values: list[str], section: str, key: str) -> None:
         seen.add(value)
 
 
+#: JWK members of a private or symmetric key: a client's ``jwks`` is public keys only
+_PRIVATE_JWK_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+
+
+def _check_client_keys(client: ClientConfig, path: str) -> None:
+    """A ``jwks`` of public JWK objects, or a ``jwks_uri`` that is https (http only to loopback)."""
+    if client.jwks is not None:
+        keys = client.jwks.get("keys")
+        if not isinstance(keys, list | tuple) or not keys:
+            raise ConfigError(
+                "jwks must be a JWK Set: {keys: [...]} with at least one key", key_path=f"{path}.jwks"
+            )
+        for j, key in enumerate(keys):
+            where = f"{path}.jwks.keys[{j}]"
+            if not isinstance(key, Mapping) or not isinstance(key.get("kty"), str):
+                raise ConfigError("each key must be a JWK object with a kty", key_path=where)
+            if any(m in key for m in _PRIVATE_JWK_MEMBERS):
+                raise ConfigError("a private or symmetric key: give the public key only", key_path=where)
+    if client.jwks_uri is not None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(client.jwks_uri)
+        host = parts.hostname or ""
+        loopback = host in ("localhost", "::1") or host.startswith("127.")
+        if not (parts.scheme == "https" or (parts.scheme == "http" and loopback)) or not host:
+            raise ConfigError(
+                "jwks_uri must be https (http only to a loopback address)", key_path=f"{path}.jwks_uri"
+            )
+
+
 def _check_client(client: ClientConfig, path: str, known_audiences: set[str]) -> None:
     if not client.client_id:
         raise ConfigError("client_id must not be empty", key_path=f"{path}.client_id")
@@ -442,6 +475,8 @@ def _check_client(client: ClientConfig, path: str, known_audiences: set[str]) ->
         )
     if method == "private_key_jwt" and (client.jwks is None) == (client.jwks_uri is None):
         raise ConfigError("private_key_jwt needs either jwks or jwks_uri", key_path=f"{path}.jwks")
+    if method == "private_key_jwt":
+        _check_client_keys(client, path)
     if method != "private_key_jwt" and (client.jwks is not None or client.jwks_uri is not None):
         raise ConfigError(
             "jwks and jwks_uri are for token_endpoint_auth_method: private_key_jwt",

@@ -89,7 +89,7 @@ def type_name(tp: Any, where: Mapping[type, Section]) -> str:
         real = [a for a in args if a is not type(None)]
         return " or ".join(type_name(a, where) for a in real)
     if origin is Literal:
-        return " \\| ".join(f"`{a}`" for a in args)
+        return " \\| ".join(f"`{a}`" for a in sorted(args, key=str))  # see loading.json_schema
     if origin is tuple and args:
         model, _ = _model_of(args[0])
         if model is not None and model in where:

@@ -73,6 +73,9 @@ class RequestRecord:
     endpoint: str = ""
     #: the planned claims (``MockIdP.plan_claims``) the issued access token carries
     token_claims: Mapping[str, Any] | None = None
+    #: a ``private_key_jwt`` request's assertion as ``{"header": ..., "claims": ...}``, unverified:
+    #: what the client signed, without the signature (so it cannot be replayed from here)
+    client_assertion: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +89,7 @@ class RequestRecord:
             "status": self.status,
             "time": self.time,
             "token_claims": dict(self.token_claims) if self.token_claims is not None else None,
+            "client_assertion": dict(self.client_assertion) if self.client_assertion is not None else None,
         }
 
 

@@ -295,7 +295,9 @@ def _type_schema(tp: Any, defs: dict[str, Any], style: _Style) -> dict[str, Any]
         inner = _type_schema(real[0], defs, style) if len(real) == 1 else {}
         return {"anyOf": [inner, {"type": "null"}]} if inner and type(None) in args else inner
     if origin is Literal:
-        return {"enum": list(args)}
+        # sorted: typing caches `Literal[...] | None` by value set, so another module's Literal with
+        # the same values in another order (the MCP SDK's auth methods) would reorder ours
+        return {"enum": sorted(args, key=str)}
     if origin is tuple:
         return {"type": "array", "items": _type_schema(args[0], defs, style)}
     if origin in (Mapping, dict) or tp is dict:

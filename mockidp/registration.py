@@ -3,6 +3,14 @@
 Strict on purpose: a client that sends contradictory or unsafe metadata is told so with
 ``invalid_client_metadata`` or ``invalid_redirect_uri`` instead of being silently "fixed".
 Metadata this server does not understand is ignored, as RFC 7591 section 2 requires.
+
+``application_type`` (OpenID Connect Registration section 2; MCP SEP-837) is recorded and sets
+the redirect rules: ``native`` apps may use loopback ``http`` (any port at /authorize, RFC 8252
+section 7.3), a private-use scheme (7.1) or a claimed ``https`` URI (7.2); ``web`` apps only
+``https``, or loopback ``http`` while developing against this local IdP, never a private-use
+scheme. ``private_key_jwt`` clients register their public keys as ``jwks`` or an https
+``jwks_uri`` and get no secret. RFC 7592 updates go through :func:`register_client` too, with
+the client's id (and secret) kept.
 """
 
 from __future__ import annotations
@@ -14,10 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 from urllib.parse import urlsplit
 
+from .client_keys import public_keys
 from .config import CIBA_GRANT, DEVICE_GRANT, AuthMethod, ClientConfig, GrantType
 from .errors import InvalidClientMetadata, InvalidRedirectUri
 
-AUTH_METHODS: tuple[str, ...] = tuple(m for m in get_args(AuthMethod) if m != "private_key_jwt")
+AUTH_METHODS: tuple[str, ...] = get_args(AuthMethod)
+#: JWK members that belong to a private (or symmetric) key: never registered
+PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 GRANT_TYPE_NAMES: tuple[str, ...] = get_args(GrantType)
 #: the grants whose tokens stand for a person, and so may come with refresh tokens
 USER_GRANTS = frozenset({"authorization_code", DEVICE_GRANT, CIBA_GRANT})
@@ -36,26 +47,36 @@ class Registration:
 
 
 def register_client(
-    metadata: Any, *, known_scopes: set[str], audiences: tuple[str, ...], now: float
+    metadata: Any,
+    *,
+    known_scopes: set[str],
+    audiences: tuple[str, ...],
+    now: float,
+    previous: ClientConfig | None = None,
 ) -> Registration:
-    """Validate client metadata and build the client; raises the RFC 7591 errors."""
+    """Validate client metadata and build the client; raises the RFC 7591 errors.
+
+    With ``previous`` (an RFC 7592 update) the client keeps its id, and its secret while it
+    still uses one; ``now`` is then the original ``client_id_issued_at``.
+    """
     if not isinstance(metadata, Mapping):
         raise InvalidClientMetadata("the registration request must be a JSON object")
     method = _choice(metadata, "token_endpoint_auth_method", AUTH_METHODS, "client_secret_basic")
     grants = _str_list(metadata, "grant_types", ["authorization_code"])
     responses = _str_list(metadata, "response_types", ["code"] if "authorization_code" in grants else [])
     _check_grants(grants, responses, public=method == "none")
-    redirects = [_check_redirect(u) for u in _str_list(metadata, "redirect_uris", [])]
+    app_type = _choice(metadata, "application_type", ("web", "native"), "web")
+    redirects = [_check_redirect(u, app_type) for u in _str_list(metadata, "redirect_uris", [])]
     if "authorization_code" in grants and not redirects:
         raise InvalidRedirectUri("redirect_uris is required for the authorization_code grant")
-    logout = [_check_redirect(u) for u in _str_list(metadata, "post_logout_redirect_uris", [])]
+    logout = [_check_redirect(u, app_type) for u in _str_list(metadata, "post_logout_redirect_uris", [])]
     scopes = _scopes(metadata, known_scopes)
-    _check_keys(metadata)
-    app_type = _choice(metadata, "application_type", ("web", "native"), "web")
+    _check_keys(metadata, method)
     client_name = _optional_str(metadata, "client_name")
+    signed = method == "private_key_jwt"
     client = ClientConfig(
-        client_id=f"dcr-{secrets.token_urlsafe(12)}",
-        client_secret=None if method == "none" else secrets.token_urlsafe(32),
+        client_id=previous.client_id if previous else f"dcr-{secrets.token_urlsafe(12)}",
+        client_secret=_secret(method, previous),
         token_endpoint_auth_method=method,  # type: ignore[arg-type]
         grant_types=tuple(grants),  # type: ignore[arg-type]
         redirect_uris=tuple(redirects),
@@ -63,6 +84,8 @@ def register_client(
         scopes=tuple(scopes),
         audiences=audiences,
         client_name=client_name,
+        jwks=metadata.get("jwks") if signed else None,
+        jwks_uri=metadata.get("jwks_uri") if signed else None,
     )
     response: dict[str, Any] = {"client_id": client.client_id, "client_id_issued_at": int(now)}
     if client.client_secret is not None:
@@ -85,6 +108,15 @@ def register_client(
         if name in metadata:
             response[name] = metadata[name]
     return Registration(client, response)
+
+
+def _secret(method: str, previous: ClientConfig | None) -> str | None:
+    """A secret for the secret-based methods: the one already issued, or a new one."""
+    if method in ("none", "private_key_jwt"):
+        return None
+    if previous is not None and previous.client_secret is not None:
+        return previous.client_secret
+    return secrets.token_urlsafe(32)
 
 
 def _choice(metadata: Mapping[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -141,8 +173,9 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _check_redirect(uri: str) -> str:
-    """Absolute, no fragment; https, http on loopback, or a private-use scheme (RFC 8252 7.1)."""
+def _check_redirect(uri: str, app_type: str = "web") -> str:
+    """Absolute, no fragment; https, http on loopback, or a private-use scheme (RFC 8252 7.1),
+    the last for ``native`` clients only (a browser-based app cannot receive it)."""
     try:
         parts = urlsplit(uri)
         host = parts.hostname or ""
@@ -157,6 +190,11 @@ def _check_redirect(uri: str) -> str:
             return uri
         raise InvalidRedirectUri(f"redirect URI {uri!r}: plain http is only allowed on loopback")
     if "." in parts.scheme and parts.scheme not in ("http", "https") and parts.path:
+        if app_type != "native":
+            raise InvalidRedirectUri(
+                f"redirect URI {uri!r}: a private-use scheme is for application_type native, "
+                "not web (OpenID Connect Registration section 2)"
+            )
         return uri
     raise InvalidRedirectUri(f"redirect URI {uri!r} must be https, loopback http or a private-use scheme")
 
@@ -177,14 +215,35 @@ def _scopes(metadata: Mapping[str, Any], known: set[str]) -> list[str]:
     return scopes
 
 
-def _check_keys(metadata: Mapping[str, Any]) -> None:
-    """``jwks`` and ``jwks_uri`` are exclusive (RFC 7591 section 2); both must be well formed."""
+def _is_https_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        return parts.scheme == "https" and bool(parts.hostname) and not any(c in value for c in " \t\r\n")
+    except ValueError:
+        return False
+
+
+def _check_keys(metadata: Mapping[str, Any], method: str) -> None:
+    """``jwks`` and ``jwks_uri`` are exclusive (RFC 7591 section 2); both must be well formed;
+    ``private_key_jwt`` needs one of them, with public signing keys only."""
     jwks, jwks_uri = metadata.get("jwks"), metadata.get("jwks_uri")
     if jwks is not None and jwks_uri is not None:
         raise InvalidClientMetadata("send jwks or jwks_uri, not both")
+    if method == "private_key_jwt" and jwks is None and jwks_uri is None:
+        raise InvalidClientMetadata("private_key_jwt needs jwks or jwks_uri (the client's public keys)")
     if jwks is not None and not (isinstance(jwks, Mapping) and isinstance(jwks.get("keys"), list)):
         raise InvalidClientMetadata("jwks must be a JWK Set object with a 'keys' array")
-    if jwks_uri is not None and not (isinstance(jwks_uri, str) and jwks_uri.startswith("https://")):
+    if jwks is not None:
+        keys = jwks["keys"]
+        if not all(isinstance(k, Mapping) and isinstance(k.get("kty"), str) for k in keys):
+            raise InvalidClientMetadata("every key in jwks must be a JWK object with a kty")
+        if any(any(m in k for m in PRIVATE_MEMBERS) for k in keys):
+            raise InvalidClientMetadata("jwks must hold public keys only (no private or symmetric members)")
+        if method == "private_key_jwt" and not public_keys(jwks):
+            raise InvalidClientMetadata(
+                "jwks holds no usable signing key (RSA, EC P-256/384/521 or Ed25519, use sig)"
+            )
+    if jwks_uri is not None and not (isinstance(jwks_uri, str) and _is_https_url(jwks_uri)):
         raise InvalidClientMetadata("jwks_uri must be an https URL")
     contacts = metadata.get("contacts")
     if contacts is not None and not (

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from .claims_plan import ClaimsPlan, PlannedClaims
+from .client_keys import ClientKeys
 from .clock import MockClock
 from .config import IdPConfig
 from .defects.attacker import AttackerKeys
@@ -77,6 +78,8 @@ class IdPState:
         self.claims_plan.configure(
             PlannedClaims(dict(p.claims), p.client_id, p.times) for p in config.token_claims
         )
+        #: ``private_key_jwt`` clients' keys (``jwks_uri`` documents cached)
+        self.client_keys = ClientKeys()
         self.issuer = ""
 
     def bind(self, base_url: str) -> None:
@@ -139,4 +142,5 @@ class IdPState:
         self.faults.load(self.config.faults)
         self.defect_plan.reset()
         self.claims_plan.reset()
+        self.client_keys.clear()
         self.server_errors.take()

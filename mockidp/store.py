@@ -22,6 +22,8 @@ from .polling import PollingRequests
 
 #: how many issued tokens to keep before forgetting the expired ones
 PRUNE_AT = 10_000
+#: how many single-use ids (client assertion ``jti``) to keep before forgetting the expired ones
+SEEN_PRUNE_AT = 10_000
 
 
 @dataclass(slots=True, kw_only=True)
@@ -42,6 +44,15 @@ class IssuedToken:
     revoked: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class RegistrationRecord:
+    """What RFC 7592 needs of a registered client: its registration access token (kept here
+    only: the journal redacts it) and its client information as last registered."""
+
+    access_token: str
+    metadata: dict[str, Any]
+
+
 class Store:
     """Clients, users, APIs and issued tokens, behind one private lock (read by the test thread)."""
 
@@ -55,6 +66,10 @@ class Store:
         #: another thread when a replay revoked it) is born revoked
         self._revoked_grants: set[str] = set()
         self._prune_at = PRUNE_AT
+        #: single-use ids seen so far (``(scope, jti)``) and until when they must stay unique
+        self._seen: dict[tuple[str, str], float] = {}
+        #: RFC 7592 registration records of dynamically registered clients, by client_id
+        self._registrations: dict[str, RegistrationRecord] = {}
         #: codes, refresh tokens, sign-ins and pending authorizations of the user flows
         self.grants = Grants()
         #: device-flow and CIBA requests waiting for a person (``mockidp.polling``)
@@ -69,6 +84,8 @@ class Store:
             self._apis = {a.audience: a for a in config.apis}
             self._tokens = {}
             self._revoked_grants = set()
+            self._seen = {}
+            self._registrations = {}
             self.grants.clear()
             self.polls.clear()
 
@@ -149,7 +166,39 @@ class Store:
     def remove_client(self, client_id: str) -> ClientConfig | None:
         """Forget a client (its issued tokens stay as they are); returns it, if it was there."""
         with self._lock:
+            self._registrations.pop(client_id, None)
             return self._clients.pop(client_id, None)
+
+    # --- dynamic registrations (RFC 7591 / 7592) ---------------------------------------------
+
+    def add_registration(self, client: ClientConfig, record: RegistrationRecord) -> ClientConfig:
+        """Register (or update) a dynamically registered client together with its RFC 7592 record."""
+        with self._lock:
+            self.add_client(client)
+            self._registrations[client.client_id] = record
+        return client
+
+    def registration(self, client_id: str) -> RegistrationRecord | None:
+        """The RFC 7592 record of a dynamically registered client still registered, if any."""
+        with self._lock:
+            if client_id not in self._clients:
+                return None
+            return self._registrations.get(client_id)
+
+    # --- single-use ids -----------------------------------------------------------------------
+
+    def use_once(self, scope: str, jti: str, until: float, now: float) -> bool:
+        """Record ``jti`` in ``scope`` (a client id) as used until ``until``; False if it already
+        was, and is still within that time (RFC 7523 section 3 item 7: a replayed assertion)."""
+        key = (scope, jti)
+        with self._lock:
+            seen = self._seen.get(key)
+            if seen is not None and seen >= now:
+                return False
+            if len(self._seen) >= SEEN_PRUNE_AT:
+                self._seen = {k: t for k, t in self._seen.items() if t >= now}
+            self._seen[key] = until
+            return True
 
     def remove_user(self, sub: str) -> UserConfig | None:
         with self._lock:

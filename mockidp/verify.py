@@ -74,12 +74,15 @@ def verify_jws(
     max_length: int,
     algs: frozenset[str] = frozenset(SIGNING_ALGS),
     types: frozenset[str] | None = None,
+    require_kid: bool = True,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The (header, payload) of a compact JWS signed by the key its ``kid`` names.
 
     ``types`` are the accepted ``typ`` values in lower case (``""`` accepts a missing ``typ``),
     checked with the header, before any key is looked up (RFC 9068 §4 step 1); ``None`` accepts
-    any. Claims are not checked here. Raises :class:`InvalidToken` with the first reason found.
+    any. Without ``require_kid`` a header may name no key: ``find_key`` is then asked for ``""``
+    (a signer with a single key, such as a ``private_key_jwt`` client, need not send one).
+    Claims are not checked here. Raises :class:`InvalidToken` with the first reason found.
     """
     if len(token) > max_length:
         raise InvalidToken(f"token too large (more than {max_length} characters)")
@@ -87,10 +90,10 @@ def verify_jws(
     if len(parts) != 3:
         raise InvalidToken("not a compact JWS")
     header = _json_segment(parts[0], "header")
-    _check_header(header, algs, types)
+    _check_header(header, algs, types, require_kid)
     payload = _segment(parts[1], "payload")
     _segment(parts[2], "signature")
-    key = find_key(str(header.get("kid")))
+    key = find_key(str(header.get("kid", "")))
     if key is None:
         raise InvalidToken("unknown kid")
     if header.get("alg") != key.alg:
@@ -197,7 +200,9 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # NaN, Infinity, -Infinity (RFC 8259 §6)
 
 
-def _check_header(header: Mapping[str, Any], algs: frozenset[str], types: frozenset[str] | None) -> None:
+def _check_header(
+    header: Mapping[str, Any], algs: frozenset[str], types: frozenset[str] | None, require_kid: bool = True
+) -> None:
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in algs:
         raise InvalidToken(f"alg {alg!r} not allowed")
@@ -210,7 +215,8 @@ def _check_header(header: Mapping[str, Any], algs: frozenset[str], types: frozen
             raise InvalidToken(f"header parameter {name!r} not accepted")
     if "cty" in header or header.get("b64") is False or "zip" in header:
         raise InvalidToken("nested, unencoded or compressed tokens are not accepted")
-    if not isinstance(header.get("kid"), str):
+    kid = header.get("kid")
+    if not isinstance(kid, str) and (require_kid or kid is not None):
         raise InvalidToken("the header names no key (kid)")
 
 

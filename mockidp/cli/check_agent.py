@@ -37,6 +37,14 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--trial", action="append", metavar="NAME", help="run only this trial (repeatable)")
     p.add_argument("--client-id", metavar="ID", help="the config's client the agent uses")
+    p.add_argument(
+        "--auth",
+        choices=["client_secret", "private_key_jwt"],
+        default="client_secret",
+        help="how the agent authenticates: its secret (MOCKIDP_CLIENT_SECRET), or private_key_jwt with a "
+        "key pair made for the run (MOCKIDP_CLIENT_KEY: private JWK JSON; MOCKIDP_CLIENT_KEY_FILE: PEM "
+        "path); the latter adds the assertion-aud, assertion-jti-single-use and assertion-lifetime checks",
+    )
     p.add_argument("--strict", action="store_true", help="'should' failures (token-reuse) fail the run too")
     p.add_argument(
         "--agent-log",
@@ -56,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         trials=args.trial,
         client_id=args.client_id,
         strict=args.strict,
+        auth=args.auth,
     )
     print(report.table())
     log = agent_log_path(args)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from ..config import DEVICE_GRANT
 from ..journal import RequestRecord, redacted
+from .agent_assertions import assertion_aud, assertion_jti_single_use, assertion_lifetime
 from .agent_evidence import Check, Evidence, crashed, form, not_applicable, verdict
 from .agent_lifetimes import expiry, token_reuse
 from .agent_polling import poll_interval
@@ -382,6 +383,10 @@ CHECKS: dict[str, Check] = {
     "token-reuse": token_reuse,
     "expiry": expiry,
     "poll-interval": poll_interval,
+    # with --auth private_key_jwt (agent_assertions.py)
+    "assertion-aud": assertion_aud,
+    "assertion-jti-single-use": assertion_jti_single_use,
+    "assertion-lifetime": assertion_lifetime,
     # the same names, judged after a trial that must stop the agent
     "state-checked:stopped": code_not_redeemed("state-checked"),
     "authorization-iss-checked": code_not_redeemed("authorization-iss-checked"),

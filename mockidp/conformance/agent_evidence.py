@@ -38,6 +38,8 @@ class Evidence:
     client_secret: str | None = None
     #: the IdP's issuer: an OpenID token names it next to the API (for userinfo); not another API
     issuer: str | None = None
+    #: the agent authenticates with ``private_key_jwt`` (check-agent ``--auth``): its assertions are judged
+    signed: bool = False
     #: the same agent against an honest IdP (the baseline run), for trials where it must stop:
     #: it shows how far the agent gets when nothing is wrong
     control: Evidence | None = None

@@ -2,14 +2,17 @@
 
 The agent learns everything from its environment (``MOCKIDP_ISSUER``, ``MOCKIDP_CLIENT_ID``,
 ``MOCKIDP_CLIENT_SECRET`` for a confidential client, ``MOCKIDP_REDIRECT_URI`` in the code flow,
-``MOCKIDP_API_<NAME>_URL``). Each trial's checks read the IdP journal and the APIs' call
-records after the agent has exited.
+``MOCKIDP_API_<NAME>_URL``). With ``auth="private_key_jwt"`` the client authenticates with a key
+pair mockidp makes for the run (``MOCKIDP_CLIENT_KEY``, ``MOCKIDP_CLIENT_KEY_FILE``: see
+agent_assertions.py) instead of a secret, and every trial also checks its assertions. Each
+trial's checks read the IdP journal and the APIs' call records after the agent has exited.
 """
 
 from __future__ import annotations
 
 import shlex
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from ..errors import ScenarioError
 from ..faults import Fault
 from ..resources import DEFAULT_APIS, MockApis
 from ..server import ConfigLike, MockIdP, as_config
+from .agent_assertions import ASSERTION_CHECKS, AUTH_METHODS, AgentKey, provision, signed_config
 from .agent_checks import CHECKS, Evidence
 from .agent_trials import BY_NAME, Trial, check_known, trials_for
 from .processes import run_once
@@ -69,8 +73,12 @@ def pick_client(config: IdPConfig, flow: str, client_id: str | None) -> ClientCo
     raise ScenarioError(f"{who} in the config can use the {flow} flow")
 
 
-def agent_env(idp: MockIdP, client: ClientConfig, flow: str, apis: MockApis) -> dict[str, str]:
+def agent_env(
+    idp: MockIdP, client: ClientConfig, flow: str, apis: MockApis, key: AgentKey | None = None
+) -> dict[str, str]:
     env = {"MOCKIDP_ISSUER": idp.issuer, "MOCKIDP_CLIENT_ID": client.client_id, **apis.env()}
+    if key is not None:
+        env.update(key.env())
     if client.client_secret is not None and flow == "client_credentials":
         env["MOCKIDP_CLIENT_SECRET"] = client.client_secret
     if flow == "authorization_code":
@@ -98,10 +106,14 @@ def observe(
     apis: Sequence[str],
     control: Evidence | None = None,
     cwd: str | Path | None = None,
+    key: AgentKey | None = None,
 ) -> Evidence:
     """Run the agent once against a fresh IdP and APIs set up as ``trial`` says; keep what they saw."""
     config = base.merged(dict(trial.idp)) if trial.idp else base
     client = pick_client(config, flow, client_id)
+    if key is not None:
+        config = signed_config(config, client, key)
+        client = pick_client(config, flow, client.client_id)
     rejected = tuple(apis) if "*" in trial.reject_first_token else trial.reject_first_token
     with MockIdP(config) as idp, MockApis(idp, apis, clients=[client.client_id]) as hosted:
         for name, api in hosted.apis.items():
@@ -111,7 +123,7 @@ def observe(
                 api.require(acr=trial.require_acr)
         if trial.id_token_defects:
             idp.plan_defects(trial.id_token_defects, token="id", client_id=client.client_id, times=1)
-        finished = run_once(command, agent_env(idp, client, flow, hosted), timeout, cwd=cwd)
+        finished = run_once(command, agent_env(idp, client, flow, hosted, key), timeout, cwd=cwd)
         return Evidence(
             flow=flow,
             expect_exit=trial.expect_exit,
@@ -126,11 +138,14 @@ def observe(
             control=control,
             issuer=idp.issuer,
             polled=idp.polled_requests(),
+            signed=key is not None,
         )
 
 
 def judge(trial: Trial, evidence: Evidence, *, strict: bool = False) -> TrialReport:
     keys = trial.check_keys(evidence.flow)
+    if evidence.signed:
+        keys = (*keys, *(k for k in ASSERTION_CHECKS if k not in keys))
     check_known(keys)
     return TrialReport(
         name=trial.name,
@@ -172,20 +187,42 @@ def check_agent(
     apis: Sequence[str] = DEFAULT_APIS,
     strict: bool = False,
     cwd: str | Path | None = None,
+    auth: str = "client_secret",
 ) -> AgentReport:
     """Run ``command`` (in ``cwd``: a scenario's directory) once per trial of ``flow``; the
-    report says which checks failed.
+    report says which checks failed. ``auth="private_key_jwt"``: the agent signs client
+    assertions with a key pair made for this run, and the assertion checks are added.
 
     A trial where the agent must stop is judged against a control: the baseline run (made
     once more, unreported, when it is not among the chosen trials), which shows whether the
     agent gets past the point where it stopped when nothing is wrong.
     """
+    if auth not in AUTH_METHODS:
+        raise ScenarioError(f"auth must be one of {', '.join(AUTH_METHODS)}, not {auth!r}")
     base = agent_config(config)
     chosen = trials_for(flow, tuple(trials) if trials is not None else None) + list(extra_trials)
     for trial in chosen:
         check_known(trial.check_keys(flow))
     pick_client(base, flow, client_id)
+    if auth == "private_key_jwt":
+        with tempfile.TemporaryDirectory(prefix="mockidp-agent-key-") as directory:
+            key = provision(Path(directory))
+            return _run_trials(command, flow, base, chosen, timeout, client_id, apis, strict, cwd, key)
+    return _run_trials(command, flow, base, chosen, timeout, client_id, apis, strict, cwd, None)
 
+
+def _run_trials(
+    command: str,
+    flow: str,
+    base: IdPConfig,
+    chosen: list[Trial],
+    timeout: float,
+    client_id: str | None,
+    apis: Sequence[str],
+    strict: bool,
+    cwd: str | Path | None,
+    key: AgentKey | None,
+) -> AgentReport:
     def look(trial: Trial, control: Evidence | None = None) -> Evidence:
         return observe(
             command,
@@ -197,6 +234,7 @@ def check_agent(
             apis=apis,
             control=control,
             cwd=cwd,
+            key=key,
         )
 
     baseline = next((t for t in chosen if t.name == "baseline" and t is BY_NAME["baseline"]), None)
@@ -271,6 +309,7 @@ def run_agent_scenario(loaded: LoadedScenario, spec: AgentTarget) -> AgentReport
         client_id=spec.client_id,
         apis=spec.apis,
         cwd=scenario_dir(loaded),
+        auth=spec.auth,
     )
 
 

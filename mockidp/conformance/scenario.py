@@ -177,6 +177,13 @@ class AgentTarget:
         default=None,
         metadata={"doc": "Registered client the agent uses (default: the built-in agent client)."},
     )
+    auth: Literal["client_secret", "private_key_jwt"] = field(
+        default="client_secret",
+        metadata={
+            "doc": "How the agent authenticates: its secret, or private_key_jwt with a key pair made "
+            "for the run (MOCKIDP_CLIENT_KEY, MOCKIDP_CLIENT_KEY_FILE) and the assertion checks."
+        },
+    )
     timeout: int = field(default=30, metadata={"doc": "Seconds one agent run may take."})
     apis: tuple[str, ...] = field(default=("inventory", "billing"), metadata={"doc": "Mock APIs to host."})
     trials: tuple[str, ...] | None = field(

@@ -13,6 +13,7 @@ from .handlers import (
     attacker,
     authorize,
     bc_authorize,
+    client_configuration,
     device,
     device_authorization,
     discovery,
@@ -67,6 +68,14 @@ def route_defs(issuer_path: str, dynamic_registration: bool) -> list[web.RouteDe
     routes += _polled_grant_routes(base)
     if dynamic_registration:
         routes.append(web.post(f"{base}/register", _named("register", register.handle)))
+        # RFC 7592: the registration_client_uri is {issuer}/register?client_id=...
+        routes.append(
+            web.get(
+                f"{base}/register", _named("register", client_configuration.handle_read), allow_head=False
+            )
+        )
+        routes.append(web.put(f"{base}/register", _named("register", client_configuration.handle_update)))
+        routes.append(web.delete(f"{base}/register", _named("register", client_configuration.handle_delete)))
     routes += control.routes(base)
     return routes
 

@@ -1,8 +1,12 @@
 """Client authentication at the token, introspection and revocation endpoints.
 
 Supports ``client_secret_basic`` (RFC 6749 section 2.3.1, with the form-encoding of id and
-secret), ``client_secret_post`` and ``none`` for public clients. A client may use only one
+secret), ``client_secret_post``, ``private_key_jwt`` (RFC 7523 section 2.2; the checks are in
+:mod:`mockidp.client_assertion`) and ``none`` for public clients. A client may use only one
 method per request, and only a method it is registered for.
+
+Authentication runs on the event loop, except a ``private_key_jwt`` client whose keys come
+from a ``jwks_uri``: that fetch blocks, so its assertion is checked in the worker pool.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ from urllib.parse import unquote_plus
 
 from aiohttp import web
 
+from ..client_assertion import ASSERTION_TYPE, AssertionAudience, check_assertion, refused, unverified
 from ..config import ClientConfig
 from ..errors import InvalidClient, InvalidRequest
 from ..params import Params
 from ..state import IdPState
-from .keys import CLIENT_ID
+from .keys import CLIENT_ASSERTION, CLIENT_ID
+from .workers import off_loop
 
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mockidp", charset="UTF-8"'}
 
@@ -44,13 +50,17 @@ def _basic_credentials(header: str) -> tuple[str, str]:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def authenticate_client(
+async def authenticate_client(
     state: IdPState, request: web.Request, params: Params, *, allow_public: bool = True
 ) -> AuthenticatedClient:
     """Identify and authenticate the calling client, or raise ``invalid_client``."""
     header = request.headers.get("Authorization")
     body_id = params.get("client_id")
     body_secret = params.get("client_secret")
+    if params.get("client_assertion") is not None or params.get("client_assertion_type") is not None:
+        if header is not None or body_secret is not None:
+            raise InvalidRequest("use only one client authentication method per request")
+        return await _assertion(state, request, params)
     if header is not None:
         if body_secret is not None:
             raise InvalidRequest("use only one client authentication method per request")
@@ -88,3 +98,39 @@ def _check(
         if not hmac.compare_digest(secret.encode("utf-8"), expected):
             raise InvalidClient("unknown client or wrong credentials", headers=challenge)
     return AuthenticatedClient(client, method)
+
+
+async def _assertion(state: IdPState, request: web.Request, params: Params) -> AuthenticatedClient:
+    """``private_key_jwt``: find the client the assertion names, then check it (RFC 7521 §4.2)."""
+    if params.get("client_assertion_type") != ASSERTION_TYPE:
+        raise InvalidClient(f"client_assertion_type must be {ASSERTION_TYPE}")
+    assertion = params.get("client_assertion")
+    if not assertion:
+        raise InvalidClient("client_assertion is missing")
+    peeked = unverified(assertion)
+    if peeked is not None:
+        request[CLIENT_ASSERTION] = {"header": peeked[0], "claims": peeked[1]}
+    named = peeked[1].get("iss") if peeked is not None else None
+    client_id = params.get("client_id")
+    if client_id is not None and named is not None and named != client_id:
+        raise refused("iss differs from the client_id parameter")
+    client_id = client_id if client_id is not None else named
+    if not isinstance(client_id, str) or not client_id:
+        raise refused("names no client (no iss and no client_id parameter)")
+    request[CLIENT_ID] = client_id
+    client = _check(state, client_id, None, "private_key_jwt", {}).client
+    audience = AssertionAudience(state.issuer, state.endpoint("token"))
+
+    def check() -> AuthenticatedClient:
+        check_assertion(
+            assertion,
+            client.client_id,
+            lambda kid: state.client_keys.find(client, kid),
+            audience,
+            state.clock.now(),
+            lambda jti, until: state.store.use_once(client.client_id, jti, until, state.clock.now()),
+        )
+        return AuthenticatedClient(client, "private_key_jwt")
+
+    # a jwks_uri fetch blocks: off the loop (inline keys verify in microseconds, on it)
+    return await off_loop(check) if client.jwks_uri is not None else check()

@@ -19,3 +19,5 @@ QUERY = web.RequestKey("mockidp_query", Params)
 CLIENT_ID = web.RequestKey("mockidp_client_id", str)
 #: planned claims (``claims_plan``) the token this request got carries, for the journal
 TOKEN_CLAIMS = web.RequestKey("mockidp_token_claims", dict)
+#: the header and claims (not verified, no signature) of a ``private_key_jwt`` assertion, for the journal
+CLIENT_ASSERTION = web.RequestKey("mockidp_client_assertion", dict)

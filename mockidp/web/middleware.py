@@ -15,7 +15,7 @@ from aiohttp import web
 from ..errors import MockIdPError, OAuthError
 from ..journal import RequestRecord, redact_headers, redact_params
 from ..params import Params, decode
-from .keys import CLIENT_ID, ENDPOINT, FORM, QUERY, STATE, TOKEN_CLAIMS
+from .keys import CLIENT_ASSERTION, CLIENT_ID, ENDPOINT, FORM, QUERY, STATE, TOKEN_CLAIMS
 from .responses import json_response, oauth_error_body
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -53,6 +53,7 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
                 headers=redact_headers(request.headers),
                 client_id=request.get(CLIENT_ID),
                 token_claims=request.get(TOKEN_CLAIMS),
+                client_assertion=request.get(CLIENT_ASSERTION),
                 status=status,
                 time=state.clock.now(),
             )

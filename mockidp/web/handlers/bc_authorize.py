@@ -17,5 +17,5 @@ async def handle(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     params = await form_params(request)
     params.check_single()
-    client = authenticate_client(state, request, params, allow_public=False).client
+    client = (await authenticate_client(state, request, params, allow_public=False)).client
     return json_response(ciba.start(state, client, params), no_store=True)

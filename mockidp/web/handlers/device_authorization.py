@@ -18,5 +18,5 @@ async def handle(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     params = await form_params(request)
     params.check_single()
-    client = authenticate_client(state, request, params).client
+    client = (await authenticate_client(state, request, params)).client
     return json_response(device_code.start(state, client, params), no_store=True)

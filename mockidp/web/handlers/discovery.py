@@ -10,12 +10,16 @@ from typing import Any
 from aiohttp import web
 
 from ...claims import supported_claims
+from ...client_keys import ASSERTION_ALGS
 from ...config import CIBA_GRANT, DEVICE_GRANT
 from ...flows import GRANTS
 from ...state import IdPState
 from ...targets import OIDC_SCOPES
 from ..keys import STATE
 from ..responses import json_response
+
+#: how confidential clients authenticate, at the token, introspection and revocation endpoints
+CLIENT_AUTH = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 
 
 def metadata(state: IdPState) -> dict[str, Any]:
@@ -29,7 +33,8 @@ def metadata(state: IdPState) -> dict[str, Any]:
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "grant_types_supported": sorted(g for g in GRANTS if _grant_enabled(state, g)),
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": [*CLIENT_AUTH, "none"],
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [state.keys.alg],
         "claims_supported": supported_claims(with_levels=bool(state.config.acr_levels)),
@@ -63,7 +68,7 @@ def polled_grant_metadata(state: IdPState) -> dict[str, Any]:
 
 def user_flow_metadata(state: IdPState) -> dict[str, Any]:
     """The endpoints and capabilities of the user flows (authorization code, OIDC, logout)."""
-    client_auth = ["client_secret_basic", "client_secret_post"]
+    client_auth = list(CLIENT_AUTH)
     return {
         "authorization_endpoint": state.endpoint("authorize"),
         "userinfo_endpoint": state.endpoint("userinfo"),
@@ -74,7 +79,9 @@ def user_flow_metadata(state: IdPState) -> dict[str, Any]:
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "introspection_endpoint_auth_methods_supported": client_auth,
+        "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         "revocation_endpoint_auth_methods_supported": [*client_auth, "none"],
+        "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

@@ -15,6 +15,6 @@ async def handle(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     params = await form_params(request)
     params.check_single()
-    authenticate_client(state, request, params, allow_public=False)
+    await authenticate_client(state, request, params, allow_public=False)
     token = params.require("token")
     return json_response(introspect(state, token), no_store=True)

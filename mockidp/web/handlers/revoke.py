@@ -18,6 +18,6 @@ async def handle(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     params = await form_params(request)
     params.check_single()
-    client = authenticate_client(state, request, params).client
+    client = (await authenticate_client(state, request, params)).client
     revoke(state, client.client_id, params.require("token"))
     return web.Response(status=200, headers=NO_STORE)

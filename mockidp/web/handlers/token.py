@@ -21,7 +21,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     grant_type = params.get("grant_type")
     if grant_type is None:
         raise InvalidRequest("missing required parameter 'grant_type'")
-    authenticated = authenticate_client(state, request, params)
+    authenticated = await authenticate_client(state, request, params)
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported")
