@@ -28,8 +28,9 @@ from .loading import build
 from .misbehaviour import MisbehaviourConfig
 from .runtime import AppRuntime
 from .state import IdPState
+from .tls import LOOPBACK_NAMES, server_context
 from .web.app import create_app
-from .web.listen import http_origin, listen
+from .web.listen import advertised_host, http_origin, listen
 
 T = TypeVar("T")
 
@@ -62,21 +63,26 @@ class MockIdP(AppRuntime):
         host: str = "127.0.0.1",
         port: int = 0,
         key_file: str | os.PathLike[str] | None = None,
+        tls: bool = False,
         **overrides: Any,
     ) -> None:
         """``key_file``: sign with the key kept there (made on first use), so tokens verify
-        across processes and restarts; by default each IdP gets a fresh key."""
+        across processes and restarts; by default each IdP gets a fresh key. ``tls``: serve
+        https with a certificate from mockidp's local CA (``mockidp.tls``); the issuer is then
+        ``https://127.0.0.1:PORT`` and clients trust ``mockidp.ca_path()``."""
         super().__init__()
         self.config = as_config(config, overrides)
         self.host = host
         self.port = port
+        self.tls = tls
         key = load_key_file(key_file, self.config.signing_alg) if key_file is not None else None
         self.state = IdPState(self.config, key)
 
     # --- lifecycle (start/stop, sync and async context managers: mockidp.runtime) ---------------
 
     async def _listen(self) -> web.AppRunner:
-        runner, self.port = await listen(create_app(self.state), self.host, self.port)
+        context = server_context((*LOOPBACK_NAMES, advertised_host(self.host))) if self.tls else None
+        runner, self.port = await listen(create_app(self.state), self.host, self.port, context)
         return runner
 
     def _started(self) -> None:
@@ -107,8 +113,8 @@ class MockIdP(AppRuntime):
 
     @property
     def base_url(self) -> str:
-        """``http://HOST:PORT``; a wildcard bind is named by the machine's host name, IPv6 in brackets."""
-        return http_origin(self.host, self.port)
+        """``http(s)://HOST:PORT``; a wildcard bind is named by the machine's host name, IPv6 in brackets."""
+        return http_origin(self.host, self.port, tls=self.tls)
 
     def url(self, path: str) -> str:
         """An absolute URL on this server, relative to the issuer."""

@@ -40,15 +40,15 @@ _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 def _on_bound_port(issuer: str, base_url: str) -> str:
-    """A loopback ``http`` issuer that names another port than the one bound is unreachable as
+    """A loopback issuer (of the scheme served) that names another port than the one bound is unreachable as
     written (``--port 0``, a fixture, a copied example): point it at the bound port, keeping its
     host and path. Any other issuer is kept as configured (it may sit behind a proxy)."""
     wanted, bound = urlsplit(issuer), urlsplit(base_url)
     loopback = wanted.hostname in _LOOPBACK_NAMES or (wanted.hostname or "").startswith("127.")
-    if wanted.scheme != "http" or not loopback or wanted.port is None or wanted.port == bound.port:
+    if wanted.scheme != bound.scheme or not loopback or wanted.port is None or wanted.port == bound.port:
         return issuer
     host = f"[{wanted.hostname}]" if ":" in (wanted.hostname or "") else wanted.hostname
-    return urlunsplit(("http", f"{host}:{bound.port}", wanted.path, "", ""))
+    return urlunsplit((bound.scheme, f"{host}:{bound.port}", wanted.path, "", ""))
 
 
 class IdPState:
