@@ -39,9 +39,11 @@ def test_https_documents_signed_by_the_local_ca_are_trusted_by_default() -> None
 
 
 def test_a_certificate_for_another_name_is_refused() -> None:
-    with TlsHost(mockidp.issue_cert("elsewhere.test").server_context()) as host:
-        with pytest.raises(FetchError, match="cannot fetch"):
-            fetch_json(f"https://127.0.0.1:{host.port}/doc", FetchPolicy())
+    with (
+        TlsHost(mockidp.issue_cert("elsewhere.test").server_context()) as host,
+        pytest.raises(FetchError, match="cannot fetch"),
+    ):
+        fetch_json(f"https://127.0.0.1:{host.port}/doc", FetchPolicy())
 
 
 def test_the_checked_address_is_the_one_connected_to(monkeypatch: pytest.MonkeyPatch) -> None:
