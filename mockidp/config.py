@@ -146,6 +146,27 @@ class TokenClaimsConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CimdConfig:
+    """Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document): an https
+    ``client_id`` URL is fetched and its document becomes the client (``mockidp.client_documents``)."""
+
+    enabled: bool = True
+    #: also accept ``http://`` documents on a loopback address (local tests without TLS)
+    allow_http_loopback: bool = False
+    #: only documents on these hosts (exact host names, lower case); empty: any public or
+    #: loopback host (private, link-local and other non-public addresses are always refused)
+    trusted_hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for i, host in enumerate(self.trusted_hosts):
+            if not host or host != host.strip().lower() or any(c in host for c in "/:@?# "):
+                raise ConfigError(
+                    "a trusted host is a lower-case host name or address, without scheme or port",
+                    key_path=f"trusted_hosts[{i}]",
+                )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IdPConfig:
     """Everything that shapes one mock IdP."""
 
@@ -168,6 +189,8 @@ class IdPConfig:
     generated_users: int = 3
     #: serve the RFC 7591 dynamic client registration endpoint ``{issuer}/register``
     dynamic_registration: bool = True
+    #: accept https ``client_id`` URLs naming client ID metadata documents
+    cimd: CimdConfig = field(default_factory=CimdConfig)
     #: endpoint faults queued at start and after every reset (see ``mockidp.faults``)
     faults: tuple[Fault, ...] = ()
     #: protocol misbehaviour switches (see ``mockidp.misbehaviour``)

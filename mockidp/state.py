@@ -16,6 +16,7 @@ from .faults import FaultQueue
 from .journal import Journal
 from .keys import Key, KeyRing
 from .misbehaviour import Misbehaviour
+from .outbound import DocumentCache
 from .store import Store
 
 
@@ -77,6 +78,8 @@ class IdPState:
         self.claims_plan.configure(
             PlannedClaims(dict(p.claims), p.client_id, p.times) for p in config.token_claims
         )
+        #: client ID metadata documents fetched so far, each kept for its HTTP cache lifetime
+        self.client_documents = DocumentCache()
         self.issuer = ""
 
     def bind(self, base_url: str) -> None:
@@ -132,6 +135,7 @@ class IdPState:
     def reset(self) -> None:
         """Back to the config: registrations, issued tokens, keys, journal, clock, faults, misbehaviour."""
         self.store.load(self.config)
+        self.client_documents.clear()
         self.keys.reset()
         self.journal.clear()
         self.config.clock.apply(self.clock)

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from ...token_status import revoke
 from ..client_auth import authenticate_client
+from ..client_documents import requested_client_id, resolve_document_client
 from ..keys import STATE
 from ..request_params import form_params
 from ..responses import NO_STORE
@@ -18,6 +19,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     params = await form_params(request)
     params.check_single()
+    await resolve_document_client(state, requested_client_id(params))
     client = authenticate_client(state, request, params).client
     revoke(state, client.client_id, params.require("token"))
     return web.Response(status=200, headers=NO_STORE)

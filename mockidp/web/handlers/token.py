@@ -8,6 +8,7 @@ from ...claims_plan import recording
 from ...errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from ...flows import GRANTS, TokenRequest
 from ..client_auth import authenticate_client
+from ..client_documents import requested_client_id, resolve_document_client
 from ..keys import STATE, TOKEN_CLAIMS
 from ..request_params import form_params
 from ..responses import json_response
@@ -21,6 +22,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     grant_type = params.get("grant_type")
     if grant_type is None:
         raise InvalidRequest("missing required parameter 'grant_type'")
+    await resolve_document_client(state, requested_client_id(params))
     authenticated = authenticate_client(state, request, params)
     grant = GRANTS.get(grant_type)
     if grant is None:
