@@ -20,6 +20,7 @@ client is kept in the store, so every later lookup (``store.client``) sees it.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -40,6 +41,10 @@ DOCUMENT_AUTH_METHODS = ("none", "private_key_jwt")
 DOCUMENT_GRANT_TYPES: tuple[GrantType, ...] = ("authorization_code", "refresh_token", "client_credentials")
 
 
+#: RFC 3986 URLs are printable ASCII (anything else is percent-encoded)
+_URL_CHARS = re.compile(r"[\x21-\x7e]+")
+
+
 def is_document_client_id(client_id: str) -> bool:
     """Whether ``client_id`` is shaped like a metadata-document URL (``https://`` or ``http://``)."""
     return client_id.startswith(("https://", "http://"))
@@ -58,6 +63,9 @@ def wants_document(state: IdPState, client_id: str | None) -> bool:
 
 def check_client_id_url(client_id: str, config: CimdConfig) -> None:
     """The URL rules of the draft's "Client Identifier URL" section; ``invalid_request`` if broken."""
+    if not _URL_CHARS.fullmatch(client_id):
+        # URL parsers drop leading spaces and some controls: the id compared must be the id fetched
+        raise InvalidRequest(f"client_id {client_id!r} must be a URL of printable ASCII without spaces")
     try:
         parts = urlsplit(client_id)
         port = parts.port
