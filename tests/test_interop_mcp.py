@@ -305,9 +305,12 @@ def test_prm_names_mockidp_as_authorization_server(mockidp: MockIdP, mcp_server:
 def test_docs_page_shows_this_code_verbatim() -> None:
     """docs/howto-mcp.md copies its code from this file and mcp_server.py; keep them in sync."""
     here = Path(__file__).resolve().parent
-    sources = (here / "test_interop_mcp.py").read_text("utf-8") + (here / "mcp_server.py").read_text("utf-8")
+    sources = "".join(
+        (here / name).read_text("utf-8")
+        for name in ("test_interop_mcp.py", "mcp_server.py", "test_cimd_mcp.py")
+    )
     page = (here.parent / "docs" / "howto-mcp.md").read_text("utf-8")
     blocks = re.findall(r"```python\n(.*?)```", page, flags=re.DOTALL)
-    assert len(blocks) == 5
+    assert len(blocks) == 7
     for block in blocks:
         assert block in sources, f"docs/howto-mcp.md shows code that is not in the tests:\n{block}"
