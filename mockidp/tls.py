@@ -151,6 +151,31 @@ def trusted_client_context() -> ssl.SSLContext:
     return context
 
 
+def client_env() -> dict[str, str]:
+    """Environment for a process that must trust mockidp's https servers (an agent or API that
+    ``check-agent``/``check-api --tls`` start): ``MOCKIDP_CA_FILE`` names the CA;
+    ``SSL_CERT_FILE`` and ``REQUESTS_CA_BUNDLE`` (OpenSSL, Python, curl, requests) a bundle of the
+    system's CAs plus mockidp's; ``NODE_EXTRA_CA_CERTS`` (Node adds it to its own) the CA."""
+    ca = ca_path()
+    bundle = ca_dir() / "bundle.pem"
+    system = ssl.get_default_verify_paths().cafile
+    try:
+        parts = [Path(system).read_bytes()] if system and Path(system).is_file() else []
+        data = b"\n".join([*parts, Path(ca).read_bytes()])
+        if not bundle.is_file() or bundle.read_bytes() != data:
+            tmp = bundle.with_name(f".bundle-{secrets.token_hex(4)}")
+            _write(tmp, data, 0o644)
+            tmp.replace(bundle)
+    except OSError as exc:
+        raise MockIdPError(f"cannot write {bundle}: {exc.strerror}") from None
+    return {
+        "MOCKIDP_CA_FILE": ca,
+        "SSL_CERT_FILE": str(bundle),
+        "REQUESTS_CA_BUNDLE": str(bundle),
+        "NODE_EXTRA_CA_CERTS": ca,
+    }
+
+
 # --- the CA -------------------------------------------------------------------------------------
 
 

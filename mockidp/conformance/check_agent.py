@@ -19,6 +19,7 @@ from ..errors import ScenarioError
 from ..faults import Fault
 from ..resources import DEFAULT_APIS, MockApis
 from ..server import ConfigLike, MockIdP, as_config
+from ..tls import client_env
 from .agent_checks import CHECKS, Evidence
 from .agent_trials import BY_NAME, Trial, check_known, trials_for
 from .processes import run_once
@@ -62,6 +63,8 @@ def pick_client(config: IdPConfig, flow: str, client_id: str | None) -> ClientCo
 
 def agent_env(idp: MockIdP, client: ClientConfig, flow: str, apis: MockApis) -> dict[str, str]:
     env = {"MOCKIDP_ISSUER": idp.issuer, "MOCKIDP_CLIENT_ID": client.client_id, **apis.env()}
+    if idp.tls:
+        env.update(client_env())  # MOCKIDP_CA_FILE, SSL_CERT_FILE...: trust the local CA
     if client.client_secret is not None and flow == "client_credentials":
         env["MOCKIDP_CLIENT_SECRET"] = client.client_secret
     if flow == "authorization_code":
@@ -89,12 +92,13 @@ def observe(
     apis: Sequence[str],
     control: Evidence | None = None,
     cwd: str | Path | None = None,
+    tls: bool = False,
 ) -> Evidence:
     """Run the agent once against a fresh IdP and APIs set up as ``trial`` says; keep what they saw."""
     config = base.merged(dict(trial.idp)) if trial.idp else base
     client = pick_client(config, flow, client_id)
     rejected = tuple(apis) if "*" in trial.reject_first_token else trial.reject_first_token
-    with MockIdP(config) as idp, MockApis(idp, apis, clients=[client.client_id]) as hosted:
+    with MockIdP(config, tls=tls) as idp, MockApis(idp, apis, clients=[client.client_id]) as hosted:
         for name, api in hosted.apis.items():
             api.reject_valid = 1 if name in rejected else 0
             api.pages, api.page_delay = trial.pages, trial.page_delay
@@ -162,13 +166,15 @@ def check_agent(
     apis: Sequence[str] = DEFAULT_APIS,
     strict: bool = False,
     cwd: str | Path | None = None,
+    tls: bool = False,
 ) -> AgentReport:
     """Run ``command`` (in ``cwd``: a scenario's directory) once per trial of ``flow``; the
     report says which checks failed.
 
     A trial where the agent must stop is judged against a control: the baseline run (made
     once more, unreported, when it is not among the chosen trials), which shows whether the
-    agent gets past the point where it stopped when nothing is wrong.
+    agent gets past the point where it stopped when nothing is wrong. ``tls``: the IdP and the
+    APIs serve https from mockidp's local CA, and the agent's environment trusts it.
     """
     base = agent_config(config)
     chosen = trials_for(flow, tuple(trials) if trials is not None else None) + list(extra_trials)
@@ -187,6 +193,7 @@ def check_agent(
             apis=apis,
             control=control,
             cwd=cwd,
+            tls=tls,
         )
 
     baseline = next((t for t in chosen if t.name == "baseline" and t is BY_NAME["baseline"]), None)
