@@ -68,10 +68,10 @@ def check_client_id_url(client_id: str, config: CimdConfig) -> None:
         raise InvalidRequest(f"client_id {client_id!r} must be a URL of printable ASCII without spaces")
     try:
         parts = urlsplit(client_id)
-        port = parts.port
-    except ValueError:
+        if parts.port == 0:
+            raise ValueError("port 0")
+    except ValueError:  # also a port out of range or not a number
         raise InvalidRequest(f"client_id {client_id!r} is not a valid URL") from None
-    del port
     loopback_http = config.allow_http_loopback and parts.scheme == "http" and _is_loopback(parts.hostname)
     if parts.scheme != "https" and not loopback_http:
         raise InvalidRequest(

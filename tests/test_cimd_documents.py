@@ -448,6 +448,36 @@ def test_a_registered_client_with_the_same_id_wins(
 
 
 @LOOPBACK_HTTP
+def test_a_client_assertion_names_the_document_by_its_sub(
+    mockidp: MockIdP, http: requests.Session, docs: Documents
+) -> None:
+    """``private_key_jwt`` may send no client_id: the assertion's ``sub`` names the client (RFC
+    7523 section 3), so its document is fetched before client authentication looks at it."""
+    jwks = {
+        "keys": [
+            {
+                "kty": "EC",
+                "crv": "P-256",
+                "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+            }
+        ]
+    }
+    client_id = docs.add("/signed.json", token_endpoint_auth_method="private_key_jwt", jwks=jwks)
+    claims = {"iss": client_id, "sub": client_id, "aud": mockidp.token_endpoint, "exp": 2_000_000_000}
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": f"eyJhbGciOiJFUzI1NiJ9.{payload}.c2ln",
+    }
+    answer = http.post(mockidp.token_endpoint, data=form)
+    assert_refused(answer, "invalid_client", "")  # the signature is garbage
+    assert docs.hits == {"/signed.json": 1}
+    assert mockidp.state.store.is_document_client(client_id)
+
+
+@LOOPBACK_HTTP
 def test_introspection_and_revocation_resolve_the_document(
     mockidp: MockIdP, http: requests.Session, docs: Documents
 ) -> None:
