@@ -28,7 +28,7 @@ from .loading import build
 from .misbehaviour import MisbehaviourConfig
 from .runtime import AppRuntime
 from .state import IdPState
-from .tls import LOOPBACK_NAMES, server_context
+from .tls import LOOPBACK_NAMES, ca_path, server_context
 from .web.app import create_app
 from .web.listen import advertised_host, http_origin, listen
 
@@ -258,7 +258,8 @@ class MockIdP(AppRuntime):
 
         ``MOCKIDP_AUDIENCE`` is ``audience`` or the first configured API; ``MOCKIDP_CLIENT_ID``
         and ``MOCKIDP_CLIENT_SECRET`` name ``client_id`` or the first confidential client that may
-        use client credentials. Keys with nothing to name are left out.
+        use client credentials; ``MOCKIDP_CA_FILE`` the local CA when serving https. Keys with
+        nothing to name are left out.
         """
         values = {
             "MOCKIDP_ISSUER": self.issuer,
@@ -266,6 +267,8 @@ class MockIdP(AppRuntime):
             "MOCKIDP_JWKS_URI": self.jwks_uri,
             "MOCKIDP_TOKEN_ENDPOINT": self.token_endpoint,
         }
+        if self.tls:
+            values["MOCKIDP_CA_FILE"] = ca_path()  # the app must trust the local CA for https
         apis = self.apis
         chosen_api = audience if audience is not None else next(iter(apis), None)
         if chosen_api is not None:

@@ -18,6 +18,7 @@ from aiohttp import web
 from cryptography import x509
 
 import mockidp
+import mockidp as mockidp_lib
 from mockidp import MockIdP
 from mockidp.cli import main
 from mockidp.runtime import AppRuntime
@@ -106,6 +107,7 @@ def test_the_fixture_serves_https_with_tls_true(mockidp: MockIdP) -> None:
         )
     assert response.status_code == 200, response.text
     assert mockidp.issuer.startswith("https://")
+    assert mockidp.env()["MOCKIDP_CA_FILE"] == mockidp_lib.ca_path()
 
 
 def mockidp_ssl() -> ssl.SSLContext:
