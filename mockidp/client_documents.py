@@ -86,7 +86,7 @@ def check_client_id_url(client_id: str, config: CimdConfig) -> None:
         raise InvalidRequest(f"client_id {client_id!r} must not contain a fragment")
     if parts.path in ("", "/"):
         raise InvalidRequest(f"client_id {client_id!r} must have a path")
-    segments = parts.path.split("/")
+    segments = [s.lower().replace("%2e", ".") for s in parts.path.split("/")]  # %2E is a dot too
     if "." in segments or ".." in segments:
         raise InvalidRequest(f"client_id {client_id!r} must not contain dot segments")
     if config.trusted_hosts and parts.hostname not in config.trusted_hosts:

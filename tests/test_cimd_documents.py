@@ -378,6 +378,7 @@ def test_untrusted_hosts_are_refused(mockidp: MockIdP, http: requests.Session, d
         ("https://agents.example/", "must have a path"),
         ("https://agents.example/a/../b.json", "dot segments"),
         ("https://agents.example/./b.json", "dot segments"),
+        ("https://agents.example/%2E%2e/b.json", "dot segments"),
         ("https://agents.example/b.json#frag", "fragment"),
         ("https://user:pw@agents.example/b.json", "user name or password"),
         ("https://agents.example:99999/b.json", "not a valid URL"),
