@@ -6,7 +6,8 @@ Rules (a mock IdP must not become a way into the developer's network):
 - the host must not resolve to a private, link-local, multicast or reserved address, and to
   loopback only when the caller allows it (local tests serve their documents there);
 - no redirects, a 200 only, at most ``max_bytes``, a JSON object, within ``timeout`` seconds;
-- answers are cached by URL for their ``Cache-Control: max-age`` (``no-store``: not cached);
+- answers are cached by URL for their ``Cache-Control: max-age`` or ``Expires`` (``no-store``,
+  ``no-cache``: not cached);
 - https trusts the system's CAs and mockidp's own local CA (``mockidp.tls``), so a test's
   document host can use ``mockidp.issue_cert``;
 - the connection goes to the addresses that were checked, not to a second DNS answer, so a
@@ -19,6 +20,7 @@ The functions block: call them from a grant (already off the loop) or through
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import http.client
 import ipaddress
@@ -207,22 +209,37 @@ def fetch_json(url: str, policy: FetchPolicy) -> Fetched:
         raise FetchError(f"{url}: not JSON") from None
     if not isinstance(body, dict):
         raise FetchError(f"{url}: not a JSON object")
-    return Fetched(url, body, time.monotonic() + _lifetime(headers.get("Cache-Control")))
+    lifetime = _lifetime(headers.get("Cache-Control"), headers.get("Expires"), headers.get("Date"))
+    return Fetched(url, body, time.monotonic() + lifetime)
 
 
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORECASE)
 
 
-def _lifetime(cache_control: str | None) -> float:
-    if cache_control is None:
-        return DEFAULT_CACHE_SECONDS
-    directives = cache_control.lower()
-    if "no-store" in directives or "no-cache" in directives:
-        return 0
-    match = _MAX_AGE.search(cache_control)
-    if match is None:
-        return DEFAULT_CACHE_SECONDS
-    return min(int(match.group(1)), MAX_CACHE_SECONDS)
+def _lifetime(cache_control: str | None, expires: str | None = None, date: str | None = None) -> float:
+    """Seconds to keep an answer (RFC 9111 section 4.2.1): ``no-store``/``no-cache``: none;
+    ``max-age``; else ``Expires`` minus ``Date`` (or now); else the default; capped."""
+    if cache_control is not None:
+        directives = cache_control.lower()
+        if "no-store" in directives or "no-cache" in directives:
+            return 0
+        match = _MAX_AGE.search(cache_control)
+        if match is not None:
+            return min(int(match.group(1)), MAX_CACHE_SECONDS)
+    if expires is not None:
+        until = _http_date(expires)
+        if until is None:
+            return 0  # RFC 9111 section 5.3: an invalid Expires means already expired
+        now = _http_date(date) if date is not None else None
+        return max(0.0, min((until - (now if now is not None else time.time())), MAX_CACHE_SECONDS))
+    return DEFAULT_CACHE_SECONDS
+
+
+def _http_date(value: str) -> float | None:
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 @dataclass(slots=True)

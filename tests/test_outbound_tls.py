@@ -82,3 +82,23 @@ def test_private_ipv4_wrapped_in_ipv6_is_refused(address: str, monkeypatch: pyte
     monkeypatch.setattr(socket, "getaddrinfo", fake)
     with pytest.raises(FetchError, match="non-public address"):
         fetch_json("https://wrapped.test/doc", FetchPolicy())
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"Cache-Control": "public, max-age=60"}, 60),
+        ({"Cache-Control": "max-age=999999"}, 3600),
+        ({"Cache-Control": "no-store"}, 0),
+        ({"Cache-Control": "private, no-cache"}, 0),
+        ({"Expires": "Mon, 30 Nov 2026 01:02:00 GMT", "Date": "Mon, 30 Nov 2026 01:00:00 GMT"}, 120),
+        ({"Expires": "0", "Date": "Mon, 30 Nov 2026 01:00:00 GMT"}, 0),
+        ({"Cache-Control": "max-age=10", "Expires": "Mon, 30 Nov 2026 02:00:00 GMT"}, 10),
+        ({}, 300),
+    ],
+)
+def test_cache_lifetime_follows_the_http_cache_headers(headers: dict[str, str], seconds: float) -> None:
+    from mockidp.outbound import _lifetime
+
+    lifetime = _lifetime(headers.get("Cache-Control"), headers.get("Expires"), headers.get("Date"))
+    assert lifetime == seconds
