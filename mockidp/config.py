@@ -145,6 +145,15 @@ class TokenClaimsConfig:
         check_claims(self.claims, "claims")
 
 
+def _is_ipv6(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).version == 6
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CimdConfig:
     """Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document): an https
@@ -159,7 +168,12 @@ class CimdConfig:
 
     def __post_init__(self) -> None:
         for i, host in enumerate(self.trusted_hosts):
-            if not host or host != host.strip().lower() or any(c in host for c in "/:@?# "):
+            if (
+                not host
+                or host != host.strip().lower()
+                or any(c in host for c in "/@?#[] ")
+                or (":" in host and not _is_ipv6(host))
+            ):
                 raise ConfigError(
                     "a trusted host is a lower-case host name or address, without scheme or port",
                     key_path=f"trusted_hosts[{i}]",

@@ -527,3 +527,16 @@ def test_https_documents_from_a_local_ca_host(mockidp: MockIdP, http: requests.S
         code = code_from(authorize(http, mockidp, client_id))
         assert token(http, mockidp, client_id, code).status_code == 200
     assert json.dumps(documents.hits) == '{"/agent.json": 1}'
+
+
+def test_the_cimd_config_names_wrong_keys_and_values() -> None:
+    from mockidp import ConfigError, parse_config
+
+    assert parse_config("cimd: {trusted_hosts: [agents.example, '::1']}").cimd.trusted_hosts == (
+        "agents.example",
+        "::1",
+    )
+    with pytest.raises(ConfigError, match=r"idp.yaml:2 at 'cimd.trusted_hosts\[0\]': a trusted host"):
+        parse_config("cimd:\n  trusted_hosts: ['https://agents.example']\n", file="idp.yaml")
+    with pytest.raises(ConfigError, match="did you mean 'allow_http_loopback'"):
+        parse_config("cimd:\n  allow_http_loopbak: true\n", file="idp.yaml")
