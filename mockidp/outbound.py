@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from .clock import wall_time
 from .errors import FetchError
 from .tls import trusted_client_context
 
@@ -231,7 +232,7 @@ def _lifetime(cache_control: str | None, expires: str | None = None, date: str |
         if until is None:
             return 0  # RFC 9111 section 5.3: an invalid Expires means already expired
         now = _http_date(date) if date is not None else None
-        return max(0.0, min((until - (now if now is not None else time.time())), MAX_CACHE_SECONDS))
+        return max(0.0, min((until - (now if now is not None else wall_time())), MAX_CACHE_SECONDS))
     return DEFAULT_CACHE_SECONDS
 
 

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .clock import wall_time
 from .errors import MockIdPError
 
 CACHE_DIR_ENV = "MOCKIDP_CACHE_DIR"
@@ -325,4 +326,5 @@ def _slug(hosts: tuple[str, ...]) -> str:
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+    """The real time: certificates are checked by peers against their clocks, never the mock one."""
+    return datetime.datetime.fromtimestamp(wall_time(), datetime.UTC)
