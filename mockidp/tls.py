@@ -284,6 +284,8 @@ def _materialise(directory: Path, make: Callable[[Path], None], usable: Callable
         raise MockIdPError(f"cannot write mockidp's cache dir {directory.parent}: {exc.strerror}") from None
     try:
         make(tmp)
+        if directory.is_dir() and usable(directory):
+            return  # another process landed a good one meanwhile: keep it (tmp is removed below)
         if directory.exists():
             stale = directory.with_name(f".old-{directory.name}-{secrets.token_hex(4)}")
             with contextlib.suppress(OSError):  # another process replaced it first

@@ -164,3 +164,14 @@ def test_serve_tls_answers_https_with_the_ca_trusted() -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_parallel_first_uses_agree_on_one_ca(fresh_cache: Path) -> None:
+    """pytest-xdist workers may all make the CA at once: one lands, every caller gets that one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        paths = list(pool.map(lambda _: Path(mockidp.ca_path()).read_bytes(), range(6)))
+    assert len(set(paths)) == 1
+    assert sorted(p.name for p in (fresh_cache / "ca").iterdir()) == ["ca-key.pem", "ca.pem"]
+    assert not [p for p in fresh_cache.iterdir() if p.name.startswith(".")]  # no leftovers
