@@ -493,6 +493,22 @@ def test_introspection_and_revocation_resolve_the_document(
     assert_refused(revoked, "invalid_client", "redirect_uris is required")
 
 
+@LOOPBACK_HTTP
+def test_logout_resolves_the_document_for_its_post_logout_redirect_uris(
+    mockidp: MockIdP, http: requests.Session, docs: Documents
+) -> None:
+    client_id = docs.add("/agent.json", post_logout_redirect_uris=["http://127.0.0.1/bye"])
+    params = {"client_id": client_id, "post_logout_redirect_uri": "http://127.0.0.1/bye", "state": "s"}
+    answer = http.get(mockidp.url("end_session"), params=params, allow_redirects=False)
+    assert answer.status_code in (302, 303), answer.text
+    assert answer.headers["Location"].startswith("http://127.0.0.1/bye?")
+    params["post_logout_redirect_uri"] = "https://evil.example/bye"
+    assert http.get(mockidp.url("end_session"), params=params, allow_redirects=False).status_code == 400
+    bad = docs.add("/bad.json", redirect_uris=None)
+    refused = http.get(mockidp.url("end_session"), params={"client_id": bad}, allow_redirects=False)
+    assert refused.status_code == 400 and "redirect_uris is required" in refused.text
+
+
 @pytest.mark.mockidp(cimd={"allow_http_loopback": True}, login="form")
 def test_the_sign_in_page_names_the_client_and_its_document_host(
     mockidp: MockIdP, http: requests.Session, docs: Documents
