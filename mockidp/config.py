@@ -159,11 +159,15 @@ class CimdConfig:
     """Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document): an https
     ``client_id`` URL is fetched and its document becomes the client (``mockidp.client_documents``)."""
 
+    #: Fetch an https ``client_id`` URL's document instead of refusing an unknown client, and
+    #: advertise ``client_id_metadata_document_supported``.
     enabled: bool = True
-    #: also accept ``http://`` documents on a loopback address (local tests without TLS)
+    #: Also accept ``http://`` documents on a loopback address (``http://127.0.0.1:PORT/...``,
+    #: local tests without TLS); every other http URL stays refused.
     allow_http_loopback: bool = False
-    #: only documents on these hosts (exact host names, lower case); empty: any public or
-    #: loopback host (private, link-local and other non-public addresses are always refused)
+    #: Only documents on these hosts (exact, lower-case host names or addresses). Empty (the
+    #: default): any public or loopback host; private, link-local and other non-public
+    #: addresses are always refused.
     trusted_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -203,7 +207,8 @@ class IdPConfig:
     generated_users: int = 3
     #: serve the RFC 7591 dynamic client registration endpoint ``{issuer}/register``
     dynamic_registration: bool = True
-    #: accept https ``client_id`` URLs naming client ID metadata documents
+    #: Client ID metadata documents: an https ``client_id`` URL names a JSON document that
+    #: registers the client (see client-id-metadata-documents.md).
     cimd: CimdConfig = field(default_factory=CimdConfig)
     #: endpoint faults queued at start and after every reset (see ``mockidp.faults``)
     faults: tuple[Fault, ...] = ()
