@@ -7,6 +7,7 @@ from .faults import Fault
 from .journal import RequestRecord, redacted
 from .misbehaviour import MisbehaviourConfig
 from .server import MockIdP
+from .tls import IssuedCert, ca_path, issue_cert, ssl_context
 
 __all__ = [
     "ApiConfig",
@@ -15,6 +16,7 @@ __all__ = [
     "ConfigError",
     "Fault",
     "IdPConfig",
+    "IssuedCert",
     "MisbehaviourConfig",
     "MockClock",
     "MockIdP",
@@ -24,7 +26,10 @@ __all__ = [
     "ScenarioError",
     "ServerBugError",
     "UserConfig",
+    "ca_path",
+    "issue_cert",
     "load_config",
     "parse_config",
     "redacted",
+    "ssl_context",
 ]

@@ -190,6 +190,45 @@ class TokenClaimsConfig:
         check_claims(self.claims, "claims")
 
 
+def _is_ipv6(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).version == 6
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CimdConfig:
+    """Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document): an https
+    ``client_id`` URL is fetched and its document becomes the client (``mockidp.client_documents``)."""
+
+    #: Fetch an https ``client_id`` URL's document instead of refusing an unknown client, and
+    #: advertise ``client_id_metadata_document_supported``.
+    enabled: bool = True
+    #: Also accept ``http://`` documents on a loopback address (``http://127.0.0.1:PORT/...``,
+    #: local tests without TLS); every other http URL stays refused.
+    allow_http_loopback: bool = False
+    #: Only documents on these hosts (exact, lower-case host names or addresses). Empty (the
+    #: default): any public or loopback host; private, link-local and other non-public
+    #: addresses are always refused.
+    trusted_hosts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for i, host in enumerate(self.trusted_hosts):
+            if (
+                not host
+                or host != host.strip().lower()
+                or any(c in host for c in "/@?#[] ")
+                or (":" in host and not _is_ipv6(host))
+            ):
+                raise ConfigError(
+                    "a trusted host is a lower-case host name or address, without scheme or port",
+                    key_path=f"trusted_hosts[{i}]",
+                )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceConfig:
     """The device authorization grant (RFC 8628): ``{issuer}/device_authorization`` and ``/device``."""
@@ -283,6 +322,9 @@ class IdPConfig:
     #: Serve the RFC 7591 dynamic client registration endpoint ``{issuer}/register`` and advertise
     #: it as ``registration_endpoint``.
     dynamic_registration: bool = True
+    #: Client ID metadata documents: an https ``client_id`` URL names a JSON document that
+    #: registers the client (see client-id-metadata-documents.md).
+    cimd: CimdConfig = field(default_factory=CimdConfig)
     #: Endpoint faults queued at start and after every reset (``faults[]``, docs/faults.md).
     faults: tuple[Fault, ...] = ()
     #: Protocol misbehaviour switches for client testing, all off by default (``misbehaviour``,

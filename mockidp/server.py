@@ -29,8 +29,9 @@ from .loading import build
 from .misbehaviour import MisbehaviourConfig
 from .runtime import AppRuntime
 from .state import IdPState
+from .tls import LOOPBACK_NAMES, ca_path, server_context
 from .web.app import create_app
-from .web.listen import http_origin, listen
+from .web.listen import advertised_host, http_origin, listen
 
 T = TypeVar("T")
 
@@ -63,21 +64,26 @@ class MockIdP(AppRuntime):
         host: str = "127.0.0.1",
         port: int = 0,
         key_file: str | os.PathLike[str] | None = None,
+        tls: bool = False,
         **overrides: Any,
     ) -> None:
         """``key_file``: sign with the key kept there (made on first use), so tokens verify
-        across processes and restarts; by default each IdP gets a fresh key."""
+        across processes and restarts; by default each IdP gets a fresh key. ``tls``: serve
+        https with a certificate from mockidp's local CA (``mockidp.tls``); the issuer is then
+        ``https://127.0.0.1:PORT`` and clients trust ``mockidp.ca_path()``."""
         super().__init__()
         self.config = as_config(config, overrides)
         self.host = host
         self.port = port
+        self.tls = tls
         key = load_key_file(key_file, self.config.signing_alg) if key_file is not None else None
         self.state = IdPState(self.config, key)
 
     # --- lifecycle (start/stop, sync and async context managers: mockidp.runtime) ---------------
 
     async def _listen(self) -> web.AppRunner:
-        runner, self.port = await listen(create_app(self.state), self.host, self.port)
+        context = server_context((*LOOPBACK_NAMES, advertised_host(self.host))) if self.tls else None
+        runner, self.port = await listen(create_app(self.state), self.host, self.port, context)
         return runner
 
     def _started(self) -> None:
@@ -108,8 +114,8 @@ class MockIdP(AppRuntime):
 
     @property
     def base_url(self) -> str:
-        """``http://HOST:PORT``; a wildcard bind is named by the machine's host name, IPv6 in brackets."""
-        return http_origin(self.host, self.port)
+        """``http(s)://HOST:PORT``; a wildcard bind is named by the machine's host name, IPv6 in brackets."""
+        return http_origin(self.host, self.port, tls=self.tls)
 
     def url(self, path: str) -> str:
         """An absolute URL on this server, relative to the issuer."""
@@ -253,7 +259,8 @@ class MockIdP(AppRuntime):
 
         ``MOCKIDP_AUDIENCE`` is ``audience`` or the first configured API; ``MOCKIDP_CLIENT_ID``
         and ``MOCKIDP_CLIENT_SECRET`` name ``client_id`` or the first confidential client that may
-        use client credentials. Keys with nothing to name are left out.
+        use client credentials; ``MOCKIDP_CA_FILE`` the local CA when serving https. Keys with
+        nothing to name are left out.
         """
         values = {
             "MOCKIDP_ISSUER": self.issuer,
@@ -261,6 +268,8 @@ class MockIdP(AppRuntime):
             "MOCKIDP_JWKS_URI": self.jwks_uri,
             "MOCKIDP_TOKEN_ENDPOINT": self.token_endpoint,
         }
+        if self.tls:
+            values["MOCKIDP_CA_FILE"] = ca_path()  # the app must trust the local CA for https
         apis = self.apis
         chosen_api = audience if audience is not None else next(iter(apis), None)
         if chosen_api is not None:

@@ -17,6 +17,7 @@ from .faults import FaultQueue
 from .journal import Journal
 from .keys import Key, KeyRing
 from .misbehaviour import Misbehaviour
+from .outbound import DocumentCache
 from .store import Store
 
 
@@ -41,15 +42,15 @@ _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 def _on_bound_port(issuer: str, base_url: str) -> str:
-    """A loopback ``http`` issuer that names another port than the one bound is unreachable as
+    """A loopback issuer (of the scheme served) that names another port than the one bound is unreachable as
     written (``--port 0``, a fixture, a copied example): point it at the bound port, keeping its
     host and path. Any other issuer is kept as configured (it may sit behind a proxy)."""
     wanted, bound = urlsplit(issuer), urlsplit(base_url)
     loopback = wanted.hostname in _LOOPBACK_NAMES or (wanted.hostname or "").startswith("127.")
-    if wanted.scheme != "http" or not loopback or wanted.port is None or wanted.port == bound.port:
+    if wanted.scheme != bound.scheme or not loopback or wanted.port is None or wanted.port == bound.port:
         return issuer
     host = f"[{wanted.hostname}]" if ":" in (wanted.hostname or "") else wanted.hostname
-    return urlunsplit(("http", f"{host}:{bound.port}", wanted.path, "", ""))
+    return urlunsplit((bound.scheme, f"{host}:{bound.port}", wanted.path, "", ""))
 
 
 class IdPState:
@@ -80,6 +81,8 @@ class IdPState:
         )
         #: ``private_key_jwt`` clients' keys (``jwks_uri`` documents cached)
         self.client_keys = ClientKeys()
+        #: client ID metadata documents fetched so far, each kept for its HTTP cache lifetime
+        self.client_documents = DocumentCache()
         self.issuer = ""
 
     def bind(self, base_url: str) -> None:
@@ -135,6 +138,7 @@ class IdPState:
     def reset(self) -> None:
         """Back to the config: registrations, issued tokens, keys, journal, clock, faults, misbehaviour."""
         self.store.load(self.config)
+        self.client_documents.clear()
         self.keys.reset()
         self.journal.clear()
         self.config.clock.apply(self.clock)

@@ -59,6 +59,8 @@ class Store:
     def __init__(self, config: IdPConfig) -> None:
         self._lock = threading.RLock()
         self._clients: dict[str, ClientConfig] = {}
+        #: clients resolved from client ID metadata documents (``mockidp.client_documents``)
+        self._document_clients: dict[str, ClientConfig] = {}
         self._users: dict[str, UserConfig] = {}
         self._apis: dict[str, ApiConfig] = {}
         self._tokens: dict[str, IssuedToken] = {}
@@ -79,6 +81,7 @@ class Store:
     def load(self, config: IdPConfig) -> None:
         with self._lock:
             self._clients = {c.client_id: c for c in config.clients}
+            self._document_clients = {}
             users: Iterable[UserConfig] = config.users or generated_users(config.seed, config.generated_users)
             self._users = {u.sub: u for u in users}
             self._apis = {a.audience: a for a in config.apis}
@@ -92,8 +95,18 @@ class Store:
     # --- registrations: lookups -------------------------------------------------------------
 
     def client(self, client_id: str) -> ClientConfig | None:
+        """A registered client, else the last client resolved from a metadata document."""
         with self._lock:
-            return self._clients.get(client_id)
+            return self._clients.get(client_id) or self._document_clients.get(client_id)
+
+    def is_registered(self, client_id: str) -> bool:
+        """Registered (config, library, control API, RFC 7591), not resolved from a document."""
+        with self._lock:
+            return client_id in self._clients
+
+    def is_document_client(self, client_id: str) -> bool:
+        with self._lock:
+            return client_id not in self._clients and client_id in self._document_clients
 
     def user(self, sub: str) -> UserConfig | None:
         with self._lock:
@@ -151,6 +164,14 @@ class Store:
         with self._lock:
             self.check_client(client, path)
             self._clients[client.client_id] = client
+        return client
+
+    def remember_document_client(self, client: ClientConfig) -> ClientConfig:
+        """Keep the client a metadata document resolved to (replacing its earlier version); it
+        gets the checks a config file's client gets. Not listed by :meth:`clients`."""
+        with self._lock:
+            self.check_client(client, client.client_id)
+            self._document_clients[client.client_id] = client
         return client
 
     def add_user(self, user: UserConfig) -> UserConfig:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 import pytest
 import requests
+
+# mockidp's local CA (``--tls``, ``issue_cert``) lives in the user cache dir: point it at a
+# temporary one for the whole run, subprocesses included, so no test writes to the real home.
+if not os.environ.get("MOCKIDP_CACHE_DIR", "").startswith(tempfile.gettempdir()):
+    _cache = tempfile.mkdtemp(prefix="mockidp-cache-")
+    os.environ["MOCKIDP_CACHE_DIR"] = _cache
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
 
 # The plugin imports mockidp lazily. In-process pytester runs (runpytest) unload every module
 # first imported during the inner run; cryptography's bindings do not survive being imported a

@@ -12,9 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import MockIdPError
-from . import check_agent, check_api, defects, mint, run, serve
+from . import ca, check_agent, check_api, defects, mint, run, serve
 
-COMMANDS = [serve, check_api, mint, defects, run, check_agent]
+COMMANDS = [serve, check_api, mint, defects, run, check_agent, ca]
 
 
 def _version() -> str:

@@ -47,6 +47,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--strict", action="store_true", help="'should' failures (token-reuse) fail the run too")
     p.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve the IdP and APIs over https; the agent gets MOCKIDP_CA_FILE and SSL_CERT_FILE",
+    )
+    p.add_argument(
         "--agent-log",
         metavar="FILE",
         help="write the agent's full output of every trial here (default: check-agent.log next to "
@@ -65,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         client_id=args.client_id,
         strict=args.strict,
         auth=args.auth,
+        tls=args.tls,
     )
     print(report.table())
     log = agent_log_path(args)

@@ -28,6 +28,11 @@ def register(sub: Any) -> None:
     p.add_argument("--start", metavar="CMD", help="shell command that starts the API (stopped at the end)")
     p.add_argument("--strict", action="store_true", help="'should' failures fail the run too")
     p.add_argument(
+        "--tls",
+        action="store_true",
+        help="the IdP serves https from mockidp's local CA (see `mockidp ca-path`)",
+    )
+    p.add_argument(
         "--no-expiry-wait",
         "--skip-slow",
         dest="expiry_wait",
@@ -96,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         strict=args.strict,
         options=options,
         api_log=args.api_log,
+        tls=args.tls,
     )
     print(report.table())
     if args.report_json:

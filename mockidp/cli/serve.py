@@ -14,6 +14,7 @@ from ..config import IdPConfig, load_config
 from ..demo import demo_config, describe
 from ..errors import ConfigError, MockIdPError
 from ..server import MockIdP
+from ..tls import ca_path
 
 DEFAULT_PORT = 9400
 
@@ -34,6 +35,11 @@ def register(sub: Any) -> None:
         "--keys",
         metavar="FILE",
         help="sign with the key kept in FILE (created 0600 if missing), so tokens survive restarts",
+    )
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https with a certificate from mockidp's local CA (trust `mockidp ca-path`)",
     )
     p.set_defaults(run=run)
 
@@ -127,11 +133,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.config:
         print("using the built-in demo configuration:")
         print(describe(config))
-    return asyncio.run(_serve(config, args.host, args.port, args.keys))
+    return asyncio.run(_serve(config, args.host, args.port, args.keys, tls=args.tls))
 
 
-async def _serve(config: IdPConfig, host: str, port: int, key_file: str | None = None) -> int:
-    idp = MockIdP(config, host=host, port=port, key_file=key_file)
+async def _serve(
+    config: IdPConfig, host: str, port: int, key_file: str | None = None, *, tls: bool = False
+) -> int:
+    idp = MockIdP(config, host=host, port=port, key_file=key_file, tls=tls)
     try:
         await idp.astart()
     except OSError as exc:
@@ -143,6 +151,8 @@ async def _serve(config: IdPConfig, host: str, port: int, key_file: str | None =
     print(f"issuer: {idp.issuer}", flush=True)
     print(f"metadata: {idp.metadata_url}", flush=True)
     print(f"control API: {idp.url('_mockidp/openapi.json')} (loopback only)", flush=True)
+    if tls:
+        print(f"CA certificate: {ca_path()} (trust it: verify=<that path>)", flush=True)
     try:
         await stop.wait()
     finally:

@@ -22,6 +22,7 @@ from ..errors import ScenarioError
 from ..faults import Fault
 from ..resources import DEFAULT_APIS, MockApis
 from ..server import ConfigLike, MockIdP, as_config
+from ..tls import client_env
 from .agent_assertions import ASSERTION_CHECKS, AUTH_METHODS, AgentKey, provision, signed_config
 from .agent_checks import CHECKS, Evidence
 from .agent_trials import BY_NAME, Trial, check_known, trials_for
@@ -79,6 +80,8 @@ def agent_env(
     env = {"MOCKIDP_ISSUER": idp.issuer, "MOCKIDP_CLIENT_ID": client.client_id, **apis.env()}
     if key is not None:
         env.update(key.env())
+    if idp.tls:
+        env.update(client_env())  # MOCKIDP_CA_FILE, SSL_CERT_FILE...: trust the local CA
     if client.client_secret is not None and flow == "client_credentials":
         env["MOCKIDP_CLIENT_SECRET"] = client.client_secret
     if flow == "authorization_code":
@@ -107,6 +110,7 @@ def observe(
     control: Evidence | None = None,
     cwd: str | Path | None = None,
     key: AgentKey | None = None,
+    tls: bool = False,
 ) -> Evidence:
     """Run the agent once against a fresh IdP and APIs set up as ``trial`` says; keep what they saw."""
     config = base.merged(dict(trial.idp)) if trial.idp else base
@@ -115,7 +119,7 @@ def observe(
         config = signed_config(config, client, key)
         client = pick_client(config, flow, client.client_id)
     rejected = tuple(apis) if "*" in trial.reject_first_token else trial.reject_first_token
-    with MockIdP(config) as idp, MockApis(idp, apis, clients=[client.client_id]) as hosted:
+    with MockIdP(config, tls=tls) as idp, MockApis(idp, apis, clients=[client.client_id]) as hosted:
         for name, api in hosted.apis.items():
             api.reject_valid = 1 if name in rejected else 0
             api.pages, api.page_delay = trial.pages, trial.page_delay
@@ -188,6 +192,7 @@ def check_agent(
     strict: bool = False,
     cwd: str | Path | None = None,
     auth: str = "client_secret",
+    tls: bool = False,
 ) -> AgentReport:
     """Run ``command`` (in ``cwd``: a scenario's directory) once per trial of ``flow``; the
     report says which checks failed. ``auth="private_key_jwt"``: the agent signs client
@@ -195,7 +200,8 @@ def check_agent(
 
     A trial where the agent must stop is judged against a control: the baseline run (made
     once more, unreported, when it is not among the chosen trials), which shows whether the
-    agent gets past the point where it stopped when nothing is wrong.
+    agent gets past the point where it stopped when nothing is wrong. ``tls``: the IdP and the
+    APIs serve https from mockidp's local CA, and the agent's environment trusts it.
     """
     if auth not in AUTH_METHODS:
         raise ScenarioError(f"auth must be one of {', '.join(AUTH_METHODS)}, not {auth!r}")
@@ -207,8 +213,8 @@ def check_agent(
     if auth == "private_key_jwt":
         with tempfile.TemporaryDirectory(prefix="mockidp-agent-key-") as directory:
             key = provision(Path(directory))
-            return _run_trials(command, flow, base, chosen, timeout, client_id, apis, strict, cwd, key)
-    return _run_trials(command, flow, base, chosen, timeout, client_id, apis, strict, cwd, None)
+            return _run_trials(command, flow, base, chosen, timeout, client_id, apis, strict, cwd, key, tls)
+    return _run_trials(command, flow, base, chosen, timeout, client_id, apis, strict, cwd, None, tls)
 
 
 def _run_trials(
@@ -222,6 +228,7 @@ def _run_trials(
     strict: bool,
     cwd: str | Path | None,
     key: AgentKey | None,
+    tls: bool,
 ) -> AgentReport:
     def look(trial: Trial, control: Evidence | None = None) -> Evidence:
         return observe(
@@ -235,6 +242,7 @@ def _run_trials(
             control=control,
             cwd=cwd,
             key=key,
+            tls=tls,
         )
 
     baseline = next((t for t in chosen if t.name == "baseline" and t is BY_NAME["baseline"]), None)

@@ -24,6 +24,7 @@ from ..config import ApiConfig, ClientConfig
 from ..defects import NOT_SENT_BY_DEFAULT
 from ..errors import InconclusiveRun, TargetUnreachable
 from ..server import ConfigLike, MockIdP
+from ..tls import client_env
 from .api_cases import AttackerWatch, expired_after_cache, placement_cases
 from .api_jwks import jwks_cases
 
@@ -255,11 +256,12 @@ def keys_kept(idp: MockIdP) -> Iterator[None]:
 
 
 def environment(idp: MockIdP, target: ApiTarget) -> dict[str, str]:
-    """What a ``--start`` command is told about the IdP it must trust."""
+    """What a ``--start`` command is told about the IdP it must trust (and, over https, the CA)."""
     return {
         "MOCKIDP_ISSUER": idp.issuer,
         "MOCKIDP_JWKS_URI": idp.jwks_uri,
         "MOCKIDP_AUDIENCE": target.audience,
+        **(client_env() if idp.tls else {}),
     }
 
 
@@ -275,15 +277,19 @@ def check_api(
     start_timeout: float = 30.0,
     options: RunOptions = DEFAULT_OPTIONS,
     api_log: str | Path | None = None,
+    tls: bool = False,
 ) -> ApiReport:
     """Start an IdP (and the API, with ``start``), run every case, stop everything.
+
+    ``tls``: the IdP serves https (``mockidp.tls``); a started API gets ``MOCKIDP_CA_FILE`` and
+    ``SSL_CERT_FILE`` to trust it. An https ``target`` may use an ``issue_cert`` certificate.
 
     A started API's output goes to ``api_log`` (default: a temporary file); its last lines are
     added to the report only when it crashed on a case or died.
     """
     host_port(target.url)
     chosen = access_token_catalog() if catalog is None else catalog
-    with MockIdP(config, port=port) as idp:
+    with MockIdP(config, port=port, tls=tls) as idp:
         prepare(idp, target)
         if not start:
             if not port_open(*host_port(target.url), timeout=2.0):

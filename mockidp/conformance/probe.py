@@ -13,6 +13,7 @@ from typing import Literal
 from urllib.parse import urlencode, urlsplit
 
 from ..errors import Unreachable
+from ..tls import trusted_client_context
 
 TIMEOUT = 5.0
 _PARAM = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
@@ -50,12 +51,18 @@ def challenge_params(challenge: str) -> dict[str, str]:
 Where = Literal["header", "query", "body"]
 
 
+def _connection(scheme: str, host: str, port: int | None, timeout: float) -> http.client.HTTPConnection:
+    """https trusts the system's CAs and mockidp's local CA (an API serving an ``issue_cert`` certificate)."""
+    if scheme == "https":
+        return http.client.HTTPSConnection(host, port, timeout=timeout, context=trusted_client_context())
+    return http.client.HTTPConnection(host, port, timeout=timeout)
+
+
 def send(
     url: str, method: str, token: str | None, timeout: float = TIMEOUT, *, where: Where = "header"
 ) -> Answer:
     parts = urlsplit(url)
-    conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = conn_type(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    conn = _connection(parts.scheme, parts.hostname or "127.0.0.1", parts.port, timeout)
     query = parts.query
     if token is not None and where == "query":
         query = "&".join(q for q in (query, urlencode({"access_token": token})) if q)
@@ -90,8 +97,7 @@ def get_json(url: str, timeout: float = TIMEOUT) -> tuple[int, object]:
     import json
 
     parts = urlsplit(url)
-    conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = conn_type(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    conn = _connection(parts.scheme, parts.hostname or "127.0.0.1", parts.port, timeout)
     try:
         conn.request("GET", parts.path or "/", headers={"Accept": "application/json", "Connection": "close"})
         response = conn.getresponse()

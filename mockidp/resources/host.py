@@ -19,7 +19,8 @@ from ..config import ApiConfig, ClientConfig
 from ..runtime import AppRuntime
 from ..server import MockIdP
 from ..targets import OIDC_SCOPES
-from ..web.listen import http_origin, listen
+from ..tls import LOOPBACK_NAMES, server_context
+from ..web.listen import advertised_host, http_origin, listen
 from .api import ApiCall, MockApi, answer
 
 DEFAULT_APIS = ("inventory", "billing")
@@ -52,10 +53,13 @@ class MockApis(AppRuntime):
         *,
         clients: Iterable[str] | None = None,
         host: str | None = None,
+        tls: bool | None = None,
     ) -> None:
+        """``tls``: serve https with a local-CA certificate (``mockidp.tls``); by default as the IdP does."""
         super().__init__()
         self.idp = idp
         self.host = idp.host if host is None else host
+        self.tls = idp.tls if tls is None else tls
         self.apis = {name: MockApi(name) for name in names}
         self._clients = clients
         self._port = 0
@@ -109,12 +113,13 @@ class MockApis(AppRuntime):
             return web.json_response({"error": "server_error"}, status=500)
 
     async def _listen(self) -> web.AppRunner:
-        runner, self._port = await listen(self._app(), self.host, 0)
+        context = server_context((*LOOPBACK_NAMES, advertised_host(self.host))) if self.tls else None
+        runner, self._port = await listen(self._app(), self.host, 0, context)
         return runner
 
     def _started(self) -> None:
         for api in self.apis.values():
-            api.url = http_origin(self.host, self._port) + api.path
+            api.url = http_origin(self.host, self._port, tls=self.tls) + api.path
         self._register()
 
     def _register(self) -> None:

@@ -24,6 +24,7 @@ from ..config import ClientConfig
 from ..errors import InvalidClient, InvalidRequest
 from ..params import Params
 from ..state import IdPState
+from .client_documents import requested_client_id, resolve_document_client
 from .keys import CLIENT_ASSERTION, CLIENT_ID
 from .workers import off_loop
 
@@ -53,7 +54,12 @@ def _basic_credentials(header: str) -> tuple[str, str]:
 async def authenticate_client(
     state: IdPState, request: web.Request, params: Params, *, allow_public: bool = True
 ) -> AuthenticatedClient:
-    """Identify and authenticate the calling client, or raise ``invalid_client``."""
+    """Identify and authenticate the calling client, or raise ``invalid_client``.
+
+    A client named by a metadata-document URL is resolved first, so every endpoint that
+    authenticates clients (token, introspection, revocation, device, CIBA) accepts them alike.
+    """
+    await resolve_document_client(state, requested_client_id(params))
     header = request.headers.get("Authorization")
     body_id = params.get("client_id")
     body_secret = params.get("client_secret")

@@ -6,19 +6,24 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 
 from aiohttp import web
 
 
-async def listen(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+async def listen(
+    app: web.Application, host: str, port: int, ssl_context: ssl.SSLContext | None = None
+) -> tuple[web.AppRunner, int]:
     """Start ``app`` on ``host:port`` (0 picks a free port); returns the runner and the bound port.
+
+    With ``ssl_context`` it serves https (``mockidp.tls.server_context()``).
 
     A short shutdown timeout keeps teardown fast when clients hold keep-alive connections;
     a bind failure cleans the runner up before the ``OSError`` reaches the caller.
     """
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    site = web.TCPSite(runner, host, port, reuse_address=True, ssl_context=ssl_context)
     try:
         await site.start()
     except OSError:
@@ -48,8 +53,8 @@ def advertised_host(host: str) -> str:
     return "[" + bare.replace("%", "%25") + "]" if address.version == 6 else bare
 
 
-def http_origin(host: str, port: int) -> str:
+def http_origin(host: str, port: int, *, tls: bool = False) -> str:
     """``http://host:port`` for a listening address: ``http://[::1]:80``, a wildcard bind by the
-    machine's host name. Every URL derived from a listening address (issuer, metadata, mock
-    APIs) is built here."""
-    return f"http://{advertised_host(host)}:{port}"
+    machine's host name; ``https://`` with ``tls``. Every URL derived from a listening address
+    (issuer, metadata, mock APIs) is built here."""
+    return f"{'https' if tls else 'http'}://{advertised_host(host)}:{port}"

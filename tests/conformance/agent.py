@@ -62,6 +62,8 @@ class Agent:
         }
         self.http = requests.Session()
         self.http.trust_env = False
+        # check-agent --tls names mockidp's CA (trust_env=False also ignores REQUESTS_CA_BUNDLE)
+        self.http.verify = os.environ.get("MOCKIDP_CA_FILE", True)
         self.metadata: dict[str, Any] = {}
 
     def discover(self) -> None:

@@ -307,8 +307,9 @@ def test_docs_page_shows_this_code_verbatim() -> None:
     here = Path(__file__).resolve().parent
     sources = (here / "test_interop_mcp.py").read_text("utf-8")
     sources += (here.parent / "mcp_server.py").read_text("utf-8")
+    sources += (here / "test_cimd_mcp.py").read_text("utf-8")
     page = (here.parents[1] / "docs" / "howto-mcp.md").read_text("utf-8")
     blocks = re.findall(r"```python\n(.*?)```", page, flags=re.DOTALL)
-    assert len(blocks) == 5
+    assert len(blocks) == 7
     for block in blocks:
         assert block in sources, f"docs/howto-mcp.md shows code that is not in the tests:\n{block}"

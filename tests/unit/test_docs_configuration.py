@@ -36,6 +36,7 @@ def test_every_model_and_key_has_a_table_row() -> None:
         "`clients[]`",
         "`users[]`",
         "`apis[]`",
+        "`cimd`",
         "`faults[]`",
         "`misbehaviour`",
         "`clock`",

@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from aiohttp import web
 
 from ...acr import choose_level, satisfies
+from ...client_documents import document_host
 from ...config import UserConfig
 from ...errors import OAuthError
 from ...flows.authorization_code import issue_code
@@ -24,6 +25,7 @@ from ...flows.authorization_request import (
 from ...grants import TRANSACTION_TTL, AuthorizationRequest, LoginSession, PendingAuthorization
 from ...state import IdPState
 from .. import browser, pages
+from ..client_documents import resolve_document_client
 from ..keys import CLIENT_ID, STATE
 from ..request_params import form_params, query_params
 from ..responses import oauth_error_body
@@ -96,6 +98,11 @@ async def handle(request: web.Request) -> web.StreamResponse:
     client_ids = params.getall("client_id")
     if len(client_ids) == 1:
         request[CLIENT_ID] = client_ids[0]  # for the journal
+    try:
+        # a client ID metadata document is fetched first; a bad one is never redirected to
+        await resolve_document_client(state, client_ids[0] if len(client_ids) == 1 else None)
+    except OAuthError as exc:
+        return pages.error_page(f"{exc.error}: {exc.description}")
     try:
         auth = parse_authorization_request(state, params)
     except AuthorizationPageError as exc:
@@ -193,8 +200,13 @@ def _start(
 
 
 def client_name(state: IdPState, client_id: str) -> str:
+    """How the login and consent pages name the client. A metadata-document client names
+    itself, so the host its document came from is shown with that name (the draft asks for the
+    host to be shown): ``Example Agent (agent.example.com)``."""
     client = state.store.client(client_id)
-    return (client.client_name if client else None) or client_id
+    name = (client.client_name if client else None) or client_id
+    host = document_host(state, client_id)
+    return f"{name} ({host})" if host and client and client.client_name else (host or name)
 
 
 def login_view(

@@ -42,6 +42,9 @@ def metadata(state: IdPState) -> dict[str, Any]:
     }
     if state.config.dynamic_registration:
         document["registration_endpoint"] = state.endpoint("register")
+    if state.config.cimd.enabled:
+        # https client_id URLs naming their metadata documents (mockidp.client_documents)
+        document["client_id_metadata_document_supported"] = True
     document.update(polled_grant_metadata(state))
     return document
 

@@ -18,11 +18,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from aiohttp import web
 
 from ...config import ClientConfig
-from ...errors import InvalidToken, LogoutRefused
+from ...errors import InvalidToken, LogoutRefused, OAuthError
 from ...params import Params
 from ...state import IdPState
 from ...verify import audiences_of, verify_id_token_hint
 from .. import browser, pages
+from ..client_documents import resolve_document_client
 from ..keys import CLIENT_ID, STATE
 from ..request_params import form_params, query_params
 from .authorize import redirect, session_cookie
@@ -69,6 +70,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     params = query_params(request) if request.method == "GET" else await form_params(request)
     params.check_single()
+    try:
+        await resolve_document_client(state, params.get("client_id"))  # a metadata-document client
+    except OAuthError as exc:
+        return pages.error_page(f"{exc.error}: {exc.description}", title="Sign-out request refused")
     try:
         client, uri, hint = _target(state, params)
     except LogoutRefused as exc:
