@@ -36,7 +36,7 @@ def metadata(state: IdPState) -> dict[str, Any]:
     }
     if state.config.dynamic_registration:
         document["registration_endpoint"] = state.endpoint("register")
-    return document
+    return state.misbehaviour.metadata(document)
 
 
 def user_flow_metadata(state: IdPState) -> dict[str, Any]:
@@ -68,4 +68,7 @@ def _acr_metadata(state: IdPState) -> dict[str, Any]:
 
 
 async def handle(request: web.Request) -> web.StreamResponse:
-    return json_response(metadata(request.app[STATE]))
+    state = request.app[STATE]
+    if not state.misbehaviour.serves_metadata_at(request.path, state.issuer_path):
+        raise web.HTTPNotFound()
+    return json_response(metadata(state))
