@@ -75,6 +75,9 @@ class MisbehaviourConfig:
     #: serve the metadata documents only at these paths (``{issuer_path}`` stands for the
     #: issuer's path), 404 elsewhere; empty: at every well-known location
     metadata_only_at: tuple[str, ...] = ()
+    #: a dynamically registered client may ask for every scope, whatever its registration's
+    #: ``scope`` said (RFC 7591 section 2 lets a server substitute): MCP scope step-up needs it
+    registered_scope_ignored: bool = False
 
     def __post_init__(self) -> None:
         for name in ("authorization_iss", "authorization_state"):

@@ -218,7 +218,7 @@ def asked_for(ev: Evidence) -> bool:
 def least_privilege(ev: Evidence) -> Case:
     if not asked_for(ev):
         return not_applicable("least-privilege", "no token or authorization request")
-    needed = {ev.apis[c.api].required_scope(c.method) for c in ev.calls}
+    needed = {c.needed or ev.apis[c.api].required_scope(c.method) for c in ev.calls}
     requested: set[str] = set()
     for r in ev.token_requests + ev.at("authorize"):
         requested.update(s for v in form(r, "scope") for s in v.split())

@@ -13,8 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import ClientConfig
 from ..journal import RequestRecord
 from ..resources import ApiCall, MockApi
+from ..resources.host import MetadataRequest
+from ..resources.mcp_options import McpOptions
 from .case import Case, Severity
 from .processes import Finished
 
@@ -41,6 +44,12 @@ class Evidence:
     #: the same agent against an honest IdP (the baseline run), for trials where it must stop:
     #: it shows how far the agent gets when nothing is wrong
     control: Evidence | None = None
+    #: MCP trials: how the APIs behaved as MCP servers, the metadata requests on their host, the
+    #: clients the agent registered, and the second authorization server's journal (migration)
+    mcp: McpOptions | None = None
+    metadata_requests: Sequence[MetadataRequest] = ()
+    registered: Sequence[ClientConfig] = ()
+    successor_requests: Sequence[RequestRecord] = ()
 
     def at(self, endpoint: str) -> list[RequestRecord]:
         return [r for r in self.requests if r.endpoint == endpoint]

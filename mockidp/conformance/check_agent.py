@@ -4,6 +4,10 @@ The agent learns everything from its environment (``MOCKIDP_ISSUER``, ``MOCKIDP_
 ``MOCKIDP_CLIENT_SECRET`` for a confidential client, ``MOCKIDP_REDIRECT_URI`` in the code flow,
 ``MOCKIDP_API_<NAME>_URL``). Each trial's checks read the IdP journal and the APIs' call
 records after the agent has exited.
+
+The ``mcp`` profile (mcp_trials.py) runs an MCP client instead: the APIs are MCP servers and
+the agent gets only ``MOCKIDP_MCP_URL`` and ``MOCKIDP_REDIRECT_URI``; it finds the IdP from the
+server's 401 and registers itself, as MCP clients do.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from __future__ import annotations
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..config import ClientConfig, IdPConfig
 from ..errors import ScenarioError
@@ -21,9 +26,13 @@ from ..resources import DEFAULT_APIS, MockApis
 from ..server import ConfigLike, MockIdP, as_config
 from .agent_checks import CHECKS, Evidence
 from .agent_trials import BY_NAME, Trial, check_known, trials_for
+from .mcp_trials import MCP_APIS, MCP_BY_NAME, MCP_CONTROL, MCP_REDIRECT_URI, MCP_TRIALS
 from .processes import run_once
 from .report import AgentReport, TrialReport
 from .scenario import AgentTarget, LoadedScenario
+
+Profile = Literal["oauth", "mcp"]
+PROFILES: tuple[Profile, ...] = ("oauth", "mcp")
 
 #: the IdP an agent meets unless it brings a config: one client per flow, one person
 AGENT_CONFIG: Mapping[str, Any] = {
@@ -69,6 +78,64 @@ def agent_env(idp: MockIdP, client: ClientConfig, flow: str, apis: MockApis) -> 
             raise ScenarioError(f"client {client.client_id!r} has no redirect_uris for the code flow")
         env["MOCKIDP_REDIRECT_URI"] = client.redirect_uris[0]
     return env
+
+
+def profile_trials(profile: str, flow: str, names: tuple[str, ...] | None = None) -> list[Trial]:
+    """The built-in trials of a profile (or the named ones, which must exist)."""
+    if profile == "oauth":
+        return trials_for(flow, names)
+    if profile != "mcp":
+        raise ScenarioError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    if flow != "authorization_code":
+        raise ScenarioError("the mcp profile runs the authorization_code flow (MCP clients sign users in)")
+    if names is None:
+        return list(MCP_TRIALS)
+    for name in names:
+        if name not in MCP_BY_NAME:
+            raise ScenarioError(f"unknown trial {name!r} in the mcp profile; known: {', '.join(MCP_BY_NAME)}")
+    return [MCP_BY_NAME[name] for name in names]
+
+
+def mcp_env(apis: MockApis) -> dict[str, str]:
+    """What an MCP client is told: the server's URL (the first API) and where its browser returns."""
+    first = next(iter(apis.apis.values()))
+    return {"MOCKIDP_MCP_URL": first.url, "MOCKIDP_REDIRECT_URI": MCP_REDIRECT_URI, **apis.env()}
+
+
+def observe_mcp(
+    command: str,
+    base: IdPConfig,
+    trial: Trial,
+    *,
+    timeout: float,
+    apis: Sequence[str],
+    control: Evidence | None = None,
+    cwd: str | Path | None = None,
+) -> Evidence:
+    """One MCP trial: a fresh IdP (and a second one for the migration), the APIs as MCP servers."""
+    assert trial.mcp is not None
+    config = base.merged(dict(trial.idp)) if trial.idp else base
+    configured = {c.client_id for c in config.clients}
+    with ExitStack() as stack:
+        idp = stack.enter_context(MockIdP(config))
+        successor = stack.enter_context(MockIdP(config)) if trial.mcp.migrate else None
+        hosted = stack.enter_context(MockApis(idp, apis, clients=[], mcp=trial.mcp, successor=successor))
+        finished = run_once(command, mcp_env(hosted), timeout, cwd=cwd)
+        return Evidence(
+            flow="authorization_code",
+            expect_exit=trial.expect_exit,
+            requests=idp.requests,
+            calls=hosted.calls,
+            apis=hosted.apis,
+            finished=finished,
+            timeout=timeout,
+            control=control,
+            issuer=idp.issuer,
+            mcp=trial.mcp,
+            metadata_requests=list(hosted.metadata_requests),
+            registered=[c for cid, c in idp.clients.items() if cid not in configured],
+            successor_requests=successor.requests if successor is not None else (),
+        )
 
 
 def _retry_after(faults: Sequence[Fault]) -> float | None:
@@ -129,6 +196,8 @@ def judge(trial: Trial, evidence: Evidence, *, strict: bool = False) -> TrialRep
         exit_status=evidence.finished.status,
         output=evidence.finished.output,
         strict=strict,
+        scenario=trial.scenario,
+        spec=trial.spec,
     )
 
 
@@ -159,24 +228,32 @@ def check_agent(
     trials: Sequence[str] | None = None,
     extra_trials: Sequence[Trial] = (),
     client_id: str | None = None,
-    apis: Sequence[str] = DEFAULT_APIS,
+    apis: Sequence[str] | None = None,
     strict: bool = False,
     cwd: str | Path | None = None,
+    profile: Profile = "oauth",
 ) -> AgentReport:
-    """Run ``command`` (in ``cwd``: a scenario's directory) once per trial of ``flow``; the
-    report says which checks failed.
+    """Run ``command`` (in ``cwd``: a scenario's directory) once per trial of ``flow`` (of the
+    ``profile``: ``mcp`` for MCP clients); the report says which checks failed.
 
     A trial where the agent must stop is judged against a control: the baseline run (made
     once more, unreported, when it is not among the chosen trials), which shows whether the
     agent gets past the point where it stopped when nothing is wrong.
     """
     base = agent_config(config)
-    chosen = trials_for(flow, tuple(trials) if trials is not None else None) + list(extra_trials)
+    chosen = profile_trials(profile, flow, tuple(trials) if trials is not None else None) + list(extra_trials)
     for trial in chosen:
         check_known(trial.check_keys(flow))
-    pick_client(base, flow, client_id)
+    names = tuple(apis) if apis is not None else MCP_APIS if profile == "mcp" else DEFAULT_APIS
+    if profile == "oauth":
+        pick_client(base, flow, client_id)
+    honest = MCP_CONTROL if profile == "mcp" else BY_NAME["baseline"]
 
     def look(trial: Trial, control: Evidence | None = None) -> Evidence:
+        if trial.mcp is not None:
+            return observe_mcp(
+                command, base, trial, timeout=timeout, apis=names, control=control, cwd=cwd
+            )
         return observe(
             command,
             flow,
@@ -184,16 +261,16 @@ def check_agent(
             trial,
             timeout=timeout,
             client_id=client_id,
-            apis=apis,
+            apis=names,
             control=control,
             cwd=cwd,
         )
 
-    baseline = next((t for t in chosen if t.name == "baseline" and t is BY_NAME["baseline"]), None)
+    baseline = next((t for t in chosen if t is honest), None)
     seen: dict[int, Evidence] = {}
     control = None
     if any(t.expect_exit == "nonzero" for t in chosen):
-        control = look(baseline or BY_NAME["baseline"])
+        control = look(baseline or honest)
         if baseline is not None:
             seen[id(baseline)] = control
     reports = []

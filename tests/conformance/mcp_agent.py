@@ -38,10 +38,9 @@ ENDLESS = 12
 
 
 class MemoryStorage:
-    """The SDK's ``TokenStorage`` in memory; ``bind=False`` forgets which issuer registered it."""
+    """The SDK's ``TokenStorage``, kept in memory for one run."""
 
-    def __init__(self, bind: bool = True) -> None:
-        self.bind = bind
+    def __init__(self) -> None:
         self.tokens: OAuthToken | None = None
         self.client_info: OAuthClientInformationFull | None = None
 
@@ -55,7 +54,7 @@ class MemoryStorage:
         return self.client_info
 
     async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client_info = client_info if self.bind else client_info.model_copy(update={"issuer": None})
+        self.client_info = client_info
 
 
 class HeadlessBrowser:
@@ -98,6 +97,12 @@ def break_sdk(skip: str | None) -> None:
             return None
 
         sdk_oauth2.extract_scope_from_www_auth = no_scope  # type: ignore[assignment]
+    elif skip == "issuer-binding":
+
+        def always(client_info: Any, issuer: str, client_metadata_url: str | None) -> bool:
+            return True
+
+        sdk_oauth2.credentials_match_issuer = always  # type: ignore[assignment]
 
 
 async def run(url: str, redirect_uri: str, skip: str | None) -> str:
@@ -110,7 +115,7 @@ async def run(url: str, redirect_uri: str, skip: str | None) -> str:
             grant_types=["authorization_code", "refresh_token"],
             token_endpoint_auth_method="none",
         ),
-        storage=MemoryStorage(bind=skip != "issuer-binding"),
+        storage=MemoryStorage(),
         redirect_handler=browser.redirect_handler,
         callback_handler=browser.callback_handler,
     )

@@ -26,6 +26,8 @@ async def _json_body(request: web.Request) -> Any:
 async def handle(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     metadata = await _json_body(request)
+    if state.misbehaviour.config.registered_scope_ignored and isinstance(metadata, dict):
+        metadata = {k: v for k, v in metadata.items() if k != "scope"}
     apis = state.store.apis()
     known = {s for api in apis.values() for s in api.scopes} | set(OIDC_CLIENT_SCOPES)
     registration = register_client(metadata, known_scopes=known, audiences=tuple(apis), now=state.clock.now())
