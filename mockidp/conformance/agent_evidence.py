@@ -108,3 +108,36 @@ def not_applicable(name: str, why: str, severity: Severity = "must") -> Case:
 
 def crashed(name: str, why: str) -> Case:
     return Case(name=name, passed=False, detail=why, outcome="crashed")
+
+
+def refusal(
+    name: str,
+    ev: Evidence,
+    problems: list[str],
+    *,
+    point: str,
+    reached: Callable[[Evidence], bool],
+    went_on: Callable[[Evidence], bool],
+    ok: str,
+) -> Case:
+    """A stop the trial demands, judged for its reason.
+
+    The agent must have reached ``point`` (where the wrong thing showed) and stopped there,
+    while in the honest control run (``ev.control``, when there is one) it ``went_on`` past
+    it. An agent that exits before ``point``, or that stops at ``point`` even when nothing is
+    wrong, did not refuse anything: it crashed.
+    """
+    if problems:
+        return verdict(name, problems)
+    if ev.finished.status is None:
+        return verdict(name, [f"the agent did not finish within {ev.timeout:g} s"])
+    if not reached(ev):
+        said = f" (last output: {ev.last_line()!r})" if ev.last_line() else ""
+        return crashed(name, f"the agent exited before {point}, so it never had to refuse anything{said}")
+    if ev.control is not None and not went_on(ev.control):
+        return crashed(
+            name,
+            f"against an honest IdP (the baseline run) the agent stops after {point} too: "
+            "this stop is no refusal",
+        )
+    return verdict(name, [], ok)

@@ -251,9 +251,7 @@ def check_agent(
 
     def look(trial: Trial, control: Evidence | None = None) -> Evidence:
         if trial.mcp is not None:
-            return observe_mcp(
-                command, base, trial, timeout=timeout, apis=names, control=control, cwd=cwd
-            )
+            return observe_mcp(command, base, trial, timeout=timeout, apis=names, control=control, cwd=cwd)
         return observe(
             command,
             flow,

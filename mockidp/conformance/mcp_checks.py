@@ -14,8 +14,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from ..journal import RequestRecord
-from .agent_checks import CHECKS, refusal
-from .agent_evidence import Check, Evidence, form, not_applicable, verdict
+from .agent_evidence import Check, Evidence, form, not_applicable, refusal, verdict
 from .case import Case
 
 ROOT_PRM = "/.well-known/oauth-protected-resource"
@@ -125,7 +124,9 @@ def resource_checked(ev: Evidence) -> Case:
     """RFC 9728 section 3.3 and RFC 8707: metadata for another resource is not this server's; a
     token asked for on its word would be for the wrong audience."""
     used = _used(ev)
-    problems = [f"the agent went on to {', '.join(used)} for a resource that is not the server's"] if used else []
+    problems = (
+        [f"the agent went on to {', '.join(used)} for a resource that is not the server's"] if used else []
+    )
     return refusal(
         "resource-checked",
         ev,
@@ -199,8 +200,14 @@ def scope_retry_limit(ev: Evidence) -> Case:
         return not_applicable(name, "no call was refused for its scope", "should")
     attempts = len(ev.at("authorize"))
     if ev.finished.status is None:
-        return verdict(name, [f"still retrying after {ev.timeout:g} s ({attempts} authorizations)"], "", "should")
-    problems = [f"{attempts} authorization requests; at most {RETRY_LIMIT} expected"] if attempts > RETRY_LIMIT else []
+        return verdict(
+            name, [f"still retrying after {ev.timeout:g} s ({attempts} authorizations)"], "", "should"
+        )
+    problems = (
+        [f"{attempts} authorization requests; at most {RETRY_LIMIT} expected"]
+        if attempts > RETRY_LIMIT
+        else []
+    )
     return verdict(name, problems, f"gave up after {attempts} authorization requests", "should")
 
 
@@ -211,7 +218,7 @@ def offline_access_requested(ev: Evidence) -> Case:
     if not ev.at("authorize"):
         return not_applicable(name, "no authorization request", "should")
     problems = []
-    grants = {g for c in ev.registered for g in c.grant_types}
+    grants = {g for c in ev.registered for g in c.allowed_grant_types}
     if ev.registered and "refresh_token" not in grants:
         problems.append("registered without the refresh_token grant")
     if not any(OFFLINE in scopes(r) for r in ev.at("authorize")):
@@ -226,7 +233,9 @@ def offline_access_not_requested(ev: Evidence) -> Case:
     if not ev.at("authorize"):
         return not_applicable(name, "no authorization request", "should")
     asked = [r for r in ev.at("authorize") if OFFLINE in scopes(r)]
-    problems = ["asked for offline_access, which the metadata's scopes_supported does not list"] if asked else []
+    problems = (
+        ["asked for offline_access, which the metadata's scopes_supported does not list"] if asked else []
+    )
     return verdict(name, problems, "did not ask for offline_access", "should")
 
 
@@ -267,5 +276,3 @@ MCP_CHECKS: dict[str, Check] = {
     "offline-access-not-requested": offline_access_not_requested,
     "reregister-on-as-change": reregister_on_as_change,
 }
-# one registry of check names, so scenarios and --trial lists know these too
-CHECKS.update(MCP_CHECKS)

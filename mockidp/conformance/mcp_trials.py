@@ -17,7 +17,6 @@ from collections.abc import Mapping
 
 from ..misbehaviour import WRONG_ISSUER
 from ..resources.mcp_options import WRONG_RESOURCE, McpOptions
-from . import mcp_checks  # noqa: F401  # registers the MCP check names
 from .agent_trials import Trial
 
 MCP_APIS = ("inventory",)
@@ -100,7 +99,10 @@ MCP_TRIALS: tuple[Trial, ...] = (
         "the metadata is only at the root well-known URI, not in the 401, and the issuer has a path "
         "(metadata at /.well-known/oauth-authorization-server/tenant1)",
         McpOptions(metadata_location="root", metadata_in_challenge=False),
-        {"issuer": "/tenant1", "misbehaviour": _only_at("/.well-known/oauth-authorization-server{issuer_path}")},
+        {
+            "issuer": "/tenant1",
+            "misbehaviour": _only_at("/.well-known/oauth-authorization-server{issuer_path}"),
+        },
     ),
     _metadata(
         "metadata-var3",
@@ -130,7 +132,9 @@ MCP_TRIALS: tuple[Trial, ...] = (
     ),
     _iss("iss-supported-missing", "the IdP advertises iss but leaves it out of the response", "missing"),
     _iss("iss-wrong-issuer", "the response's iss names another issuer", "wrong"),
-    _iss("iss-unexpected", "the IdP does not advertise iss, yet sends a wrong one", "wrong", advertised=False),
+    _iss(
+        "iss-unexpected", "the IdP does not advertise iss, yet sends a wrong one", "wrong", advertised=False
+    ),
     _iss("iss-normalized", "the response's iss is the issuer with a trailing slash", "variant"),
     Trial(
         name="metadata-issuer-mismatch",
@@ -156,7 +160,7 @@ MCP_TRIALS: tuple[Trial, ...] = (
     Trial(
         name="scope-from-www-authenticate",
         scenario="auth/scope-from-www-authenticate",
-        description="the 401 names scope=<api>:read, the metadata lists read and write: the client asks for read",
+        description="the 401 names <api>:read, the metadata lists read and write: the client asks for read",
         spec=f"RFC 6750 section 3; {AUTHZ}, scope selection strategy",
         flows=("authorization_code",),
         mcp=McpOptions(),
@@ -197,7 +201,7 @@ MCP_TRIALS: tuple[Trial, ...] = (
     Trial(
         name="scope-retry-limit",
         scenario="auth/scope-retry-limit",
-        description="every tools/call answers 403 insufficient_scope, whatever the token: the client gives up",
+        description="every tools/call gets 403 insufficient_scope, whatever the token: the client gives up",
         spec=f"{AUTHZ}, scope challenge handling (retry limits)",
         flows=("authorization_code",),
         mcp=McpOptions(step_up_never_enough=True),

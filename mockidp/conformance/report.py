@@ -212,7 +212,7 @@ class AgentReport:
 
     def table(self) -> str:
         mapped = any(t.scenario for t in self.trials)
-        rows = [("trial", "check", "verdict", "detail")]
+        rows: list[tuple[str, ...]] = [("trial", "check", "verdict", "detail")]
         if mapped:
             rows = [("trial", "scenario", "check", "verdict", "detail")]
         for trial in self.trials:

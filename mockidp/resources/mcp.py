@@ -66,7 +66,9 @@ def _message(raw: bytes) -> dict[str, Any] | str:
     return message
 
 
-async def mcp_answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Response, ApiCall | None]:
+async def mcp_answer(
+    state: IdPState, api: MockApi, request: web.Request
+) -> tuple[web.Response, ApiCall | None]:
     """Answer one streamable-HTTP request; the record is None for a request never checked."""
     if request.method != "POST":
         # no session, so no GET stream to open and nothing to DELETE (streamable HTTP)
@@ -86,7 +88,8 @@ async def mcp_answer(state: IdPState, api: MockApi, request: web.Request) -> tup
         return refusal, call
     if "id" not in message:  # a notification: accepted, never answered
         return web.Response(status=202), call
-    params = message.get("params") if isinstance(message.get("params"), dict) else {}
+    given = message.get("params")
+    params: dict[str, Any] = given if isinstance(given, dict) else {}
     if method == "initialize":
         version = params.get("protocolVersion")
         return _result(
@@ -107,7 +110,9 @@ async def mcp_answer(state: IdPState, api: MockApi, request: web.Request) -> tup
         assert call.claims is not None
         text = json.dumps({"api": api.name, "sub": call.claims["sub"], "items": [f"{api.name}-1"]})
         return _result(id_, {"content": [{"type": "text", "text": text}], "isError": False}), call
-    return _rpc_error(id_, METHOD_NOT_FOUND, f"method {method!r} not found"), _failed(call, "method_not_found")
+    return _rpc_error(id_, METHOD_NOT_FOUND, f"method {method!r} not found"), _failed(
+        call, "method_not_found"
+    )
 
 
 def _failed(call: ApiCall, error: str = "invalid_params") -> ApiCall:

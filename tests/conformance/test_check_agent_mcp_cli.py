@@ -1,0 +1,57 @@
+"""``check-agent --profile mcp`` usage errors, and its trial list: no agent runs here."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockidp.cli import main
+from mockidp.conformance.agent_checks import CHECKS
+from mockidp.conformance.mcp_trials import MCP_TRIALS
+
+#: the official suite's client auth scenarios the brief asks for (auth/basic-cimd waits for CIMD)
+OFFICIAL = {
+    "auth/metadata-default",
+    "auth/metadata-var1",
+    "auth/metadata-var2",
+    "auth/metadata-var3",
+    "auth/iss-supported",
+    "auth/iss-not-advertised",
+    "auth/iss-supported-missing",
+    "auth/iss-wrong-issuer",
+    "auth/iss-unexpected",
+    "auth/iss-normalized",
+    "auth/metadata-issuer-mismatch",
+    "auth/resource-mismatch",
+    "auth/scope-from-www-authenticate",
+    "auth/scope-from-scopes-supported",
+    "auth/scope-omitted-when-undefined",
+    "auth/scope-step-up",
+    "auth/scope-retry-limit",
+    "auth/offline-access-scope",
+    "auth/offline-access-not-supported",
+    "auth/authorization-server-migration",
+}
+
+
+def test_every_mcp_trial_names_its_scenario_spec_and_known_checks() -> None:
+    assert {t.scenario for t in MCP_TRIALS} == OFFICIAL
+    for trial in MCP_TRIALS:
+        assert trial.mcp is not None and trial.spec and trial.description, trial.name
+        assert trial.checks and all(key in CHECKS for key in trial.checks), trial.name
+
+
+def test_unknown_mcp_trial_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-agent", "--profile", "mcp", "--run", "true", "--trial", "baseline"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown trial 'baseline' in the mcp profile" in err and "iss-wrong-issuer" in err
+
+
+def test_the_oauth_profile_still_needs_a_flow(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-agent", "--run", "true"]) == 2
+    assert "needs --flow" in capsys.readouterr().err
+
+
+def test_the_mcp_profile_is_a_code_flow(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check-agent", "--profile", "mcp", "--flow", "client_credentials", "--run", "true"]
+    assert main(args) == 2
+    assert "authorization_code" in capsys.readouterr().err
