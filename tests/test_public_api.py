@@ -146,6 +146,7 @@ PUBLIC: dict[str, list[str]] = {
     "mockidp.resources": [
         "DEFAULT_APIS",
         "ApiCall",
+        "McpOptions",
         "MockApi",
         "MockApis",
         "StepUp",

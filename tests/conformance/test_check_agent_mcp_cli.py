@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
+
 import pytest
 
-from mockidp.cli import main
+from mockidp.cli import build_parser, main
 from mockidp.conformance.agent_checks import CHECKS
 from mockidp.conformance.mcp_trials import MCP_TRIALS
 
@@ -55,3 +58,22 @@ def test_the_mcp_profile_is_a_code_flow(capsys: pytest.CaptureFixture[str]) -> N
     args = ["check-agent", "--profile", "mcp", "--flow", "client_credentials", "--run", "true"]
     assert main(args) == 2
     assert "authorization_code" in capsys.readouterr().err
+
+
+def test_the_documented_commands_parse_and_name_a_real_agent() -> None:
+    """docs/howto-mcp.md and the tutorial show commands to copy: they must stay valid."""
+    root = Path(__file__).resolve().parents[2]
+    lines = [
+        line.removeprefix("$ ")
+        for page in ("howto-mcp.md", "tutorial-test-your-agent.md")
+        for line in (root / "docs" / page).read_text("utf-8").splitlines()
+        if line.startswith("$ mockidp check-agent --profile mcp")
+    ]
+    assert len(lines) == 4
+    for line in lines:
+        args = build_parser().parse_args(shlex.split(line)[1:])
+        assert args.profile == "mcp" and args.flow is None
+        script = shlex.split(args.agent_command)[1]
+        assert (root / script).is_file(), script
+        for trial in args.trial or ():
+            assert trial in {t.name for t in MCP_TRIALS}
