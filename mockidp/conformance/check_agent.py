@@ -22,7 +22,7 @@ from typing import Any, Literal
 from ..config import ClientConfig, IdPConfig
 from ..errors import ScenarioError
 from ..faults import Fault
-from ..resources import DEFAULT_APIS, MockApis
+from ..resources import DEFAULT_APIS, McpOptions, MockApis
 from ..server import ConfigLike, MockIdP, as_config
 from .agent_checks import CHECKS, Evidence
 from .agent_trials import BY_NAME, Trial, check_known, trials_for
@@ -280,12 +280,16 @@ def check_agent(
 
 def _check_names(loaded: LoadedScenario, spec: AgentTarget) -> None:
     """Unknown trial or check names, reported with their YAML line before anything runs."""
+    if spec.profile == "mcp" and spec.flow != "authorization_code":
+        raise ScenarioError(f"{loaded.where('agent.flow')}: the mcp profile runs the authorization_code flow")
+    known = MCP_BY_NAME if spec.profile == "mcp" else BY_NAME
     for i, name in enumerate(spec.trials or ()):
-        trial = BY_NAME.get(name)
+        trial = known.get(name)
         if trial is None or spec.flow not in trial.flows:
-            fits = [t.name for t in trials_for(spec.flow)]
+            fits = [t.name for t in profile_trials(spec.profile, spec.flow)]
             raise ScenarioError(
                 f"{loaded.where(f'agent.trials[{i}]')}: no trial {name!r} in the {spec.flow} flow "
+                f"{'of the mcp profile ' if spec.profile == 'mcp' else ''}"
                 f"(known: {', '.join(fits)})"
             )
     for i, extra in enumerate(spec.extra_trials):
@@ -322,6 +326,7 @@ def run_agent_scenario(loaded: LoadedScenario, spec: AgentTarget) -> AgentReport
             require_acr=t.require_acr,
             expect_exit=t.exit,
             checks=t.checks,
+            mcp=McpOptions() if spec.profile == "mcp" else None,
         )
         for t in spec.extra_trials
     ]
@@ -336,6 +341,7 @@ def run_agent_scenario(loaded: LoadedScenario, spec: AgentTarget) -> AgentReport
         client_id=spec.client_id,
         apis=spec.apis,
         cwd=scenario_dir(loaded),
+        profile=spec.profile,
     )
 
 

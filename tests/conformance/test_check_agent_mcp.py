@@ -17,6 +17,8 @@ import pytest
 from mockidp.cli import main
 from mockidp.conformance.check_agent import check_agent
 from mockidp.conformance.mcp_trials import MCP_TRIALS
+from mockidp.conformance.runner import run_scenario
+from mockidp.conformance.scenario import load_scenario
 
 pytestmark = [pytest.mark.slow, pytest.mark.interop]
 
@@ -96,3 +98,31 @@ def test_cli_profile_mcp_writes_scenario_names_to_json_and_junit(
     assert case.find("failure") is not None
     prop = case.find("properties/property")
     assert prop is not None and prop.attrib == {"name": "scenario", "value": "auth/iss-wrong-issuer"}
+
+
+def test_a_scenario_runs_the_mcp_profile_with_its_own_trial(tmp_path: Path) -> None:
+    """A scenario's own trial meets MCP servers too: here an IdP that sends no iss at all."""
+    text = f"""\
+version: 1
+name: mcp-client
+agent:
+  run: "{command("iss-check")}"
+  flow: authorization_code
+  profile: mcp
+  timeout: {TIMEOUT}
+  trials: [iss-wrong-issuer]
+  extra_trials:
+    - name: no-iss-at-all
+      idp: {{misbehaviour: {{authorization_iss: missing}}}}
+      exit: nonzero
+      checks: [exit-status, iss-checked]
+expect:
+  failing:
+    - iss-wrong-issuer/exit-status
+    - iss-wrong-issuer/iss-checked
+    - no-iss-at-all/exit-status
+    - no-iss-at-all/iss-checked
+"""
+    (tmp_path / "s.yaml").write_text(text)
+    result = run_scenario(load_scenario(tmp_path / "s.yaml"))
+    assert result.passed, result.explain()

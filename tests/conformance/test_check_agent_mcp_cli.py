@@ -10,6 +10,9 @@ import pytest
 from mockidp.cli import build_parser, main
 from mockidp.conformance.agent_checks import CHECKS
 from mockidp.conformance.mcp_trials import MCP_TRIALS
+from mockidp.conformance.runner import run_scenario
+from mockidp.conformance.scenario import load_scenario
+from mockidp.errors import ScenarioError
 
 #: the official suite's client auth scenarios the brief asks for (auth/basic-cimd waits for CIMD)
 OFFICIAL = {
@@ -77,3 +80,20 @@ def test_the_documented_commands_parse_and_name_a_real_agent() -> None:
         assert (root / script).is_file(), script
         for trial in args.trial or ():
             assert trial in {t.name for t in MCP_TRIALS}
+
+
+def test_a_scenario_with_the_mcp_profile_checks_its_trial_names(tmp_path: Path) -> None:
+    text = """\
+version: 1
+agent:
+  run: "true"
+  flow: authorization_code
+  profile: mcp
+  trials: [iss-wrong-issuer, baseline]
+"""
+    (tmp_path / "s.yaml").write_text(text)
+    with pytest.raises(ScenarioError, match=r"s\.yaml:6: no trial 'baseline' .* of the mcp profile"):
+        run_scenario(load_scenario(tmp_path / "s.yaml"))
+    (tmp_path / "s.yaml").write_text(text.replace("authorization_code", "client_credentials"))
+    with pytest.raises(ScenarioError, match=r"s\.yaml:4: the mcp profile runs the authorization_code flow"):
+        run_scenario(load_scenario(tmp_path / "s.yaml"))
