@@ -33,8 +33,10 @@ class PublishedKeys(Protocol):
     def current(self) -> _Key: ...
 
 
-#: the modes of ``authorization_iss`` / ``authorization_state``; any other string is sent verbatim
-MODES = ("ok", "wrong", "missing")
+#: the modes of ``authorization_iss`` / ``authorization_state``; any other string is sent verbatim.
+#: ``variant``: the right value with a trailing slash, which RFC 9207 section 2.4 (simple string
+#: comparison, no normalisation) makes a mismatch
+MODES = ("ok", "wrong", "missing", "variant")
 WRONG_ISSUER = "https://wrong-issuer.invalid"
 WRONG_STATE_SUFFIX = "-tampered"
 UNEXPECTED_STATE = "mockidp-unexpected-state"
@@ -67,6 +69,15 @@ class MisbehaviourConfig:
     jwks_unreachable: bool = False
     #: the JWKS also lists a key nobody can parse (a robust relying party ignores it)
     jwks_broken_key: bool = False
+    #: metadata members to leave out (``authorization_response_iss_parameter_supported``);
+    #: ``member:value`` leaves one value out of a list (``scopes_supported:offline_access``)
+    metadata_omit: tuple[str, ...] = ()
+    #: serve the metadata documents only at these paths (``{issuer_path}`` stands for the
+    #: issuer's path), 404 elsewhere; empty: at every well-known location
+    metadata_only_at: tuple[str, ...] = ()
+    #: a dynamically registered client may ask for every scope, whatever its registration's
+    #: ``scope`` said (RFC 7591 section 2 lets a server substitute): MCP scope step-up needs it
+    registered_scope_ignored: bool = False
 
     def __post_init__(self) -> None:
         for name in ("authorization_iss", "authorization_state"):
@@ -89,6 +100,8 @@ def _tampered(value: str | None, mode: str, wrong: str) -> str | None:
         return None
     if mode == "wrong":
         return wrong
+    if mode == "variant":
+        return value + "/" if value else None
     return mode
 
 
@@ -135,6 +148,25 @@ class Misbehaviour:
     @property
     def jwks_broken_key(self) -> bool:
         return self.config.jwks_broken_key
+
+    def metadata(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The metadata document without the members (or list values) ``metadata_omit`` names."""
+        omit = self.config.metadata_omit
+        if not omit:
+            return document
+        out = dict(document)
+        for entry in omit:
+            name, _, value = entry.partition(":")
+            if not value:
+                out.pop(name, None)
+            elif isinstance(out.get(name), list):
+                out[name] = [v for v in out[name] if v != value]
+        return out
+
+    def serves_metadata_at(self, path: str, issuer_path: str) -> bool:
+        """Whether the metadata documents answer at ``path`` (``metadata_only_at``)."""
+        only = self.config.metadata_only_at
+        return not only or path in {p.replace("{issuer_path}", issuer_path) for p in only}
 
     def tamper_authorization_response(self, params: Mapping[str, str]) -> dict[str, str]:
         """Apply the ``iss``/``state`` switches to an authorization response's parameters.

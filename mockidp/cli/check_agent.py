@@ -7,9 +7,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..conformance.check_agent import check_agent
+from ..conformance.check_agent import PROFILES, check_agent
 from ..conformance.junit import write_junit
 from ..conformance.report import write_json
+from ..errors import ScenarioError
 
 
 def register(sub: Any) -> None:
@@ -20,7 +21,16 @@ def register(sub: Any) -> None:
         "fail the run), 1 a check failed, 2 usage or config error.",
     )
     p.add_argument(
-        "--flow", required=True, choices=["client_credentials", "authorization_code", "device_code"]
+        "--flow",
+        choices=["client_credentials", "authorization_code", "device_code"],
+        help="the flow the agent uses (required, except with --profile mcp: authorization_code)",
+    )
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="oauth",
+        help="oauth: the agent is told the IdP and its client; mcp: an MCP client, told only the "
+        "MCP server's URL (MOCKIDP_MCP_URL), meets the MCP conformance suite's auth scenarios",
     )
     p.add_argument(
         "--run",
@@ -61,9 +71,13 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    flow = args.flow or ("authorization_code" if args.profile == "mcp" else None)
+    if flow is None:
+        raise ScenarioError("check-agent needs --flow (or --profile mcp)")
     report = check_agent(
         args.agent_command,
-        args.flow,
+        flow,
+        profile=args.profile,
         config=args.config,
         timeout=args.timeout,
         trials=args.trial,

@@ -10,15 +10,14 @@ Checks judge only the APIs the agent called. Token lifetimes live in agent_lifet
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ..config import DEVICE_GRANT
 from ..journal import RequestRecord, redacted
 from .agent_assertions import assertion_aud, assertion_jti_single_use, assertion_lifetime
-from .agent_evidence import Check, Evidence, crashed, form, not_applicable, verdict
+from .agent_evidence import Check, Evidence, crashed, form, not_applicable, refusal, verdict
 from .agent_lifetimes import expiry, token_reuse
 from .agent_polling import poll_interval
 from .case import Case
+from .mcp_checks import MCP_CHECKS
 
 __all__ = ["CHECKS", "Check", "Evidence"]
 
@@ -52,39 +51,6 @@ def api_called(ev: Evidence) -> Case:
     """Always applicable: an honest trial the agent cannot finish is a failure, whatever the cause."""
     ok = [c for c in ev.calls if 200 <= c.status < 300]
     return verdict("api-called", [] if ok else ["no API call succeeded"], f"{len(ok)} successful calls")
-
-
-def refusal(
-    name: str,
-    ev: Evidence,
-    problems: list[str],
-    *,
-    point: str,
-    reached: Callable[[Evidence], bool],
-    went_on: Callable[[Evidence], bool],
-    ok: str,
-) -> Case:
-    """A stop the trial demands, judged for its reason.
-
-    The agent must have reached ``point`` (where the wrong thing showed) and stopped there,
-    while in the honest control run (``ev.control``, when there is one) it ``went_on`` past
-    it. An agent that exits before ``point``, or that stops at ``point`` even when nothing is
-    wrong, did not refuse anything: it crashed.
-    """
-    if problems:
-        return verdict(name, problems)
-    if ev.finished.status is None:
-        return verdict(name, [f"the agent did not finish within {ev.timeout:g} s"])
-    if not reached(ev):
-        said = f" (last output: {ev.last_line()!r})" if ev.last_line() else ""
-        return crashed(name, f"the agent exited before {point}, so it never had to refuse anything{said}")
-    if ev.control is not None and not went_on(ev.control):
-        return crashed(
-            name,
-            f"against an honest IdP (the baseline run) the agent stops after {point} too: "
-            "this stop is no refusal",
-        )
-    return verdict(name, [], ok)
 
 
 def _code_redeemed(ev: Evidence) -> bool:
@@ -225,7 +191,7 @@ def asked_for(ev: Evidence) -> bool:
 def least_privilege(ev: Evidence) -> Case:
     if not asked_for(ev):
         return not_applicable("least-privilege", "no token or authorization request")
-    needed = {ev.apis[c.api].required_scope(c.method) for c in ev.calls}
+    needed = {c.needed or ev.apis[c.api].required_scope(c.method) for c in ev.calls}
     requested: set[str] = set()
     for r in asking(ev):
         requested.update(s for v in form(r, "scope") for s in v.split())
@@ -392,4 +358,6 @@ CHECKS: dict[str, Check] = {
     "authorization-iss-checked": code_not_redeemed("authorization-iss-checked"),
     "nonce-checked:stopped": no_api_call("nonce-checked"),
     "id-token-validated": no_api_call("id-token-validated"),
+    # the MCP profile's (mcp_checks.py)
+    **MCP_CHECKS,
 }

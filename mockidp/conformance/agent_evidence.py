@@ -13,8 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import ClientConfig
 from ..journal import RequestRecord
 from ..resources import ApiCall, MockApi
+from ..resources.host import MetadataRequest
+from ..resources.mcp_options import McpOptions
 from .case import Case, Severity
 from .processes import Finished
 
@@ -45,6 +48,12 @@ class Evidence:
     control: Evidence | None = None
     #: the device-flow and CIBA requests, each with its polls (``MockIdP.polled_requests``)
     polled: Sequence[Mapping[str, Any]] = ()
+    #: MCP trials: how the APIs behaved as MCP servers, the metadata requests on their host, the
+    #: clients the agent registered, and the second authorization server's journal (migration)
+    mcp: McpOptions | None = None
+    metadata_requests: Sequence[MetadataRequest] = ()
+    registered: Sequence[ClientConfig] = ()
+    successor_requests: Sequence[RequestRecord] = ()
 
     def at(self, endpoint: str) -> list[RequestRecord]:
         return [r for r in self.requests if r.endpoint == endpoint]
@@ -103,3 +112,36 @@ def not_applicable(name: str, why: str, severity: Severity = "must") -> Case:
 
 def crashed(name: str, why: str) -> Case:
     return Case(name=name, passed=False, detail=why, outcome="crashed")
+
+
+def refusal(
+    name: str,
+    ev: Evidence,
+    problems: list[str],
+    *,
+    point: str,
+    reached: Callable[[Evidence], bool],
+    went_on: Callable[[Evidence], bool],
+    ok: str,
+) -> Case:
+    """A stop the trial demands, judged for its reason.
+
+    The agent must have reached ``point`` (where the wrong thing showed) and stopped there,
+    while in the honest control run (``ev.control``, when there is one) it ``went_on`` past
+    it. An agent that exits before ``point``, or that stops at ``point`` even when nothing is
+    wrong, did not refuse anything: it crashed.
+    """
+    if problems:
+        return verdict(name, problems)
+    if ev.finished.status is None:
+        return verdict(name, [f"the agent did not finish within {ev.timeout:g} s"])
+    if not reached(ev):
+        said = f" (last output: {ev.last_line()!r})" if ev.last_line() else ""
+        return crashed(name, f"the agent exited before {point}, so it never had to refuse anything{said}")
+    if ev.control is not None and not went_on(ev.control):
+        return crashed(
+            name,
+            f"against an honest IdP (the baseline run) the agent stops after {point} too: "
+            "this stop is no refusal",
+        )
+    return verdict(name, [], ok)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import ScenarioError
+from ..resources.mcp_options import McpOptions
 from .agent_checks import CHECKS
 
 Flow = Literal["client_credentials", "authorization_code", "device_code"]
@@ -62,6 +63,12 @@ class Trial:
     expect_exit: Literal["zero", "nonzero"] = "zero"
     #: check keys (see agent_checks.CHECKS); None: the flow's baseline checks
     checks: tuple[str, ...] | None = None
+    #: the APIs are MCP servers behaving so (``--profile mcp``); None: plain HTTP APIs
+    mcp: McpOptions | None = None
+    #: the MCP conformance suite's scenario that tests the same behaviour (``auth/iss-supported``)
+    scenario: str = ""
+    #: the spec clauses behind the expected behaviour
+    spec: str = ""
 
     def check_keys(self, flow: str) -> tuple[str, ...]:
         return self.checks if self.checks is not None else BASELINE_CHECKS[flow]

@@ -6,29 +6,39 @@ The agent learns everything from its environment (``MOCKIDP_ISSUER``, ``MOCKIDP_
 pair mockidp makes for the run (``MOCKIDP_CLIENT_KEY``, ``MOCKIDP_CLIENT_KEY_FILE``: see
 agent_assertions.py) instead of a secret, and every trial also checks its assertions. Each
 trial's checks read the IdP journal and the APIs' call records after the agent has exited.
+
+The ``mcp`` profile (mcp_trials.py) runs an MCP client instead: the APIs are MCP servers and
+the agent gets only ``MOCKIDP_MCP_URL`` and ``MOCKIDP_REDIRECT_URI``; it finds the IdP from the
+server's 401 and registers itself, as MCP clients do.
 """
 
 from __future__ import annotations
 
+import functools
 import shlex
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..config import DEVICE_GRANT, ClientConfig, IdPConfig
 from ..errors import ScenarioError
 from ..faults import Fault
-from ..resources import DEFAULT_APIS, MockApis
+from ..resources import DEFAULT_APIS, McpOptions, MockApis
 from ..server import ConfigLike, MockIdP, as_config
 from ..tls import client_env
 from .agent_assertions import ASSERTION_CHECKS, AUTH_METHODS, AgentKey, provision, signed_config
 from .agent_checks import CHECKS, Evidence
 from .agent_trials import BY_NAME, Trial, check_known, trials_for
+from .mcp_trials import MCP_APIS, MCP_BY_NAME, MCP_CONTROL, MCP_REDIRECT_URI, MCP_TRIALS
 from .processes import run_once
 from .report import AgentReport, TrialReport
 from .scenario import AgentTarget, LoadedScenario
+
+Profile = Literal["oauth", "mcp"]
+PROFILES: tuple[Profile, ...] = ("oauth", "mcp")
 
 #: the IdP an agent meets unless it brings a config: one client per flow, one person
 AGENT_CONFIG: Mapping[str, Any] = {
@@ -89,6 +99,64 @@ def agent_env(
             raise ScenarioError(f"client {client.client_id!r} has no redirect_uris for the code flow")
         env["MOCKIDP_REDIRECT_URI"] = client.redirect_uris[0]
     return env
+
+
+def profile_trials(profile: str, flow: str, names: tuple[str, ...] | None = None) -> list[Trial]:
+    """The built-in trials of a profile (or the named ones, which must exist)."""
+    if profile == "oauth":
+        return trials_for(flow, names)
+    if profile != "mcp":
+        raise ScenarioError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    if flow != "authorization_code":
+        raise ScenarioError("the mcp profile runs the authorization_code flow (MCP clients sign users in)")
+    if names is None:
+        return list(MCP_TRIALS)
+    for name in names:
+        if name not in MCP_BY_NAME:
+            raise ScenarioError(f"unknown trial {name!r} in the mcp profile; known: {', '.join(MCP_BY_NAME)}")
+    return [MCP_BY_NAME[name] for name in names]
+
+
+def mcp_env(apis: MockApis) -> dict[str, str]:
+    """What an MCP client is told: the server's URL (the first API) and where its browser returns."""
+    first = next(iter(apis.apis.values()))
+    return {"MOCKIDP_MCP_URL": first.url, "MOCKIDP_REDIRECT_URI": MCP_REDIRECT_URI, **apis.env()}
+
+
+def observe_mcp(
+    command: str,
+    base: IdPConfig,
+    trial: Trial,
+    *,
+    timeout: float,
+    apis: Sequence[str],
+    control: Evidence | None = None,
+    cwd: str | Path | None = None,
+) -> Evidence:
+    """One MCP trial: a fresh IdP (and a second one for the migration), the APIs as MCP servers."""
+    assert trial.mcp is not None
+    config = base.merged(dict(trial.idp)) if trial.idp else base
+    configured = {c.client_id for c in config.clients}
+    with ExitStack() as stack:
+        idp = stack.enter_context(MockIdP(config))
+        successor = stack.enter_context(MockIdP(config)) if trial.mcp.migrate else None
+        hosted = stack.enter_context(MockApis(idp, apis, clients=[], mcp=trial.mcp, successor=successor))
+        finished = run_once(command, mcp_env(hosted), timeout, cwd=cwd)
+        return Evidence(
+            flow="authorization_code",
+            expect_exit=trial.expect_exit,
+            requests=idp.requests,
+            calls=hosted.calls,
+            apis=hosted.apis,
+            finished=finished,
+            timeout=timeout,
+            control=control,
+            issuer=idp.issuer,
+            mcp=trial.mcp,
+            metadata_requests=list(hosted.metadata_requests),
+            registered=[c for cid, c in idp.clients.items() if cid not in configured],
+            successor_requests=successor.requests if successor is not None else (),
+        )
 
 
 def _retry_after(faults: Sequence[Fault]) -> float | None:
@@ -158,6 +226,8 @@ def judge(trial: Trial, evidence: Evidence, *, strict: bool = False) -> TrialRep
         exit_status=evidence.finished.status,
         output=evidence.finished.output,
         strict=strict,
+        scenario=trial.scenario,
+        spec=trial.spec,
     )
 
 
@@ -188,15 +258,17 @@ def check_agent(
     trials: Sequence[str] | None = None,
     extra_trials: Sequence[Trial] = (),
     client_id: str | None = None,
-    apis: Sequence[str] = DEFAULT_APIS,
+    apis: Sequence[str] | None = None,
     strict: bool = False,
     cwd: str | Path | None = None,
     auth: str = "client_secret",
     tls: bool = False,
+    profile: Profile = "oauth",
 ) -> AgentReport:
-    """Run ``command`` (in ``cwd``: a scenario's directory) once per trial of ``flow``; the
-    report says which checks failed. ``auth="private_key_jwt"``: the agent signs client
-    assertions with a key pair made for this run, and the assertion checks are added.
+    """Run ``command`` (in ``cwd``: a scenario's directory) once per trial of ``flow`` (of the
+    ``profile``: ``mcp`` for MCP clients); the report says which checks failed.
+    ``auth="private_key_jwt"``: the agent signs client assertions with a key pair made for this
+    run, and the assertion checks are added.
 
     A trial where the agent must stop is judged against a control: the baseline run (made
     once more, unreported, when it is not among the chosen trials), which shows whether the
@@ -205,16 +277,33 @@ def check_agent(
     """
     if auth not in AUTH_METHODS:
         raise ScenarioError(f"auth must be one of {', '.join(AUTH_METHODS)}, not {auth!r}")
+    if profile == "mcp" and (auth != "client_secret" or tls):
+        raise ScenarioError("the mcp profile runs over http with dynamic registration: no --auth, no --tls")
     base = agent_config(config)
-    chosen = trials_for(flow, tuple(trials) if trials is not None else None) + list(extra_trials)
+    chosen = profile_trials(profile, flow, tuple(trials) if trials is not None else None) + list(extra_trials)
     for trial in chosen:
         check_known(trial.check_keys(flow))
-    pick_client(base, flow, client_id)
+    names = tuple(apis) if apis is not None else MCP_APIS if profile == "mcp" else DEFAULT_APIS
+    if profile == "oauth":
+        pick_client(base, flow, client_id)
+    run = functools.partial(
+        _run_trials,
+        command,
+        flow,
+        base,
+        chosen,
+        timeout=timeout,
+        client_id=client_id,
+        names=names,
+        strict=strict,
+        cwd=cwd,
+        tls=tls,
+        honest=MCP_CONTROL if profile == "mcp" else BY_NAME["baseline"],
+    )
     if auth == "private_key_jwt":
         with tempfile.TemporaryDirectory(prefix="mockidp-agent-key-") as directory:
-            key = provision(Path(directory))
-            return _run_trials(command, flow, base, chosen, timeout, client_id, apis, strict, cwd, key, tls)
-    return _run_trials(command, flow, base, chosen, timeout, client_id, apis, strict, cwd, None, tls)
+            return run(key=provision(Path(directory)))
+    return run(key=None)
 
 
 def _run_trials(
@@ -222,15 +311,19 @@ def _run_trials(
     flow: str,
     base: IdPConfig,
     chosen: list[Trial],
+    *,
     timeout: float,
     client_id: str | None,
-    apis: Sequence[str],
+    names: Sequence[str],
     strict: bool,
     cwd: str | Path | None,
     key: AgentKey | None,
     tls: bool,
+    honest: Trial,
 ) -> AgentReport:
     def look(trial: Trial, control: Evidence | None = None) -> Evidence:
+        if trial.mcp is not None:
+            return observe_mcp(command, base, trial, timeout=timeout, apis=names, control=control, cwd=cwd)
         return observe(
             command,
             flow,
@@ -238,18 +331,18 @@ def _run_trials(
             trial,
             timeout=timeout,
             client_id=client_id,
-            apis=apis,
+            apis=names,
             control=control,
             cwd=cwd,
             key=key,
             tls=tls,
         )
 
-    baseline = next((t for t in chosen if t.name == "baseline" and t is BY_NAME["baseline"]), None)
+    baseline = next((t for t in chosen if t is honest), None)
     seen: dict[int, Evidence] = {}
     control = None
     if any(t.expect_exit == "nonzero" for t in chosen):
-        control = look(baseline or BY_NAME["baseline"])
+        control = look(baseline or honest)
         if baseline is not None:
             seen[id(baseline)] = control
     reports = []
@@ -261,12 +354,16 @@ def _run_trials(
 
 def _check_names(loaded: LoadedScenario, spec: AgentTarget) -> None:
     """Unknown trial or check names, reported with their YAML line before anything runs."""
+    if spec.profile == "mcp" and spec.flow != "authorization_code":
+        raise ScenarioError(f"{loaded.where('agent.flow')}: the mcp profile runs the authorization_code flow")
+    known = MCP_BY_NAME if spec.profile == "mcp" else BY_NAME
     for i, name in enumerate(spec.trials or ()):
-        trial = BY_NAME.get(name)
+        trial = known.get(name)
         if trial is None or spec.flow not in trial.flows:
-            fits = [t.name for t in trials_for(spec.flow)]
+            fits = [t.name for t in profile_trials(spec.profile, spec.flow)]
             raise ScenarioError(
                 f"{loaded.where(f'agent.trials[{i}]')}: no trial {name!r} in the {spec.flow} flow "
+                f"{'of the mcp profile ' if spec.profile == 'mcp' else ''}"
                 f"(known: {', '.join(fits)})"
             )
     for i, extra in enumerate(spec.extra_trials):
@@ -303,6 +400,7 @@ def run_agent_scenario(loaded: LoadedScenario, spec: AgentTarget) -> AgentReport
             require_acr=t.require_acr,
             expect_exit=t.exit,
             checks=t.checks,
+            mcp=McpOptions() if spec.profile == "mcp" else None,
         )
         for t in spec.extra_trials
     ]
@@ -318,6 +416,7 @@ def run_agent_scenario(loaded: LoadedScenario, spec: AgentTarget) -> AgentReport
         apis=spec.apis,
         cwd=scenario_dir(loaded),
         auth=spec.auth,
+        profile=spec.profile,
     )
 
 

@@ -18,8 +18,13 @@ def testsuite(report: Report, suite: str) -> ET.Element:
     strict = getattr(report, "strict", False)
     failed = [c for c in cases if not c.passed and c.counts(strict)]
     node = ET.Element("testsuite", name=suite, tests=str(len(cases)), failures=str(len(failed)), errors="0")
+    scenario_of = getattr(report, "scenario_of", None)
     for case in cases:
         item = ET.SubElement(node, "testcase", classname=f"{suite}.{report.target}", name=case.name)
+        scenario = scenario_of(case.name) if scenario_of else ""
+        if scenario:  # the MCP conformance suite's name for the same test
+            properties = ET.SubElement(item, "properties")
+            ET.SubElement(properties, "property", name="scenario", value=scenario)
         if not case.passed:
             # a should finding without --strict is reported, not failed: "skipped" in CI tabs
             tag = "failure" if case.counts(strict) else "skipped"

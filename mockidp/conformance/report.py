@@ -119,6 +119,9 @@ class TrialReport:
     exit_status: int | None = None
     output: str = ""
     strict: bool = False
+    #: the MCP conformance suite's equivalent scenario, and the spec clauses (MCP profile)
+    scenario: str = ""
+    spec: str = ""
 
     @property
     def passed(self) -> bool:
@@ -134,8 +137,10 @@ class TrialReport:
         return [line for line in self.output.splitlines() if line.strip()][-lines:]
 
     def to_dict(self) -> dict[str, Any]:
+        named = {"scenario": self.scenario, "spec": self.spec} if self.scenario else {}
         return {
             "name": self.name,
+            **named,
             "passed": self.passed,
             "exit_status": self.exit_status,
             "output_tail": self.tail(),
@@ -200,11 +205,20 @@ class AgentReport:
             "trials": [t.to_dict() for t in self.trials],
         }
 
+    def scenario_of(self, case_name: str) -> str:
+        """The conformance-suite scenario of a ``<trial>/<check>`` case ("" : none)."""
+        trial = case_name.rsplit("/", 1)[0]
+        return next((t.scenario for t in self.trials if t.name == trial), "")
+
     def table(self) -> str:
-        rows = [("trial", "check", "verdict", "detail")]
+        mapped = any(t.scenario for t in self.trials)
+        rows: list[tuple[str, ...]] = [("trial", "check", "verdict", "detail")]
+        if mapped:
+            rows = [("trial", "scenario", "check", "verdict", "detail")]
         for trial in self.trials:
             for case in trial.cases:
-                rows.append((trial.name, case.name, _agent_verdict(case, self.strict), case.detail))
+                row = (trial.name, case.name, _agent_verdict(case, self.strict), case.detail)
+                rows.append((row[0], trial.scenario, *row[1:]) if mapped else row)
         parts = [format_table(rows)]
         for trial in self.trials:
             if not trial.passed:

@@ -173,6 +173,13 @@ class AgentTarget:
         },
     )
     flow: Flow = field(default="client_credentials", metadata={"doc": "How the agent gets tokens."})
+    profile: Literal["oauth", "mcp"] = field(
+        default="oauth",
+        metadata={
+            "doc": "`mcp`: an MCP client, given only MOCKIDP_MCP_URL and MOCKIDP_REDIRECT_URI, "
+            "run through the MCP trials (flow: authorization_code); its extra trials meet MCP servers too."
+        },
+    )
     client_id: str | None = field(
         default=None,
         metadata={"doc": "Registered client the agent uses (default: the built-in agent client)."},

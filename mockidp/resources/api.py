@@ -2,6 +2,7 @@
 
 An API's URL is also its RFC 8707 resource identifier, so a token is for this API exactly when
 its ``aud`` holds that URL. ``GET`` needs ``<name>:read``; every other method ``<name>:write``.
+An API with :class:`McpOptions` speaks MCP instead (:mod:`.mcp`), behind the same checks.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..errors import InvalidToken, safe_description
 from ..state import IdPState
 from ..verify import RESOURCE_SERVER_LEEWAY, AccessTokenPolicy, scopes_of, verify
 from ..web.bearer import header_token
+from .mcp_options import McpOptions
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +42,10 @@ class ApiCall:
     #: the ``aud`` a refused token claimed (read without verification, for diagnostics)
     token_aud: Any = None
     time: float = 0.0
+    #: an MCP call's JSON-RPC method ("" for a plain HTTP call)
+    rpc: str = ""
+    #: the scope the call needed ("" : the method's, see :meth:`MockApi.required_scope`)
+    needed: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +58,7 @@ class ApiCall:
             "token_sent": self.token_sent,
             "claims": dict(self.claims) if self.claims is not None else None,
             "error": self.error,
+            "rpc": self.rpc,
         }
 
 
@@ -101,6 +108,10 @@ class MockApi:
     page_delay: float = 0.0
     #: route below the API ("" = all of it) -> the sign-in it demands (see :meth:`require`)
     step_up: dict[str, StepUp] = field(default_factory=dict)
+    #: speak MCP (streamable HTTP, JSON-RPC over POST) with these options; None: a plain API
+    mcp: McpOptions | None = None
+    #: the migration trial has switched this API to the second authorization server
+    migrated: bool = False
     calls: list[ApiCall] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -133,22 +144,38 @@ class MockApi:
         return f"/{self.name}"
 
     @property
+    def origin(self) -> str:
+        return self.url[: -len(self.path)]
+
+    @property
+    def metadata_path(self) -> str:
+        """Where the RFC 9728 metadata is: path-based (section 3.1) unless the MCP options move it."""
+        location = self.mcp.metadata_location if self.mcp else "path"
+        if location == "root":
+            return "/.well-known/oauth-protected-resource"
+        if location == "custom":
+            return f"/custom/{self.name}/metadata.json"
+        return f"/.well-known/oauth-protected-resource{self.path}"
+
+    @property
     def metadata_url(self) -> str:
-        base = self.url[: -len(self.path)]
-        return f"{base}/.well-known/oauth-protected-resource{self.path}"
+        return self.origin + self.metadata_path
 
     def required_scope(self, method: str) -> str:
         return self.scopes[0] if method in ("GET", "HEAD") else self.scopes[1]
 
     def metadata(self, issuer: str) -> dict[str, Any]:
         """The RFC 9728 section 2 protected-resource metadata document."""
-        return {
-            "resource": self.url,
+        document: dict[str, Any] = {
+            "resource": (self.mcp.resource or self.url) if self.mcp else self.url,
             "authorization_servers": [issuer],
             "scopes_supported": list(self.scopes),
             "bearer_methods_supported": ["header"],
             "resource_name": self.name,
         }
+        if self.mcp and not self.mcp.scopes_supported:
+            del document["scopes_supported"]
+        return document
 
     def page_of(self, request: web.Request) -> int:
         """The page a request asks for (``?page=N``; anything else is page 1)."""
@@ -185,12 +212,45 @@ class MockApi:
         if scope:
             params.append(f'scope="{scope}"')
         params.extend(extra)
-        params.append(f'resource_metadata="{self.metadata_url}"')
+        if self.mcp is None or self.mcp.metadata_in_challenge:
+            params.append(f'resource_metadata="{self.metadata_url}"')
         return "Bearer " + ", ".join(params)
 
 
 def answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Response, ApiCall]:
     """Check the request's token and answer it; returns the response and its record."""
+    refusal, call = gate(state, api, request, api.required_scope(request.method))
+    if refusal is not None:
+        return refusal, call
+    assert call.claims is not None
+    page = api.page_of(request)
+    body: dict[str, Any] = {
+        "api": api.name,
+        "method": request.method,
+        "sub": call.claims["sub"],
+        "items": [f"{api.name}-{page}"],
+    }
+    links = {}
+    if page < api.pages:
+        body["next"] = f"{api.url}?page={page + 1}"
+        links["Link"] = f'<{body["next"]}>; rel="next"'
+    return web.json_response(body, headers=links), call
+
+
+def gate(
+    state: IdPState,
+    api: MockApi,
+    request: web.Request,
+    needed: str,
+    *,
+    rpc: str = "",
+    challenge_scope: str = "",
+) -> tuple[web.Response | None, ApiCall]:
+    """The token checks: a refusal and its record, or None and the record of an admitted call.
+
+    ``challenge_scope`` goes into a 401's challenge (MCP servers name the scope there);
+    a 403 names ``needed``.
+    """
     token = header_token(request.headers) or None  # the header only; the query is ignored
     base: dict[str, Any] = {
         "api": api.name,
@@ -200,19 +260,23 @@ def answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Res
         "url_tokens": tuple(k for k, v in request.query.items() if looks_like_jwt(v)),
         "token_sent": token is not None,
         "time": state.clock.now(),
+        "rpc": rpc,
+        "needed": needed if rpc else "",
     }
     if token is None:
-        headers = {"WWW-Authenticate": api.challenge()}
+        headers = {"WWW-Authenticate": api.challenge(scope=challenge_scope)}
         return _error(401, "missing_token", headers), ApiCall(status=401, error="missing_token", **base)
     policy = AccessTokenPolicy(issuer=state.issuer, audiences=(api.url,), leeway=RESOURCE_SERVER_LEEWAY)
     try:
         claims = verify(token, state.keys.find, policy, state.clock.now(), revoked=state.store.is_revoked)
     except InvalidToken as exc:
-        headers = {"WWW-Authenticate": api.challenge("invalid_token", exc.description)}
+        headers = {"WWW-Authenticate": api.challenge("invalid_token", exc.description, challenge_scope)}
         call = ApiCall(status=401, error="invalid_token", token_aud=_claimed_aud(token), **base)
         return _error(401, "invalid_token", headers), call
     if api.take_rejection():
-        headers = {"WWW-Authenticate": api.challenge("invalid_token", "token no longer accepted")}
+        headers = {
+            "WWW-Authenticate": api.challenge("invalid_token", "token no longer accepted", challenge_scope)
+        }
         call = ApiCall(status=401, error="invalid_token", claims=claims, **base)
         return _error(401, "invalid_token", headers), call
     rule = api.step_up_for(request.path)
@@ -222,23 +286,12 @@ def answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Res
         headers = {"WWW-Authenticate": api.challenge(error, why, extra=tuple(rule.challenge_params()))}
         call = ApiCall(status=401, error=error, claims=claims, **base)
         return _error(401, error, headers), call
-    needed = api.required_scope(request.method)
-    if needed not in scopes_of(claims):
+    never = api.mcp is not None and api.mcp.step_up_never_enough and rpc == "tools/call"
+    if never or needed not in scopes_of(claims):
         headers = {"WWW-Authenticate": api.challenge("insufficient_scope", scope=needed)}
         call = ApiCall(status=403, error="insufficient_scope", claims=claims, **base)
         return _error(403, "insufficient_scope", headers), call
-    page = api.page_of(request)
-    body: dict[str, Any] = {
-        "api": api.name,
-        "method": request.method,
-        "sub": claims["sub"],
-        "items": [f"{api.name}-{page}"],
-    }
-    links = {}
-    if page < api.pages:
-        body["next"] = f"{api.url}?page={page + 1}"
-        links["Link"] = f'<{body["next"]}>; rel="next"'
-    return web.json_response(body, headers=links), ApiCall(status=200, claims=claims, **base)
+    return None, ApiCall(status=200, claims=claims, **base)
 
 
 def looks_like_jwt(value: str) -> bool:

@@ -1,9 +1,13 @@
 """``MockApis``: the mock protected APIs of one IdP, served together on one loopback port.
 
 Each API lives under ``/<name>`` and its RFC 9728 metadata under
-``/.well-known/oauth-protected-resource/<name>``. Starting them registers each one with the
-IdP (audience = its URL, scopes ``<name>:read``/``<name>:write``) and lets the named clients
-get tokens for them.
+``/.well-known/oauth-protected-resource/<name>`` (an MCP API's options may move it). Starting
+them registers each one with the IdP (audience = its URL, scopes ``<name>:read``/``<name>:write``)
+and lets the named clients get tokens for them. Every metadata request, found or not, is kept
+(:attr:`MockApis.metadata_requests`): where a client looked is part of what it did.
+
+A ``successor`` IdP is the second authorization server of the migration trial: the APIs are
+registered there too, and an MCP API with ``migrate`` switches to it after its first admitted call.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -22,10 +27,21 @@ from ..targets import OIDC_SCOPES
 from ..tls import LOOPBACK_NAMES, server_context
 from ..web.listen import advertised_host, http_origin, listen
 from .api import ApiCall, MockApi, answer
+from .mcp import mcp_answer
+from .mcp_options import McpOptions
 
 DEFAULT_APIS = ("inventory", "billing")
 log = logging.getLogger("mockidp")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataRequest:
+    """One GET of a well-known (or the custom) metadata location on the APIs' host."""
+
+    path: str
+    status: int
+    time: float
 
 
 def _default_oidc_scopes(client: ClientConfig) -> tuple[str, ...]:
@@ -54,13 +70,17 @@ class MockApis(AppRuntime):
         clients: Iterable[str] | None = None,
         host: str | None = None,
         tls: bool | None = None,
+        mcp: McpOptions | None = None,
+        successor: MockIdP | None = None,
     ) -> None:
         """``tls``: serve https with a local-CA certificate (``mockidp.tls``); by default as the IdP does."""
         super().__init__()
         self.idp = idp
+        self.successor = successor
         self.host = idp.host if host is None else host
         self.tls = idp.tls if tls is None else tls
-        self.apis = {name: MockApi(name) for name in names}
+        self.apis = {name: MockApi(name, mcp=mcp) for name in names}
+        self.metadata_requests: list[MetadataRequest] = []
         self._clients = clients
         self._port = 0
 
@@ -76,30 +96,46 @@ class MockApis(AppRuntime):
         """``MOCKIDP_API_<NAME>_URL`` for each API, as agents receive them."""
         return {f"MOCKIDP_API_{n.upper().replace('-', '_')}_URL": a.url for n, a in self.apis.items()}
 
+    def authority(self, api: MockApi) -> MockIdP:
+        """The IdP whose tokens ``api`` accepts now (the successor once it has migrated)."""
+        return self.successor if api.migrated and self.successor is not None else self.idp
+
     def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._bug_middleware])
         for api in self.apis.values():
             handler = self._handler(api)
             app.router.add_route("*", api.path, handler)
             app.router.add_route("*", api.path + "/{tail:.*}", handler)
-            app.router.add_get(f"/.well-known/oauth-protected-resource{api.path}", self._metadata(api))
+        # after the APIs: every other well-known or custom path is a metadata request too
+        app.router.add_get("/.well-known/{tail:.*}", self._metadata, allow_head=False)
+        app.router.add_get("/custom/{tail:.*}", self._metadata, allow_head=False)
         return app
 
     def _handler(self, api: MockApi) -> Handler:
         async def handle(request: web.Request) -> web.StreamResponse:
-            response, call = answer(self.idp.state, api, request)
-            api.record(call)
+            if api.mcp is not None:
+                response, call = await mcp_answer(self.authority(api).state, api, request)
+                if call is not None:
+                    api.record(call)
+                    if call.claims is not None and api.mcp.migrate and self.successor is not None:
+                        api.migrated = True  # the next request meets the second authorization server
+                return response
+            response, plain = answer(self.idp.state, api, request)
+            api.record(plain)
             if api.delay(request):
                 await asyncio.sleep(api.delay(request))
             return response
 
         return handle
 
-    def _metadata(self, api: MockApi) -> Handler:
-        async def handle(request: web.Request) -> web.StreamResponse:
-            return web.json_response(api.metadata(self.idp.issuer))
-
-        return handle
+    async def _metadata(self, request: web.Request) -> web.StreamResponse:
+        """The RFC 9728 document of the API whose metadata lives at this path, else 404."""
+        api = next((a for a in self.apis.values() if a.metadata_path == request.path), None)
+        status = 200 if api is not None else 404
+        self.metadata_requests.append(MetadataRequest(request.path, status, self.idp.state.clock.now()))
+        if api is None:
+            return web.json_response({"error": "not_found"}, status=404)
+        return web.json_response(api.metadata(self.authority(api).issuer))
 
     @web.middleware
     async def _bug_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -126,6 +162,8 @@ class MockApis(AppRuntime):
         """Make the IdP issue tokens for the APIs: audience = URL, and the clients get the scopes."""
         for api in self.apis.values():
             self.idp.add_api(ApiConfig(audience=api.url, scopes=api.scopes))
+            if self.successor is not None:
+                self.successor.add_api(ApiConfig(audience=api.url, scopes=api.scopes))
         names = set(self.idp.clients) if self._clients is None else set(self._clients)
         urls = tuple(a.url for a in self.apis.values())
         scopes = tuple(s for a in self.apis.values() for s in a.scopes)

@@ -159,6 +159,7 @@ PUBLIC: dict[str, list[str]] = {
     "mockidp.resources": [
         "DEFAULT_APIS",
         "ApiCall",
+        "McpOptions",
         "MockApi",
         "MockApis",
         "StepUp",

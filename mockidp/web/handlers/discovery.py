@@ -46,7 +46,7 @@ def metadata(state: IdPState) -> dict[str, Any]:
         # https client_id URLs naming their metadata documents (mockidp.client_documents)
         document["client_id_metadata_document_supported"] = True
     document.update(polled_grant_metadata(state))
-    return document
+    return state.misbehaviour.metadata(document)
 
 
 def _grant_enabled(state: IdPState, grant_type: str) -> bool:
@@ -100,4 +100,7 @@ def _acr_metadata(state: IdPState) -> dict[str, Any]:
 
 
 async def handle(request: web.Request) -> web.StreamResponse:
-    return json_response(metadata(request.app[STATE]))
+    state = request.app[STATE]
+    if not state.misbehaviour.serves_metadata_at(request.path, state.issuer_path):
+        raise web.HTTPNotFound()
+    return json_response(metadata(state))

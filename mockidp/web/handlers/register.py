@@ -40,6 +40,8 @@ def client_information(state: IdPState, response: dict[str, Any], access_token: 
 async def handle(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     metadata = await json_body(request)
+    if state.misbehaviour.config.registered_scope_ignored and isinstance(metadata, dict):
+        metadata = {k: v for k, v in metadata.items() if k != "scope"}
     apis = state.store.apis()
     known = {s for api in apis.values() for s in api.scopes} | set(OIDC_CLIENT_SCOPES)
     registration = register_client(metadata, known_scopes=known, audiences=tuple(apis), now=state.clock.now())
