@@ -7,6 +7,7 @@ from .faults import Fault
 from .journal import RequestRecord, redacted
 from .misbehaviour import MisbehaviourConfig
 from .server import MockIdP
+from .workload import WorkloadIssuer
 
 __all__ = [
     "ApiConfig",
@@ -24,6 +25,7 @@ __all__ = [
     "ScenarioError",
     "ServerBugError",
     "UserConfig",
+    "WorkloadIssuer",
     "load_config",
     "parse_config",
     "redacted",

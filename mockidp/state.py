@@ -17,6 +17,7 @@ from .journal import Journal
 from .keys import Key, KeyRing
 from .misbehaviour import Misbehaviour
 from .store import Store
+from .trusted_issuers import TrustedIssuers
 
 
 @dataclass(slots=True)
@@ -77,6 +78,8 @@ class IdPState:
         self.claims_plan.configure(
             PlannedClaims(dict(p.claims), p.client_id, p.times) for p in config.token_claims
         )
+        #: the keys of ``config.trusted_issuers`` (jwt-bearer grant, token exchange)
+        self.trusted = TrustedIssuers()
         self.issuer = ""
 
     def bind(self, base_url: str) -> None:
@@ -139,4 +142,5 @@ class IdPState:
         self.faults.load(self.config.faults)
         self.defect_plan.reset()
         self.claims_plan.reset()
+        self.trusted.clear()
         self.server_errors.take()

@@ -54,6 +54,8 @@ class Store:
         #: another thread when a replay revoked it) is born revoked
         self._revoked_grants: set[str] = set()
         self._prune_at = PRUNE_AT
+        #: (issuer, jti) of single-use assertions seen, with when each expires
+        self._seen_jtis: dict[tuple[str, str], float] = {}
         #: codes, refresh tokens, sign-ins and pending authorizations of the user flows
         self.grants = Grants()
         self.load(config)
@@ -66,6 +68,7 @@ class Store:
             self._apis = {a.audience: a for a in config.apis}
             self._tokens = {}
             self._revoked_grants = set()
+            self._seen_jtis = {}
             self.grants.clear()
 
     # --- registrations: lookups -------------------------------------------------------------
@@ -204,6 +207,20 @@ class Store:
                     token.revoked = True
                     count += 1
         return count
+
+    def remember_jti(self, issuer: str, jti: str, expires_at: float, now: float) -> bool:
+        """Record a single-use assertion's ``jti`` (RFC 7523 §3 item 7); ``False`` if it was
+        already seen from ``issuer`` and has not expired (a replay). Expired ones are forgotten:
+        the assertion's own ``exp`` refuses them anyway."""
+        with self._lock:
+            if len(self._seen_jtis) >= PRUNE_AT:
+                self._seen_jtis = {k: t for k, t in self._seen_jtis.items() if t >= now}
+            key = (issuer, jti)
+            seen = self._seen_jtis.get(key)
+            if seen is not None and seen >= now:
+                return False
+            self._seen_jtis[key] = expires_at
+            return True
 
     def is_revoked(self, jti: str) -> bool:
         with self._lock:

@@ -86,6 +86,7 @@ PUBLIC: dict[str, list[str]] = {
         "ScenarioError",
         "ServerBugError",
         "UserConfig",
+        "WorkloadIssuer",
         "load_config",
         "parse_config",
         "redacted",

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .attacker import AttackerKeys
 
 Group = Literal["signature", "header", "time", "audience", "claims", "type", "structure", "positive"]
-TokenKind = Literal["access", "id"]
+TokenKind = Literal["access", "id", "id-jag"]
 Severity = Literal["must", "should"]
 
 #: a CVE identifier, as the spec clauses and consequences cite them
@@ -40,6 +40,8 @@ GROUPS: tuple[Group, ...] = (
 BOTH: tuple[TokenKind, ...] = ("access", "id")
 ACCESS: tuple[TokenKind, ...] = ("access",)
 ID: tuple[TokenKind, ...] = ("id",)
+#: an ID-JAG, judged by the resource authorization server that redeems it
+ID_JAG: tuple[TokenKind, ...] = ("id-jag",)
 
 
 class MintingIdP(Protocol):

@@ -6,13 +6,28 @@ module and one line here.
 
 from __future__ import annotations
 
-from . import authorization_code, client_credentials, refresh_token
+from . import authorization_code, client_credentials, jwt_bearer, refresh_token, token_exchange
+from ..state import IdPState
 from .base import GrantHandler, TokenRequest
 
 GRANTS: dict[str, GrantHandler] = {
     client_credentials.GRANT_TYPE: client_credentials.exchange,
     authorization_code.GRANT_TYPE: authorization_code.exchange,
     refresh_token.GRANT_TYPE: refresh_token.exchange,
+    jwt_bearer.GRANT_TYPE: jwt_bearer.exchange,
+    token_exchange.GRANT_TYPE: token_exchange.exchange,
 }
 
-__all__ = ["GRANTS", "GrantHandler", "TokenRequest"]
+#: grants advertised only when the config enables them (metadata lists only what works)
+_OPTIONAL = {
+    jwt_bearer.GRANT_TYPE: jwt_bearer.is_enabled,
+    token_exchange.GRANT_TYPE: token_exchange.is_enabled,
+}
+
+
+def enabled_grants(state: IdPState) -> list[str]:
+    """The grant types this IdP advertises (``grant_types_supported``), sorted."""
+    return sorted(g for g in GRANTS if g not in _OPTIONAL or _OPTIONAL[g](state))
+
+
+__all__ = ["GRANTS", "GrantHandler", "TokenRequest", "enabled_grants"]

@@ -10,7 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from ...claims import supported_claims
-from ...flows import GRANTS
+from ... import id_jag
+from ...flows import enabled_grants, jwt_bearer, token_exchange
 from ...state import IdPState
 from ...targets import OIDC_SCOPES
 from ..keys import STATE
@@ -27,12 +28,13 @@ def metadata(state: IdPState) -> dict[str, Any]:
         "jwks_uri": state.endpoint("jwks"),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
-        "grant_types_supported": sorted(GRANTS),
+        "grant_types_supported": enabled_grants(state),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [state.keys.alg],
         "claims_supported": supported_claims(with_levels=bool(state.config.acr_levels)),
         **user_flow_metadata(state),
+        **_assertion_metadata(state),
     }
     if state.config.dynamic_registration:
         document["registration_endpoint"] = state.endpoint("register")
@@ -59,6 +61,17 @@ def user_flow_metadata(state: IdPState) -> dict[str, Any]:
         "claims_parameter_supported": True,
         **_acr_metadata(state),
     }
+
+
+def _assertion_metadata(state: IdPState) -> dict[str, Any]:
+    """ID-JAG (draft-ietf-oauth-identity-assertion-authz-grant): the IdP leg issues them by token
+    exchange (draft-ietf-oauth-identity-chaining), the resource AS redeems them (jwt-bearer)."""
+    document: dict[str, Any] = {}
+    if token_exchange.is_enabled(state):
+        document["identity_chaining_requested_token_types_supported"] = [id_jag.TOKEN_TYPE]
+    if jwt_bearer.is_enabled(state):
+        document["authorization_grant_profiles_supported"] = [id_jag.GRANT_PROFILE]
+    return document
 
 
 def _acr_metadata(state: IdPState) -> dict[str, Any]:
