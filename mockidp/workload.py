@@ -26,7 +26,9 @@ class WorkloadIssuer:
 
     __test__ = False
 
-    def __init__(self, issuer: str = "https://workload.mockidp.test", *, alg: str = "ES256", kid: str | None = None):
+    def __init__(
+        self, issuer: str = "https://workload.mockidp.test", *, alg: str = "ES256", kid: str | None = None
+    ):
         self.issuer = issuer
         self.key = SigningKey(pooled_key(alg, kid or f"workload-{secrets.token_hex(4)}"), alg)
 

@@ -66,7 +66,9 @@ class Legs:
 @pytest.fixture
 def legs() -> Iterator[Legs]:
     with (
-        MockIdP(issuer="/enterprise", users=[{"sub": "alice", "claims": {"email": "alice@corp.example"}}]) as idp,
+        MockIdP(
+            issuer="/enterprise", users=[{"sub": "alice", "claims": {"email": "alice@corp.example"}}]
+        ) as idp,
         MockIdP(issuer="/mcp-as") as resource_as,
         McpServerThread(resource_as.issuer, SCOPE) as server,
     ):
@@ -124,7 +126,12 @@ def sign_in(idp: MockIdP) -> str:
         )
         assert r.status_code == 302, r.text
         code = parse_qs(urlsplit(r.headers["Location"]).query)["code"][0]
-        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK, "code_verifier": verifier}
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": CALLBACK,
+            "code_verifier": verifier,
+        }
         r = http.post(idp.token_endpoint, data=data, auth=AT_IDP)
         assert r.status_code == 200, r.text
         id_token: str = r.json()["id_token"]
@@ -188,5 +195,7 @@ def test_sdk_redeems_an_id_jag_from_the_idp_leg_and_calls_the_tool(legs: Legs) -
     redeemed = [r for r in legs.resource_as.requests if r.endpoint == "token"]
     assert [(r.form["grant_type"], r.status) for r in redeemed] == [([JWT_BEARER], 200)]
     metadata = requests.get(legs.resource_as.oauth_metadata_url, timeout=5).json()
-    assert metadata["authorization_grant_profiles_supported"] == ["urn:ietf:params:oauth:grant-profile:id-jag"]
+    assert metadata["authorization_grant_profiles_supported"] == [
+        "urn:ietf:params:oauth:grant-profile:id-jag"
+    ]
     assert JWT_BEARER in metadata["grant_types_supported"]

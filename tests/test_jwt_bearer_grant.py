@@ -74,7 +74,9 @@ def test_workload_jwt_gets_token_for_the_resource(idp: MockIdP, http: requests.S
     )
     assert claims["client_id"] == "deployer"
     # the token works where a resource server would check it
-    introspected = http.post(idp.url("introspect"), data={"token": body["access_token"]}, auth=("cc", "cc-secret"))
+    introspected = http.post(
+        idp.url("introspect"), data={"token": body["access_token"]}, auth=("cc", "cc-secret")
+    )
     assert introspected.json()["active"] is True
 
 
@@ -98,7 +100,10 @@ def test_advertised_only_when_enabled(idp: MockIdP, http: requests.Session) -> N
 @pytest.mark.parametrize(
     ("make", "words"),
     [
-        (lambda i: WorkloadIssuer("https://evil.example").mint("repo:acme/app", audience=i.issuer), "not a trusted"),
+        (
+            lambda i: WorkloadIssuer("https://evil.example").mint("repo:acme/app", audience=i.issuer),
+            "not a trusted",
+        ),
         (lambda i: CI.mint("repo:acme/app", audience="https://another-idp.example"), "aud must name"),
         (lambda i: CI.mint("repo:acme/app", audience=i.issuer, now=time.time() - 600), "expired"),
         (lambda i: CI.mint("repo:acme/app", audience=i.issuer, lifetime=7200), "more than 3600"),

@@ -81,7 +81,9 @@ def error(r: requests.Response, code: str, words: str = "") -> None:
     assert words in r.json()["error_description"], r.text
 
 
-def test_user_token_for_another_resource_with_the_client_as_actor(idp: MockIdP, http: requests.Session) -> None:
+def test_user_token_for_another_resource_with_the_client_as_actor(
+    idp: MockIdP, http: requests.Session
+) -> None:
     r = exchange(idp, http, subject_token=user_token(idp), subject_token_type=AT, resource=BACK)
     assert r.status_code == 200, r.text
     assert r.headers["Cache-Control"] == "no-store"
@@ -116,7 +118,11 @@ def test_chain_nests_and_respects_max_depth(idp: MockIdP, http: requests.Session
     )
     assert second.status_code == 200, second.text
     act = claims_of(second.json()["access_token"])["act"]
-    assert act == {"sub": "second-hop", "client_id": "second-hop", "act": {"sub": "gateway", "client_id": "gateway"}}
+    assert act == {
+        "sub": "second-hop",
+        "client_id": "second-hop",
+        "act": {"sub": "gateway", "client_id": "gateway"},
+    }
     # the gateway allows two actors: a third one is refused
     third = exchange(idp, http, subject_token=second.json()["access_token"], subject_token_type=AT)
     error(third, "invalid_request", "would hold 3 actors")
@@ -125,7 +131,9 @@ def test_chain_nests_and_respects_max_depth(idp: MockIdP, http: requests.Session
 def test_max_depth_one_refuses_any_earlier_delegation(http: requests.Session) -> None:
     with MockIdP(config(max_act_depth=1)) as idp:
         delegated = user_token(idp, act={"sub": "someone-else"})
-        error(exchange(idp, http, subject_token=delegated, subject_token_type=AT), "invalid_request", "2 actors")
+        error(
+            exchange(idp, http, subject_token=delegated, subject_token_type=AT), "invalid_request", "2 actors"
+        )
 
 
 def test_may_act_is_honoured(idp: MockIdP, http: requests.Session) -> None:
@@ -157,7 +165,10 @@ def test_scopes_only_narrow(idp: MockIdP, http: requests.Session) -> None:
 def test_exchange_policy_limits_the_target(idp: MockIdP, http: requests.Session) -> None:
     subject = user_token(idp)
     error(exchange(idp, http, subject_token=subject, subject_token_type=AT, resource=FRONT), "invalid_target")
-    error(exchange(idp, http, subject_token=subject, subject_token_type=AT, resource=ELSEWHERE), "invalid_target")
+    error(
+        exchange(idp, http, subject_token=subject, subject_token_type=AT, resource=ELSEWHERE),
+        "invalid_target",
+    )
     error(
         exchange(idp, http, subject_token=subject, subject_token_type=AT, resource="https://nowhere.example"),
         "invalid_target",
@@ -189,7 +200,11 @@ def test_trusted_issuer_subject_token(idp: MockIdP, http: requests.Session) -> N
     assert r.status_code == 200, r.text
     assert claims_of(r.json()["access_token"])["sub"] == "carol@partner"
     stranger = WorkloadIssuer("https://stranger.example").mint("x", audience=idp.issuer)
-    error(exchange(idp, http, subject_token=stranger, subject_token_type=JWT), "invalid_request", "not a trusted")
+    error(
+        exchange(idp, http, subject_token=stranger, subject_token_type=JWT),
+        "invalid_request",
+        "not a trusted",
+    )
     not_for_us = PARTNER.mint("carol@partner", audience="https://someone-else.example")
     error(exchange(idp, http, subject_token=not_for_us, subject_token_type=JWT), "invalid_request", "aud")
 
@@ -199,7 +214,11 @@ def test_trusted_issuer_subject_token(idp: MockIdP, http: requests.Session) -> N
     [
         ({}, "invalid_request", "subject_token"),
         ({"subject_token": "x"}, "invalid_request", "subject_token_type"),
-        ({"subject_token": "x", "subject_token_type": "urn:example:saml"}, "invalid_request", "not supported"),
+        (
+            {"subject_token": "x", "subject_token_type": "urn:example:saml"},
+            "invalid_request",
+            "not supported",
+        ),
         ({"subject_token": "x", "subject_token_type": AT}, "invalid_request", "subject_token refused"),
         ({"actor_token_type": AT}, "invalid_request", "actor_token_type is sent without actor_token"),
         ({"actor_token": "x"}, "invalid_request", "actor_token_type"),
@@ -207,7 +226,9 @@ def test_trusted_issuer_subject_token(idp: MockIdP, http: requests.Session) -> N
         ({"resource": "https://back.example#frag"}, "invalid_target", "fragment"),
     ],
 )
-def test_rfc_errors(idp: MockIdP, http: requests.Session, params: dict[str, str], code: str, words: str) -> None:
+def test_rfc_errors(
+    idp: MockIdP, http: requests.Session, params: dict[str, str], code: str, words: str
+) -> None:
     if "subject_token" not in params and params:
         params = {"subject_token": user_token(idp), "subject_token_type": AT, **params}
     error(exchange(idp, http, **params), code, words)
@@ -215,7 +236,9 @@ def test_rfc_errors(idp: MockIdP, http: requests.Session, params: dict[str, str]
 
 def test_revoked_or_expired_subject_refused(idp: MockIdP, http: requests.Session) -> None:
     revoked = user_token(idp)
-    assert http.post(idp.url("revoke"), data={"token": revoked}, auth=("app", "app-secret")).status_code == 200
+    assert (
+        http.post(idp.url("revoke"), data={"token": revoked}, auth=("app", "app-secret")).status_code == 200
+    )
     error(exchange(idp, http, subject_token=revoked, subject_token_type=AT), "invalid_request", "revoked")
     old = user_token(idp)
     idp.clock.advance(3600)
@@ -225,7 +248,9 @@ def test_revoked_or_expired_subject_refused(idp: MockIdP, http: requests.Session
 def test_advertised_only_when_a_client_may_use_it(idp: MockIdP, http: requests.Session) -> None:
     doc = http.get(idp.metadata_url).json()
     assert EXCHANGE in doc["grant_types_supported"]
-    assert doc["identity_chaining_requested_token_types_supported"] == ["urn:ietf:params:oauth:token-type:id-jag"]
+    assert doc["identity_chaining_requested_token_types_supported"] == [
+        "urn:ietf:params:oauth:token-type:id-jag"
+    ]
     with MockIdP() as plain:
         doc = http.get(plain.metadata_url).json()
         assert EXCHANGE not in doc["grant_types_supported"]

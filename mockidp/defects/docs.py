@@ -24,7 +24,9 @@ GROUP_TITLES = {
     "claims": "Claims and scope",
     "type": "Token-type confusion",
     "structure": "Structure and encoding",
+    "delegation": "Delegation (`act`, `may_act`)",
     "positive": "Positive controls (must be accepted)",
+    "id-jag": "ID-JAGs (for a resource authorization server)",
 }
 
 INTRO = """\

@@ -20,7 +20,18 @@ if TYPE_CHECKING:
     from ..store import Store
     from .attacker import AttackerKeys
 
-Group = Literal["signature", "header", "time", "audience", "claims", "type", "structure", "positive"]
+Group = Literal[
+    "signature",
+    "header",
+    "time",
+    "audience",
+    "claims",
+    "type",
+    "structure",
+    "delegation",
+    "id-jag",
+    "positive",
+]
 TokenKind = Literal["access", "id", "id-jag"]
 Severity = Literal["must", "should"]
 
@@ -35,6 +46,8 @@ GROUPS: tuple[Group, ...] = (
     "claims",
     "type",
     "structure",
+    "delegation",
+    "id-jag",
     "positive",
 )
 BOTH: tuple[TokenKind, ...] = ("access", "id")

@@ -6,8 +6,8 @@ module and one line here.
 
 from __future__ import annotations
 
-from . import authorization_code, client_credentials, jwt_bearer, refresh_token, token_exchange
 from ..state import IdPState
+from . import authorization_code, client_credentials, jwt_bearer, refresh_token, token_exchange
 from .base import GrantHandler, TokenRequest
 
 GRANTS: dict[str, GrantHandler] = {

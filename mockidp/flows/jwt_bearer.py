@@ -106,7 +106,9 @@ def _redeem_id_jag(request: TokenRequest, verified: TrustedJwt) -> dict[str, Any
     if outside:
         raise InvalidGrant(f"ID-JAG refused: resource {outside[0]!r} is not the one it grants")
     audiences = _audiences(request, verified.issuer.audiences, requested or granted[:1])
-    scope = _scopes(request, verified.issuer.scopes, audiences, scopes_of(claims) if "scope" in claims else None)
+    scope = _scopes(
+        request, verified.issuer.scopes, audiences, scopes_of(claims) if "scope" in claims else None
+    )
     token, record = issue_access_token(
         state, client_id=client.client_id, subject=claims["sub"], audiences=audiences, scope=scope
     )
@@ -130,7 +132,6 @@ def _scopes(
     return select_scopes(
         request.state, request.client, request.params.get("scope"), audiences, allowed=allowed
     )
-
 
 
 def is_enabled(state: IdPState) -> bool:

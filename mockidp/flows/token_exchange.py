@@ -104,7 +104,9 @@ def _verified(request: TokenRequest, token: str, token_type: str) -> InputToken:
     if unverified_claims(token).get("iss") == state.issuer:
         if token_type == ACCESS_TOKEN:
             policy = AccessTokenPolicy(issuer=state.issuer, audiences=None)
-            return InputToken(verify(token, state.keys.find, policy, now, revoked=state.store.is_revoked), True)
+            return InputToken(
+                verify(token, state.keys.find, policy, now, revoked=state.store.is_revoked), True
+            )
         _, claims = verify_jws(token, state.keys.find, max_length=MAX_ISSUED_TOKEN, types=types)
         _check_claims(claims, now)
         if claims.get("jti") is not None and state.store.is_revoked(str(claims["jti"])):
@@ -188,7 +190,9 @@ def _issue_id_jag(request: TokenRequest, subject: InputToken) -> dict[str, Any]:
     """The enterprise IdP's leg: an ID token of this IdP for the client becomes an ID-JAG."""
     state, client, params = request.state, request.client, request.params
     if params.get("subject_token_type") != ID_TOKEN or not subject.local:
-        raise InvalidRequest("an ID-JAG is issued for an ID token this IdP issued (subject_token_type id_token)")
+        raise InvalidRequest(
+            "an ID-JAG is issued for an ID token this IdP issued (subject_token_type id_token)"
+        )
     if client.client_id not in audiences_of(subject.claims):
         raise InvalidRequest("the ID token was not issued to this client")
     if params.get("actor_token") is not None:
@@ -230,7 +234,9 @@ def _id_jag_audience(request: TokenRequest) -> str:
     """The one ``audience``: the resource authorization server's issuer, allowed by the policy."""
     audiences = request.params.getall("audience")
     if len(audiences) != 1:
-        raise InvalidRequest("an ID-JAG request names exactly one audience: the authorization server's issuer")
+        raise InvalidRequest(
+            "an ID-JAG request names exactly one audience: the authorization server's issuer"
+        )
     if audiences[0] not in request.client.exchange_policy.audiences:
         raise InvalidTarget(f"client may not get an ID-JAG for {audiences[0]!r}")
     return audiences[0]

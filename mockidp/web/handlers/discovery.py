@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ...claims import supported_claims
 from ... import id_jag
+from ...claims import supported_claims
 from ...flows import enabled_grants, jwt_bearer, token_exchange
 from ...state import IdPState
 from ...targets import OIDC_SCOPES
