@@ -61,6 +61,10 @@ class TrustedIssuerConfig:
     token-exchange subject tokens: a workload platform, or an enterprise IdP's ID-JAGs."""
 
     issuer: str
+    #: what it vouches with at the jwt-bearer grant: ``workload`` JWTs (workload identity
+    #: federation), or ID-JAGs (``typ: oauth-id-jag+jwt``) from an ``enterprise-idp``; never both,
+    #: so a JWT of one kind is never redeemed as the other
+    kind: Literal["workload", "enterprise-idp"] = "workload"
     #: its public keys inline, a JWK Set ``{keys: [...]}`` (or ``jwks_uri``, not both)
     jwks: Mapping[str, Any] | None = None
     jwks_uri: str | None = None

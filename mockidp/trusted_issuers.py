@@ -26,7 +26,11 @@ from .verify import MAX_ISSUED_TOKEN, unverified_claims, verify_jws
 #: an unknown ``kid`` refetches a ``jwks_uri`` at most this often (seconds)
 REFRESH_INTERVAL = 5.0
 #: the algorithm a JWK without ``alg`` is used with, by key type and curve
-_DEFAULT_ALGS = {("RSA", None): "RS256", ("EC", "P-256"): "ES256", ("OKP", "Ed25519"): "EdDSA"}
+_DEFAULT_ALGS: dict[tuple[object, object], str] = {
+    ("RSA", None): "RS256",
+    ("EC", "P-256"): "ES256",
+    ("OKP", "Ed25519"): "EdDSA",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -300,7 +300,7 @@ def validate_id_jag(
         parts = token.split(".")
         if len(parts) != 3:
             raise _Reject("malformed", f"{len(parts)} segments")
-        jwks = trusted.get(_json_object(parts[1]).get("iss"))  # which keys: only a trusted IdP's
+        jwks = trusted.get(str(_json_object(parts[1]).get("iss")))  # which keys: only a trusted IdP's
         if jwks is None:
             raise _Reject("jag-iss", "not a trusted IdP")
         header, claims = _verified(token, jwks)

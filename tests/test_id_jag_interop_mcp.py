@@ -24,7 +24,7 @@ import requests
 from mcp import Client
 from mcp.client.auth.extensions.identity_assertion import IdentityAssertionOAuthProvider
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthToken
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from mcp_server import McpServerThread
 from userflow import claims_of, header_of
 
@@ -54,6 +54,12 @@ class MemoryStorage:
 
     async def set_tokens(self, tokens: OAuthToken) -> None:
         self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return None
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        """The client is pre-registered at the resource AS: nothing to keep."""
 
 
 @dataclass
@@ -86,6 +92,7 @@ def legs() -> Iterator[Legs]:
             trusted_issuers=[
                 {
                     "issuer": idp.issuer,
+                    "kind": "enterprise-idp",
                     "jwks_uri": idp.jwks_uri,
                     "allow_http_loopback": True,  # both legs on loopback http in this test
                     "audiences": [server.url],

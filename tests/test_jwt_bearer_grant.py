@@ -112,6 +112,7 @@ def test_advertised_only_when_enabled(idp: MockIdP, http: requests.Session) -> N
         (lambda i: CI.mint("repo:acme/app", audience=i.issuer, claims={"jti": None}), "missing claim 'jti'"),
         (lambda i: CI.mint("repo:acme/app", audience=i.issuer, claims={"exp": None}), "missing claim 'exp'"),
         (lambda i: CI.mint("repo:acme/app", audience=i.issuer, typ="at+jwt"), "typ"),
+        (lambda i: CI.mint("repo:acme/app", audience=i.issuer, typ="oauth-id-jag+jwt"), "not ID-JAGs"),
         # the right kid, another key: an attacker who read the JWKS but has not got the key
         (
             lambda i: WorkloadIssuer(CI.issuer, kid=CI.key.kid).mint("repo:acme/app", audience=i.issuer),
@@ -130,6 +131,7 @@ def test_advertised_only_when_enabled(idp: MockIdP, http: requests.Session) -> N
         "no-jti",
         "no-exp",
         "access-token-typ",
+        "id-jag-from-a-workload-issuer",
         "wrong-key",
         "unknown-key",
         "not-a-jwt",

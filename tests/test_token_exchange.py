@@ -231,7 +231,7 @@ def test_rfc_errors(
 ) -> None:
     if "subject_token" not in params and params:
         params = {"subject_token": user_token(idp), "subject_token_type": AT, **params}
-    error(exchange(idp, http, **params), code, words)
+    error(exchange(idp, http, GATEWAY, **params), code, words)
 
 
 def test_revoked_or_expired_subject_refused(idp: MockIdP, http: requests.Session) -> None:

@@ -44,8 +44,12 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
     except InvalidToken as exc:
         raise InvalidGrant(f"assertion refused: {exc.description}") from None
     check_assertion(state, verified, audiences=accepted_audiences(state))
-    if verified.typ == id_jag.TYP:
+    if verified.issuer.kind == "enterprise-idp":
+        if verified.typ != id_jag.TYP:
+            raise InvalidGrant(f"assertion refused: an enterprise IdP's grant must be typed {id_jag.TYP}")
         return _redeem_id_jag(request, verified)
+    if verified.typ == id_jag.TYP:
+        raise InvalidGrant("assertion refused: this issuer is trusted for workload JWTs, not ID-JAGs")
     issuer, claims = verified.issuer, verified.claims
     audiences = _audiences(request, issuer.audiences, requested_targets(params))
     scope = _scopes(request, issuer.scopes, audiences, None)

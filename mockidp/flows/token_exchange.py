@@ -208,7 +208,9 @@ def _issue_id_jag(request: TokenRequest, subject: InputToken) -> dict[str, Any]:
     outside = [s for s in scope if policy.scopes and s not in policy.scopes]
     if outside:
         raise InvalidScope(f"client may not request scope {outside[0]!r} for an ID-JAG")
-    extra = {k: subject.claims[k] for k in ("auth_time", "acr", "amr", "email") if k in subject.claims}
+    extra: dict[str, Any] = {
+        k: subject.claims[k] for k in ("auth_time", "acr", "amr", "email") if k in subject.claims
+    }
     claims = id_jag.id_jag_claims(
         issuer=state.issuer,
         subject=subject.subject,
