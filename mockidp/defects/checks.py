@@ -137,7 +137,8 @@ CHECKS: Mapping[str, Check] = MappingProxyType(
         ),
         "jag-typ": Check(
             "redeems JWTs that are not typed as ID-JAGs",
-            "require `typ: oauth-id-jag+jwt` before redeeming (draft-ietf-oauth-identity-assertion-authz-grant §5.1)",
+            "require `typ: oauth-id-jag+jwt` before redeeming "
+            "(draft-ietf-oauth-identity-assertion-authz-grant §5.1)",
         ),
         "jag-iss": Check(
             "redeems ID-JAGs from IdPs it does not trust",
