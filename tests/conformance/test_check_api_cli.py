@@ -98,7 +98,9 @@ def test_skipping_aud_exits_one_and_names_it(tmp_path: Path, capsys: pytest.Capt
     failed = [c["name"] for c in data["cases"] if not c["passed"]]
     # a delegated token exchanged for another API is an aud case too
     assert "aud-wrong" in failed, failed
-    assert all(name.startswith("aud-") or name == "act-exchanged-for-other-audience" for name in failed), failed
+    assert all(name.startswith("aud-") or name == "act-exchanged-for-other-audience" for name in failed), (
+        failed
+    )
     # grouped by the catalog check each defect exercises: aud-number is a type check, aud-missing a
     # required claim, the rest the comparison itself
     groups = {f["cause"]: f["cases"] for f in data["findings"]}
