@@ -2,12 +2,16 @@
 enterprise IdP issues an ID-JAG by token exchange, the MCP server's authorization server
 redeems it with the jwt-bearer grant."""
 
+import base64
+import hashlib
+import secrets
+from urllib.parse import parse_qs, urlsplit
+
 import jwt
 import pytest
 import requests
 
 from mockidp import MockIdP
-from mockidp.issuance import issue_id_token
 
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -51,13 +55,32 @@ def legs():
         yield idp, mcp_as
 
 
+def sign_in(idp):
+    """Single sign-on at the enterprise IdP (code flow + PKCE, login: auto): the agent's ID token."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    authorize = requests.get(
+        idp.url("authorize"),
+        params={
+            "response_type": "code", "client_id": "agent", "redirect_uri": "http://127.0.0.1/callback",
+            "scope": "openid", "login_hint": "alice", "code_challenge": challenge,
+            "code_challenge_method": "S256", "state": "s",
+        },
+        allow_redirects=False,
+    )  # fmt: skip
+    code = parse_qs(urlsplit(authorize.headers["Location"]).query)["code"][0]
+    tokens = requests.post(
+        idp.token_endpoint,
+        data={"grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+              "redirect_uri": "http://127.0.0.1/callback"},
+        auth=("agent", "secret-at-idp"),
+    )  # fmt: skip
+    return tokens.json()["id_token"]
+
+
 def test_id_jag_for_the_mcp_server(legs):
     idp, mcp_as = legs
-    # the user's ID token for the agent (what single sign-on at the enterprise IdP gives it)
-    id_token = issue_id_token(
-        idp.state, client_id="agent", user=idp.users["alice"], nonce=None,
-        auth_time=idp.clock.now(), access_token=None, scopes=["openid"],
-    )  # fmt: skip
+    id_token = sign_in(idp)  # the user's ID token for the agent
 
     # leg 1, at the enterprise IdP: token exchange for an ID-JAG
     r = requests.post(
@@ -92,10 +115,7 @@ def test_a_broken_id_jag_is_refused(legs):
     """The enterprise leg can hand out broken ID-JAGs, to test a real resource AS with."""
     idp, mcp_as = legs
     idp.plan_defects(["id-jag-aud-wrong"], token="id-jag")
-    id_token = issue_id_token(
-        idp.state, client_id="agent", user=idp.users["alice"], nonce=None,
-        auth_time=idp.clock.now(), access_token=None, scopes=["openid"],
-    )  # fmt: skip
+    id_token = sign_in(idp)
     r = requests.post(
         idp.token_endpoint,
         data={
