@@ -181,7 +181,7 @@ def test_exchange_policy_limits_the_target(idp: MockIdP, http: requests.Session)
 def test_id_token_subject(idp: MockIdP, http: requests.Session) -> None:
     id_token = issue_id_token(
         idp.state,
-        client_id="app",
+        client_id="gateway",
         user=idp.users["alice"],
         nonce=None,
         auth_time=idp.clock.now(),
@@ -192,6 +192,12 @@ def test_id_token_subject(idp: MockIdP, http: requests.Session) -> None:
     assert r.status_code == 200, r.text
     assert claims_of(r.json()["access_token"])["sub"] == "alice"
     error(exchange(idp, http, subject_token=id_token, subject_token_type=AT), "invalid_request", "typ")
+    # an ID token is for the client it was issued to: another client cannot exchange it
+    error(
+        exchange(idp, http, ("second-hop", "second-secret"), subject_token=id_token, subject_token_type=IDT),
+        "invalid_request",
+        "not issued to this client",
+    )
 
 
 def test_trusted_issuer_subject_token(idp: MockIdP, http: requests.Session) -> None:

@@ -107,8 +107,11 @@ def _verified(request: TokenRequest, token: str, token_type: str) -> InputToken:
             return InputToken(
                 verify(token, state.keys.find, policy, now, revoked=state.store.is_revoked), True
             )
-        _, claims = verify_jws(token, state.keys.find, max_length=MAX_ISSUED_TOKEN, types=types)
+        header, claims = verify_jws(token, state.keys.find, max_length=MAX_ISSUED_TOKEN, types=types)
         _check_claims(claims, now)
+        is_id_token = str(header.get("typ", "")).lower() in ID_TOKEN_TYPES
+        if is_id_token and request.client.client_id not in audiences_of(claims):
+            raise InvalidToken("the ID token was not issued to this client")
         if claims.get("jti") is not None and state.store.is_revoked(str(claims["jti"])):
             raise InvalidToken("token revoked")
         return InputToken(claims, True)
