@@ -204,3 +204,16 @@ def test_http_jwks_uri_refused_without_opt_in(http: requests.Session) -> None:
     trusted = {"issuer": CI.issuer, "jwks_uri": "http://127.0.0.1:9/jwks", "audiences": [API]}
     with MockIdP(config([trusted])) as idp:
         refused(redeem(idp, http, CI.mint("x", audience=idp.issuer)), "http is refused")
+
+
+def test_fixture_gives_a_trusted_workload_issuer(
+    mockidp: MockIdP, mockidp_workload: WorkloadIssuer, http: requests.Session
+) -> None:
+    mockidp.add_client(
+        client_id="ci", grant_types=[JWT_BEARER], audiences=["demo-api"], scopes=["demo-api:read"]
+    )
+    assertion = mockidp_workload.mint("job-42", audience=mockidp.issuer)
+    data = {"grant_type": JWT_BEARER, "assertion": assertion, "client_id": "ci"}
+    r = http.post(mockidp.token_endpoint, data=data)
+    assert r.status_code == 200, r.text
+    assert claims_of(r.json()["access_token"])["sub"] == "job-42"
