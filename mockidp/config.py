@@ -62,9 +62,9 @@ class TrustedIssuerConfig:
 
     issuer: str
     #: what it vouches with at the jwt-bearer grant: ``workload`` JWTs (workload identity
-    #: federation), or ID-JAGs (``typ: oauth-id-jag+jwt``) from an ``enterprise-idp``; never both,
-    #: so a JWT of one kind is never redeemed as the other
-    kind: Literal["workload", "enterprise-idp"] = "workload"
+    #: federation) only, or ID-JAGs (``typ: oauth-id-jag+jwt``) only from an ``enterprise-idp``;
+    #: unset: either, told apart by ``typ`` (a JWT with a ``client_id`` claim must be an ID-JAG)
+    kind: Literal["workload", "enterprise-idp"] | None = None
     #: its public keys inline, a JWK Set ``{keys: [...]}`` (or ``jwks_uri``, not both)
     jwks: Mapping[str, Any] | None = None
     jwks_uri: str | None = None

@@ -47,6 +47,7 @@ class WorkloadIssuer:
         """A ``trusted_issuers`` entry for this issuer, with its keys inline."""
         return {
             "issuer": self.issuer,
+            "kind": "workload",
             "jwks": self.jwks,
             "audiences": list(audiences),
             "scopes": list(scopes),

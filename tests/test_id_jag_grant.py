@@ -140,8 +140,19 @@ def test_resource_defaults_to_the_granted_one_and_scope_narrows(legs: Legs, http
     assert (r.status_code, r.json()["error"]) == (400, "invalid_scope"), r.text
 
 
+@pytest.mark.parametrize("kind", ["enterprise-idp", None])
 @pytest.mark.parametrize("name", defect_names("id-jag"))
-def test_resource_as_refuses_every_broken_id_jag(legs: Legs, http: requests.Session, name: str) -> None:
+def test_resource_as_refuses_every_broken_id_jag(
+    legs: Legs, http: requests.Session, name: str, kind: str
+) -> None:
+    if kind is None:  # an entry with the contract's keys only: ID-JAGs are told apart by typ
+        entry = {
+            "issuer": legs.idp.issuer,
+            "jwks": legs.idp.jwks(),
+            "audiences": [MCP, OTHER],
+            "scopes": ["mcp:read"],
+        }
+        legs.resource_as.reconfigure(trusted_issuers=[entry])
     legs.idp.plan_defects([name], token="id-jag")
     r = request_jag(legs, http)
     assert r.status_code == 200, r.text
@@ -191,7 +202,9 @@ def test_issuer_kinds_are_not_interchangeable(legs: Legs, http: requests.Session
     """A workload issuer's JWT is no ID-JAG, and an enterprise IdP's ID-JAG no workload JWT."""
     jag = request_jag(legs, http).json()["access_token"]
     legs.resource_as.reconfigure(
-        trusted_issuers=[{"issuer": legs.idp.issuer, "jwks": legs.idp.jwks(), "audiences": [MCP]}]
+        trusted_issuers=[
+            {"issuer": legs.idp.issuer, "kind": "workload", "jwks": legs.idp.jwks(), "audiences": [MCP]}
+        ]
     )
     r = redeem(legs, http, jag)
     assert r.status_code == 400 and "workload JWTs, not ID-JAGs" in r.json()["error_description"], r.text

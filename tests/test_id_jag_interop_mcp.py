@@ -91,8 +91,7 @@ def legs() -> Iterator[Legs]:
             ],
             trusted_issuers=[
                 {
-                    "issuer": idp.issuer,
-                    "kind": "enterprise-idp",
+                    "issuer": idp.issuer,  # the contract's keys only: the kind follows from typ
                     "jwks_uri": idp.jwks_uri,
                     "allow_http_loopback": True,  # both legs on loopback http in this test
                     "audiences": [server.url],

@@ -217,3 +217,15 @@ def test_fixture_gives_a_trusted_workload_issuer(
     r = http.post(mockidp.token_endpoint, data=data)
     assert r.status_code == 200, r.text
     assert claims_of(r.json()["access_token"])["sub"] == "job-42"
+
+
+def test_entry_without_kind_tells_id_jags_by_typ(http: requests.Session) -> None:
+    entry = {k: v for k, v in CI.trusted_issuer(audiences=[API], scopes=["read"]).items() if k != "kind"}
+    with MockIdP(config([entry])) as idp:
+        assert redeem(idp, http, CI.mint("job", audience=idp.issuer)).status_code == 200
+        # a grant that names a client is an ID-JAG, whatever its typ says (RFC 8725 §3.11)
+        named = CI.mint("job", audience=idp.issuer, claims={"client_id": "deployer"})
+        refused(redeem(idp, http, named), "must be typed oauth-id-jag+jwt")
+    with MockIdP(config([CI.trusted_issuer(audiences=[API], scopes=["read"])])) as idp:
+        # an entry of kind workload takes the platform's claims as they are
+        assert redeem(idp, http, CI.mint("job", audience=idp.issuer, claims={"client_id": "x"})).ok

@@ -44,12 +44,16 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
     except InvalidToken as exc:
         raise InvalidGrant(f"assertion refused: {exc.description}") from None
     check_assertion(state, verified, audiences=accepted_audiences(state))
-    if verified.issuer.kind == "enterprise-idp":
-        if verified.typ != id_jag.TYP:
-            raise InvalidGrant(f"assertion refused: an enterprise IdP's grant must be typed {id_jag.TYP}")
-        return _redeem_id_jag(request, verified)
+    kind = verified.issuer.kind
     if verified.typ == id_jag.TYP:
-        raise InvalidGrant("assertion refused: this issuer is trusted for workload JWTs, not ID-JAGs")
+        if kind == "workload":
+            raise InvalidGrant("assertion refused: this issuer is trusted for workload JWTs, not ID-JAGs")
+        return _redeem_id_jag(request, verified)
+    if kind == "enterprise-idp":
+        raise InvalidGrant(f"assertion refused: an enterprise IdP's grant must be typed {id_jag.TYP}")
+    if kind is None and "client_id" in verified.claims:
+        # explicit typing (RFC 8725 §3.11): a grant naming a client is an ID-JAG, never a workload JWT
+        raise InvalidGrant(f"assertion refused: a JWT with a client_id claim must be typed {id_jag.TYP}")
     issuer, claims = verified.issuer, verified.claims
     audiences = _audiences(request, issuer.audiences, requested_targets(params))
     scope = _scopes(request, issuer.scopes, audiences, None)
