@@ -208,17 +208,24 @@ class Store:
                     count += 1
         return count
 
-    def remember_jti(self, issuer: str, jti: str, expires_at: float, now: float) -> bool:
-        """Record a single-use assertion's ``jti`` (RFC 7523 §3 item 7); ``False`` if it was
-        already seen from ``issuer`` and has not expired (a replay). Expired ones are forgotten:
-        the assertion's own ``exp`` refuses them anyway."""
+    def remember_jti(self, issuer: str, jti: str, expires_at: float, now: float | None = None) -> bool:
+        """Record a single-use assertion's ``jti`` (RFC 7523 §3 item 7, OIDC Core §9) until it
+        expires; ``False`` if ``issuer`` already used it (a replay). Any assertion (a jwt-bearer
+        grant, a client assertion) may use it: the key is the pair.
+
+        ``now`` (the IdP's clock) lets expired entries be forgotten: the assertion's own ``exp``
+        refuses them anyway. Past :data:`PRUNE_AT` entries the soonest-expiring go first.
+        """
         with self._lock:
-            if len(self._seen_jtis) >= PRUNE_AT:
-                self._seen_jtis = {k: t for k, t in self._seen_jtis.items() if t >= now}
             key = (issuer, jti)
             seen = self._seen_jtis.get(key)
-            if seen is not None and seen >= now:
+            if seen is not None and (now is None or seen >= now):
                 return False
+            if len(self._seen_jtis) >= PRUNE_AT:
+                live = {k: t for k, t in self._seen_jtis.items() if now is None or t >= now}
+                if len(live) >= PRUNE_AT:
+                    live = dict(sorted(live.items(), key=lambda item: item[1])[PRUNE_AT // 2 :])
+                self._seen_jtis = live
             self._seen_jtis[key] = expires_at
             return True
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from apphost import AppHost
 from userflow import claims_of
 
-from mockidp import MockIdP, WorkloadIssuer
+from mockidp import IdPConfig, MockIdP, WorkloadIssuer
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 API, OTHER_API = "https://api.example", "https://other.example"
@@ -229,3 +229,16 @@ def test_entry_without_kind_tells_id_jags_by_typ(http: requests.Session) -> None
     with MockIdP(config([CI.trusted_issuer(audiences=[API], scopes=["read"])])) as idp:
         # an entry of kind workload takes the platform's claims as they are
         assert redeem(idp, http, CI.mint("job", audience=idp.issuer, claims={"client_id": "x"})).ok
+
+
+def test_jti_memory_is_per_issuer_and_bounded() -> None:
+    from mockidp.store import PRUNE_AT, Store
+
+    store = Store(IdPConfig())
+    assert store.remember_jti("a", "j", 100.0, 50.0) and not store.remember_jti("a", "j", 100.0, 60.0)
+    assert store.remember_jti("b", "j", 100.0, 60.0)  # another issuer's jti
+    assert store.remember_jti("a", "j", 200.0, 150.0)  # expired: forgotten, the exp check refuses it
+    assert store.remember_jti("c", "k", 100.0) and not store.remember_jti("c", "k", 100.0)
+    for i in range(PRUNE_AT + 10):
+        store.remember_jti("bulk", str(i), float(i))
+    assert not store.remember_jti("bulk", str(PRUNE_AT + 9), float(PRUNE_AT + 9))  # the newest stay
