@@ -13,10 +13,10 @@ an attacker who knows the key id but not the key.
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .clock import Clock, MockClock
 from .keys import SigningKey, pooled_key
 from .tokens import sign
 
@@ -27,9 +27,16 @@ class WorkloadIssuer:
     __test__ = False
 
     def __init__(
-        self, issuer: str = "https://workload.mockidp.test", *, alg: str = "ES256", kid: str | None = None
-    ):
+        self,
+        issuer: str = "https://workload.mockidp.test",
+        *,
+        alg: str = "ES256",
+        kid: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """``clock``: the times its JWTs carry (pass ``idp.clock`` to follow a frozen IdP clock)."""
         self.issuer = issuer
+        self.clock = clock or MockClock()
         self.key = SigningKey(pooled_key(alg, kid or f"workload-{secrets.token_hex(4)}"), alg)
 
     @property
@@ -69,7 +76,7 @@ class WorkloadIssuer:
 
         ``claims`` adds or replaces claims (a value of ``None`` removes one), e.g. to break it.
         """
-        issued = int(time.time() if now is None else now)
+        issued = int(self.clock.now() if now is None else now)
         body: dict[str, Any] = {
             "iss": self.issuer,
             "sub": sub,

@@ -180,7 +180,7 @@ def mockidp_workload(mockidp: MockIdP) -> WorkloadIssuer:
     jwt-bearer grant redeems (workload identity federation)."""
     from mockidp import WorkloadIssuer
 
-    issuer = WorkloadIssuer()
+    issuer = WorkloadIssuer(clock=mockidp.clock)
     apis = list(mockidp.apis.values())
     entry = issuer.trusted_issuer(
         audiences=[a.audience for a in apis], scopes=sorted({s for a in apis for s in a.scopes})

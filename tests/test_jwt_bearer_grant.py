@@ -242,3 +242,24 @@ def test_jti_memory_is_per_issuer_and_bounded() -> None:
     for i in range(PRUNE_AT + 10):
         store.remember_jti("bulk", str(i), float(i))
     assert not store.remember_jti("bulk", str(PRUNE_AT + 9), float(PRUNE_AT + 9))  # the newest stay
+
+
+@pytest.mark.mockidp(clock={"frozen_at": 1_700_000_000})
+def test_fixture_issuer_follows_a_frozen_idp_clock(
+    mockidp: MockIdP, mockidp_workload: WorkloadIssuer, http: requests.Session
+) -> None:
+    mockidp.add_client(
+        client_id="ci", grant_types=[JWT_BEARER], audiences=["demo-api"], scopes=["demo-api:read"]
+    )
+    assertion = mockidp_workload.mint("job-7", audience=mockidp.issuer)
+    assert claims_of(assertion)["iat"] == 1_700_000_000
+    r = http.post(
+        mockidp.token_endpoint, data={"grant_type": JWT_BEARER, "assertion": assertion, "client_id": "ci"}
+    )
+    assert r.status_code == 200, r.text
+    mockidp.clock.advance(3600)  # the IdP's clock moves on: the JWT has expired
+    late = mockidp_workload.mint("job-8", audience=mockidp.issuer, now=1_700_000_000)
+    r = http.post(
+        mockidp.token_endpoint, data={"grant_type": JWT_BEARER, "assertion": late, "client_id": "ci"}
+    )
+    assert r.json()["error"] == "invalid_grant" and "expired" in r.json()["error_description"]
