@@ -8,6 +8,7 @@ from .journal import RequestRecord, redacted
 from .misbehaviour import MisbehaviourConfig
 from .server import MockIdP
 from .tls import IssuedCert, ca_path, issue_cert, ssl_context
+from .workload import WorkloadIssuer
 
 __all__ = [
     "ApiConfig",
@@ -26,6 +27,7 @@ __all__ = [
     "ScenarioError",
     "ServerBugError",
     "UserConfig",
+    "WorkloadIssuer",
     "ca_path",
     "issue_cert",
     "load_config",

@@ -31,6 +31,8 @@ GrantType = Literal[
     "refresh_token",
     "urn:ietf:params:oauth:grant-type:device_code",
     "urn:openid:params:grant-type:ciba",
+    "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    "urn:ietf:params:oauth:grant-type:token-exchange",
 ]
 CibaAuto = Literal["approve", "deny", "none"]
 
@@ -38,6 +40,55 @@ SIGNING_ALGS: tuple[str, ...] = get_args(SigningAlg)
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 CIBA_GRANT = "urn:openid:params:grant-type:ciba"
 GRANT_TYPES: tuple[str, ...] = get_args(GrantType)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExchangeConfig:
+    """What a client may get by token exchange (RFC 8693): its ``exchange`` policy.
+
+    ``audiences`` lists registered APIs it may exchange into and, for ID-JAGs, the issuers of
+    resource authorization servers; ``scopes`` caps the scopes (they only ever narrow).
+    """
+
+    audiences: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    #: how many actors an ``act`` chain may hold (1: the actor only, no earlier delegation)
+    max_act_depth: int = 1
+
+    def __post_init__(self) -> None:
+        if self.max_act_depth < 1:
+            raise ConfigError("must be at least 1", key_path="max_act_depth")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustedIssuerConfig:
+    """An external issuer whose JWTs this IdP accepts as grants (RFC 7523 jwt-bearer) and as
+    token-exchange subject tokens: a workload platform, or an enterprise IdP's ID-JAGs."""
+
+    issuer: str
+    #: what it vouches with at the jwt-bearer grant: ``workload`` JWTs (workload identity
+    #: federation) only, or ID-JAGs (``typ: oauth-id-jag+jwt``) only from an ``enterprise-idp``;
+    #: unset: either, told apart by ``typ`` (a JWT with a ``client_id`` claim must be an ID-JAG)
+    kind: Literal["workload", "enterprise-idp"] | None = None
+    #: its public keys inline, a JWK Set ``{keys: [...]}`` (or ``jwks_uri``, not both)
+    jwks: Mapping[str, Any] | None = None
+    jwks_uri: str | None = None
+    #: accept an ``http://`` ``jwks_uri`` on a loopback address (local tests); https otherwise
+    allow_http_loopback: bool = False
+    #: the registered APIs its tokens may be exchanged for
+    audiences: tuple[str, ...] = ()
+    #: the scopes they may carry
+    scopes: tuple[str, ...] = ()
+    #: the ``sub`` values accepted, shell-style patterns (``repo:acme/*``); empty: any subject
+    subjects: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.issuer:
+            raise ConfigError("must not be empty", key_path="issuer")
+        if (self.jwks is None) == (self.jwks_uri is None):
+            raise ConfigError("a trusted issuer needs either jwks or jwks_uri", key_path="jwks")
+        if self.jwks is not None and not isinstance(self.jwks.get("keys"), list):
+            raise ConfigError("must be a JWK Set: {keys: [...]}", key_path="jwks")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,9 +137,18 @@ class ClientConfig:
     jwks_uri: str | None = None
     #: custom access-token claims for this client (templates allowed; see ``claim_templates``)
     access_token_claims: Mapping[str, Any] = field(default_factory=dict)
+    #: what token exchange may give it (RFC 8693); ``None``: its own ``audiences`` and ``scopes``
+    exchange: ExchangeConfig | None = None
 
     def __post_init__(self) -> None:
         check_claims(self.access_token_claims, "access_token_claims")
+
+    @property
+    def exchange_policy(self) -> ExchangeConfig:
+        """The token-exchange policy, defaulting to what the client may have anyway."""
+        if self.exchange is not None:
+            return self.exchange
+        return ExchangeConfig(audiences=self.audiences, scopes=self.scopes)
 
     @property
     def is_public(self) -> bool:
@@ -163,8 +223,8 @@ class TokenDefectsConfig:
     #: Names from the defect catalog (``mockidp defects``, docs/defects.md), checked when the IdP is
     #: built.
     defects: tuple[str, ...]
-    #: Which tokens to break: access tokens or ID tokens.
-    token: Literal["access", "id"] = "access"
+    #: Which tokens to break: access tokens, ID tokens, or the ID-JAGs of token exchange.
+    token: Literal["access", "id", "id-jag"] = "access"
     #: ``None``: tokens for every client
     client_id: str | None = None
     #: ``None`` (the default here): every matching token, after every reset too
@@ -315,6 +375,9 @@ class IdPConfig:
     users: tuple[UserConfig, ...] = ()
     #: Protected APIs (resource servers) tokens can be issued for (``apis[]``).
     apis: tuple[ApiConfig, ...] = ()
+    #: External issuers whose JWTs are accepted: workload JWTs at the jwt-bearer grant, ID-JAGs,
+    #: and subject tokens of token exchange (docs/flows/workload-identity.md).
+    trusted_issuers: tuple[TrustedIssuerConfig, ...] = ()
     #: Seed of the generated users (Faker), so they are the same on every run.
     seed: int = 0
     #: How many users to generate when ``users`` is empty; not negative.
@@ -416,6 +479,14 @@ def _check_config(config: IdPConfig) -> None:
     known_audiences = {a.audience for a in config.apis}
     for i, client in enumerate(config.clients):
         _check_client(client, f"clients[{i}]", known_audiences)
+    _unique([t.issuer for t in config.trusted_issuers], "trusted_issuers", "issuer")
+    for i, trusted in enumerate(config.trusted_issuers):
+        for j, audience in enumerate(trusted.audiences):
+            if known_audiences and audience not in known_audiences:
+                raise ConfigError(
+                    f"audience {audience!r} is not one of the configured apis",
+                    key_path=f"trusted_issuers[{i}].audiences[{j}]",
+                )
     for i, plan in enumerate(config.token_defects):
         _check_token_defects(plan, f"token_defects[{i}]")
     _check_claims_config(config)

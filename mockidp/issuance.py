@@ -23,6 +23,7 @@ from .defects import MintingIdP, mint_token
 from .defects.plan import PLANNED, DefectSource
 from .errors import MockIdPError
 from .grants import RefreshRecord, new_id, token_key
+from .id_jag import TYP as ID_JAG_TYP
 from .state import IdPState
 from .store import IssuedToken
 from .targets import select_audiences, select_scopes, user_token_audiences
@@ -169,6 +170,20 @@ def issue_id_token(
     if names:
         return mint_token(minting_idp(state), claims, kind="id", typ="JWT", defects=names).token
     return sign(claims, key, typ="JWT")
+
+
+def issue_id_jag(state: IdPState, claims: dict[str, Any], *, defects: DefectSource = PLANNED) -> str:
+    """Sign an ID-JAG (``typ: oauth-id-jag+jwt``; ``mockidp.id_jag``) for the enterprise IdP leg.
+
+    ``defects``: the token endpoint's plan for ``id-jag`` tokens (the default) or exactly the
+    named catalog entries: broken ID-JAGs for testing a resource authorization server.
+    """
+    names = defects.take(state.defect_plan, "id-jag", str(claims.get("client_id", "")))
+    if names:
+        minted = mint_token(minting_idp(state), claims, kind="id-jag", typ=ID_JAG_TYP, defects=names)
+        minted.issued()
+        return minted.token
+    return sign(claims, state.keys.current, typ=ID_JAG_TYP)
 
 
 def bearer_response(token: str, record: IssuedToken) -> dict[str, Any]:

@@ -198,7 +198,7 @@ class MockIdP(AppRuntime):
         self,
         defects: Sequence[str],
         *,
-        token: Literal["access", "id"] = "access",
+        token: Literal["access", "id", "id-jag"] = "access",
         client_id: str | None = None,
         times: int | None = 1,
     ) -> PlannedDefects:

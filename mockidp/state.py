@@ -19,6 +19,7 @@ from .keys import Key, KeyRing
 from .misbehaviour import Misbehaviour
 from .outbound import DocumentCache
 from .store import Store
+from .trusted_issuers import TrustedIssuers
 
 
 @dataclass(slots=True)
@@ -83,6 +84,8 @@ class IdPState:
         self.client_keys = ClientKeys()
         #: client ID metadata documents fetched so far, each kept for its HTTP cache lifetime
         self.client_documents = DocumentCache()
+        #: the keys of ``config.trusted_issuers`` (jwt-bearer grant, token exchange)
+        self.trusted = TrustedIssuers()
         self.issuer = ""
 
     def bind(self, base_url: str) -> None:
@@ -147,4 +150,5 @@ class IdPState:
         self.defect_plan.reset()
         self.claims_plan.reset()
         self.client_keys.clear()
+        self.trusted.clear()
         self.server_errors.take()

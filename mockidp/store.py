@@ -22,8 +22,6 @@ from .polling import PollingRequests
 
 #: how many issued tokens to keep before forgetting the expired ones
 PRUNE_AT = 10_000
-#: how many single-use ids (client assertion ``jti``) to keep before forgetting the expired ones
-SEEN_PRUNE_AT = 10_000
 
 
 @dataclass(slots=True, kw_only=True)
@@ -68,8 +66,8 @@ class Store:
         #: another thread when a replay revoked it) is born revoked
         self._revoked_grants: set[str] = set()
         self._prune_at = PRUNE_AT
-        #: single-use ids seen so far (``(scope, jti)``) and until when they must stay unique
-        self._seen: dict[tuple[str, str], float] = {}
+        #: (issuer, jti) of single-use assertions seen, with when each expires
+        self._seen_jtis: dict[tuple[str, str], float] = {}
         #: RFC 7592 registration records of dynamically registered clients, by client_id
         self._registrations: dict[str, RegistrationRecord] = {}
         #: codes, refresh tokens, sign-ins and pending authorizations of the user flows
@@ -87,7 +85,7 @@ class Store:
             self._apis = {a.audience: a for a in config.apis}
             self._tokens = {}
             self._revoked_grants = set()
-            self._seen = {}
+            self._seen_jtis = {}
             self._registrations = {}
             self.grants.clear()
             self.polls.clear()
@@ -208,19 +206,6 @@ class Store:
 
     # --- single-use ids -----------------------------------------------------------------------
 
-    def use_once(self, scope: str, jti: str, until: float, now: float) -> bool:
-        """Record ``jti`` in ``scope`` (a client id) as used until ``until``; False if it already
-        was, and is still within that time (RFC 7523 section 3 item 7: a replayed assertion)."""
-        key = (scope, jti)
-        with self._lock:
-            seen = self._seen.get(key)
-            if seen is not None and seen >= now:
-                return False
-            if len(self._seen) >= SEEN_PRUNE_AT:
-                self._seen = {k: t for k, t in self._seen.items() if t >= now}
-            self._seen[key] = until
-            return True
-
     def remove_user(self, sub: str) -> UserConfig | None:
         with self._lock:
             return self._users.pop(sub, None)
@@ -279,6 +264,27 @@ class Store:
                     token.revoked = True
                     count += 1
         return count
+
+    def remember_jti(self, issuer: str, jti: str, expires_at: float, now: float | None = None) -> bool:
+        """Record a single-use assertion's ``jti`` (RFC 7523 §3 item 7, OIDC Core §9) until it
+        expires; ``False`` if ``issuer`` already used it (a replay). Any assertion (a jwt-bearer
+        grant, a client assertion) may use it: the key is the pair.
+
+        ``now`` (the IdP's clock) lets expired entries be forgotten: the assertion's own ``exp``
+        refuses them anyway. Past :data:`PRUNE_AT` entries the soonest-expiring go first.
+        """
+        with self._lock:
+            key = (issuer, jti)
+            seen = self._seen_jtis.get(key)
+            if seen is not None and (now is None or seen >= now):
+                return False
+            if len(self._seen_jtis) >= PRUNE_AT:
+                live = {k: t for k, t in self._seen_jtis.items() if now is None or t >= now}
+                if len(live) >= PRUNE_AT:
+                    live = dict(sorted(live.items(), key=lambda item: item[1])[PRUNE_AT // 2 :])
+                self._seen_jtis = live
+            self._seen_jtis[key] = expires_at
+            return True
 
     def is_revoked(self, jti: str) -> bool:
         with self._lock:

@@ -152,6 +152,22 @@ def verify_id_token_hint(token: str, find_key: KeyLookup, issuer: str) -> dict[s
     return claims
 
 
+def unverified_claims(token: str, *, max_length: int = MAX_ISSUED_TOKEN) -> dict[str, Any]:
+    """The payload of a compact JWS, parsed strictly but NOT verified: only to find out which
+    trusted issuer's keys to verify it with (its ``iss``), never to decide anything else."""
+    if len(token) > max_length:
+        raise InvalidToken(f"token too large (more than {max_length} characters)")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise InvalidToken("not a compact JWS")
+    return _json_segment(parts[1], "payload")
+
+
+def check_times(claims: Mapping[str, Any], now: float, *, leeway: int = 0, future_leeway: int = 0) -> None:
+    """``exp`` (with ``leeway``), ``nbf`` and ``iat`` (with ``future_leeway``) against ``now``."""
+    _check_times(claims, now, leeway, future_leeway)
+
+
 def audiences_of(claims: Mapping[str, Any]) -> list[str]:
     """``aud`` as a list (RFC 7519 §4.1.3 allows a string or an array); non-strings are dropped."""
     aud = claims.get("aud")

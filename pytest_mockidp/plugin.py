@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     # Only for annotations: importing mockidp (aiohttp, joserfc, the catalog) at plugin load
     # would cost every pytest session where mockidp is installed, used or not. Each fixture
     # imports what it needs when it first runs.
-    from mockidp import IdPConfig, MockIdP
+    from mockidp import IdPConfig, MockIdP, WorkloadIssuer
     from mockidp.resources import MockApis
 
 
@@ -171,3 +171,19 @@ def mockidp_env(mockidp: MockIdP, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return values
+
+
+@pytest.fixture
+def mockidp_workload(mockidp: MockIdP) -> WorkloadIssuer:
+    """A workload platform this test's ``mockidp`` trusts (a ``trusted_issuers`` entry for every
+    configured API and scope): ``.mint(sub, audience=mockidp.issuer)`` makes the JWTs the
+    jwt-bearer grant redeems (workload identity federation)."""
+    from mockidp import WorkloadIssuer
+
+    issuer = WorkloadIssuer(clock=mockidp.clock)
+    apis = list(mockidp.apis.values())
+    entry = issuer.trusted_issuer(
+        audiences=[a.audience for a in apis], scopes=sorted({s for a in apis for s in a.scopes})
+    )
+    mockidp.reconfigure(trusted_issuers=[*mockidp.config.trusted_issuers, entry])
+    return issuer

@@ -6,7 +6,13 @@ defective token is rejected for exactly its stated reason and not by accident el
 Reason codes: size, malformed, jwe, base64, zip, nested, json, not-object, duplicate-key, crit, header-key,
 kid, alg, signature, typ, claim-type, missing-claim, iss, aud, exp, nbf, iat, scope-format,
 revoked, scope (the only 403), acr and auth-time (401 insufficient_user_authentication, RFC 9470,
-for a policy that requires a sign-in level or a recent sign-in), nonce, at-hash.
+for a policy that requires a sign-in level or a recent sign-in), act, act-depth and may-act (for
+a policy on delegation, RFC 8693 §4), nonce, at-hash.
+
+:func:`validate_id_jag` is what a careful resource authorization server checks of an ID-JAG
+before redeeming it (draft-ietf-oauth-identity-assertion-authz-grant §5.1, RFC 7523 §3), each
+refusal a 400 ``invalid_grant``: jag-iss, jag-typ, jag-aud, jag-client-id, jag-exp, jag-resource
+(and the structure and signature codes above).
 """
 
 from __future__ import annotations
@@ -81,6 +87,10 @@ class AccessPolicy:
     acr_levels: Sequence[str] = ()
     required_acr: str | None = None
     max_age: int | None = None
+    #: delegation (RFC 8693 §4.1): whether an ``act`` claim is acceptable at all, and how many
+    #: actors a chain may hold (``None``: no delegation policy, ``act`` is not looked at)
+    allow_delegation: bool = True
+    max_act_depth: int | None = None
 
 
 def validate_access_token(token: str, policy: AccessPolicy) -> Verdict:
@@ -245,12 +255,71 @@ def _access_checks(token: str, header: dict[str, Any], claims: dict[str, Any], p
     scope = claims.get("scope", "")
     if not isinstance(scope, str):
         raise _Reject("scope-format", f"scope is a {type(scope).__name__}")
+    _delegation(claims, policy)
     if not policy.is_active(token, claims):
         raise _Reject("revoked", "the issuer says the token is not active")
     missing = [s for s in policy.required_scope if s not in scope.split(" ")]
     if missing:
         raise _Reject("scope", f"missing {' '.join(missing)}")
     _step_up(claims, policy)
+
+
+def _delegation(claims: dict[str, Any], policy: AccessPolicy) -> None:
+    act = claims.get("act")
+    if act is None:
+        return
+    if not policy.allow_delegation:
+        raise _Reject("act", "this API allows no delegated tokens")
+    if policy.max_act_depth is None:
+        return
+    depth, node = 0, act
+    while isinstance(node, dict):
+        depth, node = depth + 1, node.get("act")
+    if node is not None or depth > policy.max_act_depth:
+        raise _Reject("act-depth", f"{depth} actors, at most {policy.max_act_depth}")
+    may_act = claims.get("may_act")
+    if may_act is not None:
+        named = may_act.items() if isinstance(may_act, dict) else [("", None)]
+        if not all(act.get(k) == v for k, v in named):
+            raise _Reject("may-act", f"act {act.get('sub')!r} is not named by may_act")
+
+
+def validate_id_jag(
+    token: str,
+    *,
+    trusted: dict[str, dict[str, Any]],
+    issuer: str,
+    client_id: str,
+    resource: str,
+    now: Callable[[], float] = time.time,
+) -> Verdict:
+    """A resource authorization server's checks of an ID-JAG; ``trusted`` maps IdP issuers to
+    their JWKS, ``issuer`` is this AS's, ``client_id`` the authenticated client, ``resource``
+    the one requested."""
+    try:
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise _Reject("malformed", f"{len(parts)} segments")
+        jwks = trusted.get(str(_json_object(parts[1]).get("iss")))  # which keys: only a trusted IdP's
+        if jwks is None:
+            raise _Reject("jag-iss", "not a trusted IdP")
+        header, claims = _verified(token, jwks)
+        if str(header.get("typ", "")).lower() != "oauth-id-jag+jwt":
+            raise _Reject("jag-typ", repr(header.get("typ")))
+        _claim_types(claims)
+        _required(claims, ("iss", "sub", "aud", "client_id", "jti", "exp", "iat"))
+        if _audiences(claims) != [issuer]:
+            raise _Reject("jag-aud", repr(claims["aud"]))
+        if claims["client_id"] != client_id:
+            raise _Reject("jag-client-id", repr(claims["client_id"]))
+        if now() > claims["exp"] + LEEWAY or claims["iat"] > now() + LEEWAY:
+            raise _Reject("jag-exp", "outside its lifetime")
+        granted = claims.get("resource")
+        if resource not in ([granted] if isinstance(granted, str) else granted or []):
+            raise _Reject("jag-resource", repr(granted))
+    except _Reject as exc:
+        return Verdict(False, exc.reason, 400, "invalid_grant", exc.detail)
+    return Verdict(True, claims=claims)
 
 
 def _step_up(claims: dict[str, Any], policy: AccessPolicy) -> None:

@@ -6,9 +6,17 @@ import argparse
 import sys
 from typing import Any
 
-from ..conformance.check_api import ApiTarget, RunOptions, check_api, selected_catalog
+from ..conformance.check_api import (
+    ApiTarget,
+    RunOptions,
+    access_token_catalog,
+    check_api,
+    selected_catalog,
+    with_delegation,
+)
 from ..conformance.junit import write_junit
 from ..conformance.report import write_json
+from ..errors import ScenarioError
 
 
 def register(sub: Any) -> None:
@@ -73,6 +81,13 @@ def register(sub: Any) -> None:
         metavar="GROUP",
         help="send only the catalog entries of this group (e.g. audience, positive; repeatable)",
     )
+    p.add_argument(
+        "--delegation",
+        metavar="POLICY",
+        help="the API's delegation policy (RFC 8693 act): 'none' (it refuses delegated tokens) or "
+        "'max-depth=N' (it accepts act chains of up to N actors, N from 1 to 3, and honours may_act); "
+        "adds the delegation entries it can be judged on",
+    )
     p.add_argument("--report-json", metavar="FILE", help="write the JSON report here")
     p.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report here")
     p.set_defaults(run=run)
@@ -91,6 +106,14 @@ def run(args: argparse.Namespace) -> int:
         catalog = selected_catalog(tags=args.tag, groups=args.group)
         if not catalog:
             print("mockidp: error: no catalog entry has those tags and groups", file=sys.stderr)
+            return 2
+    if args.delegation:
+        try:
+            catalog = with_delegation(
+                catalog if catalog is not None else access_token_catalog(), args.delegation
+            )
+        except ScenarioError as exc:
+            print(f"mockidp: error: {exc}", file=sys.stderr)
             return 2
     report = check_api(
         target,

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from ..config import ApiConfig, ClientConfig
 from ..defects import NOT_SENT_BY_DEFAULT
-from ..errors import InconclusiveRun, TargetUnreachable
+from ..errors import InconclusiveRun, ScenarioError, TargetUnreachable
 from ..server import ConfigLike, MockIdP
 from ..tls import client_env
 from .api_cases import AttackerWatch, expired_after_cache, placement_cases
@@ -89,6 +89,30 @@ def selected_catalog(*, tags: Sequence[str] = (), groups: Sequence[str] = ()) ->
         if (not tags or set(getattr(d, "tags", ())) & set(tags))
         and (not groups or getattr(d, "group", "") in groups)
     }
+
+
+def with_delegation(catalog: Catalog, policy: str) -> Catalog:
+    """``catalog`` plus the delegation entries an API declaring ``policy`` can be judged on.
+
+    ``none``: the API takes no delegated token (``act-not-allowed``). ``max-depth=N`` (N from 1
+    to 3): it takes ``act`` chains of up to N actors and honours ``may_act`` (a chain too deep, a
+    ``may_act`` violation, and one delegated token it must accept). A plain API may rightly
+    accept ``act``, so none of these is sent unless the policy is declared.
+    """
+    from ..defects import CATALOG
+    from ..defects.catalog import DELEGATION_POLICIES
+    from ..defects.delegation import DEEP_CHAIN
+
+    kind, _, depth = policy.partition("=")
+    if kind == "none" and not depth:
+        names = DELEGATION_POLICIES["none"]
+    elif kind == "max-depth" and depth.isdigit() and 1 <= int(depth) < DEEP_CHAIN:
+        names = DELEGATION_POLICIES["max-depth"]
+    else:
+        raise ScenarioError(
+            f"--delegation {policy!r}: use 'none' or 'max-depth=N' with N from 1 to {DEEP_CHAIN - 1}"
+        )
+    return {**catalog, **{name: CATALOG[name] for name in names}}
 
 
 def _applies(applies_to: Any) -> bool:

@@ -10,14 +10,25 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from ..errors import MockIdPError, did_you_mean
-from . import audience, claims, header, positive, signature, structure, time, typ
+from . import audience, claims, delegation, header, id_jag, positive, signature, structure, time, typ
 from .mint import resolve
 from .model import Defect, TokenKind
 
 CATALOG: Mapping[str, Defect] = MappingProxyType(
     {
         d.name: d
-        for module in (signature, header, time, audience, claims, typ, structure, positive)
+        for module in (
+            signature,
+            header,
+            time,
+            audience,
+            claims,
+            typ,
+            structure,
+            delegation,
+            id_jag,
+            positive,
+        )
         for d in module.DEFECTS
     }
 )
@@ -32,6 +43,21 @@ NOT_SENT_BY_DEFAULT: Mapping[str, str] = MappingProxyType(
         "acr-too-weak": "only an API that enforces step-up (RFC 9470) can notice it",
         "auth-time-too-old": "only an API that enforces step-up (RFC 9470) with max_age can notice it",
         "roles-not-array": "only an API that authorizes on a roles claim can notice it",
+        "act-not-allowed": "a plain API may accept delegated tokens; sent with `--delegation none`",
+        "act-chain-too-deep": "only an API that limits delegation chains can notice it; sent with "
+        "`--delegation max-depth=N`",
+        "may-act-violated": "only an API that enforces delegation can notice it; sent with "
+        "`--delegation max-depth=N`",
+        "act-within-policy": "a positive control for an API that allows delegation; sent with "
+        "`--delegation max-depth=N`",
+    }
+)
+
+#: what ``check-api --delegation`` adds for each policy an API can declare
+DELEGATION_POLICIES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "none": ("act-not-allowed",),
+        "max-depth": ("act-chain-too-deep", "may-act-violated", "act-within-policy"),
     }
 )
 

@@ -123,6 +123,41 @@ CHECKS: Mapping[str, Check] = MappingProxyType(
         "jwe": Check(
             "accepts encrypted tokens without a signature", "accept only signed JWS tokens (RFC 9068 §4)"
         ),
+        "act": Check(
+            "accepts delegated tokens (`act`) although it allows no delegation",
+            "refuse a token with an `act` claim where only the user may act (RFC 8693 §4.1)",
+        ),
+        "act-depth": Check(
+            "does not limit the `act` chain",
+            "count the nested `act` claims and refuse chains longer than the API allows (RFC 8693 §4.1)",
+        ),
+        "may-act": Check(
+            "does not compare `act` with `may_act`",
+            "when a token has `may_act`, require its `act` to be an actor it names (RFC 8693 §4.4)",
+        ),
+        "jag-typ": Check(
+            "redeems JWTs that are not typed as ID-JAGs",
+            "require `typ: oauth-id-jag+jwt` before redeeming "
+            "(draft-ietf-oauth-identity-assertion-authz-grant §5.1)",
+        ),
+        "jag-iss": Check(
+            "redeems ID-JAGs from IdPs it does not trust",
+            "look the `iss` up among the trusted IdPs and verify with that IdP's keys only (RFC 7523 §3)",
+        ),
+        "jag-aud": Check(
+            "redeems ID-JAGs issued for another authorization server",
+            "require `aud` to be this server's issuer identifier (RFC 7523 §3; the ID-JAG draft §5.1)",
+        ),
+        "jag-client-id": Check(
+            "redeems ID-JAGs issued to another client",
+            "require the ID-JAG's `client_id` to be the authenticated client (the ID-JAG draft §5.1)",
+        ),
+        "jag-exp": Check("redeems expired ID-JAGs", "refuse an ID-JAG past its `exp` (RFC 7523 §3 item 4)"),
+        "jag-resource": Check(
+            "issues tokens for resources the ID-JAG does not grant",
+            "require the requested `resource` to be one the ID-JAG's `resource` names, and restrict the "
+            "token to it (MCP enterprise-managed authorization)",
+        ),
         "revoked": Check(
             "does not notice revocation",
             "introspect tokens, or keep their lifetime short (RFC 7662)",

@@ -105,7 +105,18 @@ def _roles_string(claims: dict[str, Any], ctx: MintContext) -> str:
 _SCOPE = frozenset({"claim:scope"})
 _NONE = "none by itself: the trusted IdP minted it for this API; "
 #: defects only an API with that policy can notice (step-up, role checks): run them by name
-POLICY_DEFECTS = frozenset({"acr-too-weak", "auth-time-too-old", "roles-not-array"})
+POLICY_DEFECTS = frozenset(
+    {
+        "acr-too-weak",
+        "auth-time-too-old",
+        "roles-not-array",
+        # delegation policy (mockidp.defects.delegation): only an API that declares one can judge them
+        "act-not-allowed",
+        "act-chain-too-deep",
+        "may-act-violated",
+        "act-within-policy",
+    }
+)
 
 DEFECTS: tuple[Defect, ...] = (
     _missing("exp"),

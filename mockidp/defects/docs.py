@@ -24,7 +24,9 @@ GROUP_TITLES = {
     "claims": "Claims and scope",
     "type": "Token-type confusion",
     "structure": "Structure and encoding",
+    "delegation": "Delegation (`act`, `may_act`)",
     "positive": "Positive controls (must be accepted)",
+    "id-jag": "ID-JAGs (for a resource authorization server)",
 }
 
 INTRO = """\
@@ -42,7 +44,12 @@ ID-token-only entries). A client that gets its ID token straight from the token 
 TLS may skip the signature check (OIDC Core §3.1.3.7 (6)): for it, the signature defects are
 hardening, not a MUST.
 *Check* is the validation step that must fail (the reason code of the suite's reference
-validator, `tests/reference_validator.py`). *Tokens*: access and/or ID tokens.
+validator, `tests/reference_validator.py`). *Tokens*: access and/or ID tokens, or `id-jag`:
+ID-JAGs, judged by the resource authorization server that redeems them (a correct one answers
+`400 invalid_grant`, RFC 7523 §3.1; plan them with `idp.plan_defects([...], token="id-jag")`,
+see [enterprise-managed authorization](flows/enterprise-managed-authorization.md)).
+The delegation entries (`act`, `may_act`) judge an API with a delegation policy; which of them
+`check-api` sends depends on the policy it is told (`--delegation`).
 *Consequence* is what an attacker gains when an API accepts the token, naming the library that
 is the usual cause where there is one.
 See [the how-to](howto-test-an-api-with-bad-tokens.md) for using them in tests.

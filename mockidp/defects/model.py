@@ -18,8 +18,19 @@ if TYPE_CHECKING:
     from ..keys import KeyRing, SigningKey
     from .attacker import AttackerKeys
 
-Group = Literal["signature", "header", "time", "audience", "claims", "type", "structure", "positive"]
-TokenKind = Literal["access", "id"]
+Group = Literal[
+    "signature",
+    "header",
+    "time",
+    "audience",
+    "claims",
+    "type",
+    "structure",
+    "delegation",
+    "id-jag",
+    "positive",
+]
+TokenKind = Literal["access", "id", "id-jag"]
 Severity = Literal["must", "should"]
 
 #: a CVE identifier, as the spec clauses and consequences cite them
@@ -33,11 +44,15 @@ GROUPS: tuple[Group, ...] = (
     "claims",
     "type",
     "structure",
+    "delegation",
+    "id-jag",
     "positive",
 )
 BOTH: tuple[TokenKind, ...] = ("access", "id")
 ACCESS: tuple[TokenKind, ...] = ("access",)
 ID: tuple[TokenKind, ...] = ("id",)
+#: an ID-JAG, judged by the resource authorization server that redeems it
+ID_JAG: tuple[TokenKind, ...] = ("id-jag",)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -98,8 +98,8 @@ class DefectPlan:
         times: int | None = 1,
     ) -> PlannedDefects:
         """Plan ``defects`` (checked against the catalog) for the next ``times`` tokens."""
-        if token not in ("access", "id"):
-            raise MockIdPError(f"token must be 'access' or 'id', not {token!r}")
+        if token not in ("access", "id", "id-jag"):
+            raise MockIdPError(f"token must be 'access', 'id' or 'id-jag', not {token!r}")
         if times is not None and times < 1:
             raise MockIdPError("times must be a positive number, or None for every token")
         resolve_defects(list(defects), token)

@@ -134,7 +134,7 @@ async def _assertion(state: IdPState, request: web.Request, params: Params) -> A
             lambda kid: state.client_keys.find(client, kid),
             audience,
             state.clock.now(),
-            lambda jti, until: state.store.use_once(client.client_id, jti, until, state.clock.now()),
+            lambda jti, until: state.store.remember_jti(client.client_id, jti, until, state.clock.now()),
         )
         return AuthenticatedClient(client, "private_key_jwt")
 

@@ -86,7 +86,8 @@ def test_defects_json_lists_the_catalog(capsys: pytest.CaptureFixture[str]) -> N
     for entry in listed:
         assert list(entry)[:7] == PUBLIC_KEYS
     assert {d["group"] for d in listed} == {
-        "signature", "header", "time", "audience", "claims", "type", "structure", "positive",
+        "signature", "header", "time", "audience", "claims", "type", "structure", "delegation", "id-jag",
+        "positive",
     }  # fmt: skip
 
 

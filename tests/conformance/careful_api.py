@@ -46,6 +46,9 @@ class Settings:
     scope: str = "items:read"
     variant: str = "hardened"
     leeway: int = LEEWAY
+    #: its delegation policy (RFC 8693 act): "" act not looked at, "none", "max-depth=N", and
+    #: "max-depth=N,no-may-act" (limits the chain but never compares act with may_act)
+    delegation: str = ""
 
 
 class Refused(Exception):
@@ -115,7 +118,27 @@ class Validator:
             granted = ""
         if not set(self.s.scope.split()) <= set(granted.split(" ")):
             raise Refused(403, "insufficient_scope")
+        if "act" in claims and self.s.delegation:
+            self._delegation(claims)
         return claims
+
+    def _delegation(self, claims: dict[str, Any]) -> None:
+        """A delegation policy the way an API that declares one writes it."""
+        policy, _, extra = self.s.delegation.partition(",")
+        if policy == "none":
+            raise Refused(401, "invalid_token")
+        depth, node = 0, claims["act"]
+        while isinstance(node, dict):
+            depth, node = depth + 1, node.get("act")
+        if depth > int(policy.partition("=")[2]):
+            raise Refused(401, "invalid_token")
+        may_act = claims.get("may_act")
+        if (
+            extra != "no-may-act"
+            and isinstance(may_act, dict)
+            and may_act.get("sub") != claims["act"].get("sub")
+        ):
+            raise Refused(401, "invalid_token")
 
 
 def make_app(settings: Settings) -> Starlette:

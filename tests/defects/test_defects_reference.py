@@ -13,13 +13,16 @@ from contextlib import ExitStack
 
 import pytest
 import requests
-from reference_validator import AccessPolicy, validate_access_token, validate_id_token
+from reference_validator import AccessPolicy, validate_access_token, validate_id_jag, validate_id_token
 
 from mockidp import MockIdP
 from mockidp.defects import defect_names, get_defect
+from mockidp.defects.catalog import DELEGATION_POLICIES
+from mockidp.defects.delegation import DEEP_CHAIN
 from mockidp.defects.plan import DefectSource
 from mockidp.demo import demo_config
-from mockidp.issuance import issue_id_token
+from mockidp.id_jag import id_jag_claims
+from mockidp.issuance import issue_id_jag, issue_id_token
 
 AUD = "demo-api"
 SCOPE = "demo-api:read"
@@ -45,7 +48,16 @@ def idp_for(name: str, default: MockIdP, stack: ExitStack, alg: str = "RS256") -
     return stack.enter_context(MockIdP(demo_config(), signing_alg=alg))
 
 
-def policy(idp: MockIdP, http: requests.Session) -> AccessPolicy:
+def delegation_policy(name: str) -> dict[str, object]:
+    """The API policy a delegation entry is judged under (``check-api --delegation``)."""
+    if name in DELEGATION_POLICIES["none"]:
+        return {"allow_delegation": False}
+    if name in DELEGATION_POLICIES["max-depth"]:
+        return {"max_act_depth": DEEP_CHAIN - 1}
+    return {}
+
+
+def policy(idp: MockIdP, http: requests.Session, name: str = "") -> AccessPolicy:
     jwks = http.get(idp.jwks_uri).json()
 
     def is_active(token: str, claims: dict[str, object]) -> bool:
@@ -62,6 +74,7 @@ def policy(idp: MockIdP, http: requests.Session) -> AccessPolicy:
         acr_levels=LEVELS,
         required_acr="mfa",
         max_age=3600,
+        **delegation_policy(name),  # type: ignore[arg-type]
     )
 
 
@@ -80,7 +93,7 @@ def test_access_token_defect_rejected_for_its_reason(
     extra = step_up_claims(idp)
     bad = idp.issue_token(audience=AUD, scope=SCOPE, claims=extra, defects=[name])
     good = idp.issue_token(audience=AUD, scope=SCOPE, claims=extra)
-    rules = policy(idp, http)
+    rules = policy(idp, http, name)
     verdict = validate_access_token(bad, rules)
     if defect.positive:  # a positive control: the strict validator accepts it
         assert verdict.ok, verdict
@@ -129,3 +142,39 @@ def test_id_token_defect_rejected_for_its_reason(
 
     assert check(bad) == (False, get_defect(name).check)
     assert check(good) == (True, None)
+
+
+AS_ISSUER = "https://mcp-as.example"
+RESOURCE = "https://mcp.example/mcp"
+
+
+def id_jag(idp: MockIdP, defects: list[str]) -> str:
+    claims = id_jag_claims(
+        issuer=idp.issuer,
+        subject="alice",
+        audience=AS_ISSUER,
+        client_id="demo-agent",
+        resources=[RESOURCE],
+        scope=["mcp:read"],
+        now=idp.clock.now(),
+    )
+    return issue_id_jag(idp.state, claims, defects=DefectSource.exactly(defects))
+
+
+@pytest.mark.parametrize("alg", SIGNING_ALGS)
+@pytest.mark.parametrize("name", defect_names("id-jag"))
+def test_id_jag_defect_refused_for_its_reason(
+    name: str, alg: str, mockidp: MockIdP, http: requests.Session, stack: ExitStack
+) -> None:
+    defect = get_defect(name)
+    idp = idp_for(name, mockidp, stack, alg)
+    trusted = {idp.issuer: http.get(idp.jwks_uri).json()}
+
+    def check(token: str) -> tuple[bool, str | None, int, str | None]:
+        verdict = validate_id_jag(
+            token, trusted=trusted, issuer=AS_ISSUER, client_id="demo-agent", resource=RESOURCE
+        )
+        return verdict.ok, verdict.reason, verdict.status, verdict.error
+
+    assert check(id_jag(idp, [name])) == (False, defect.check, defect.expected_status, defect.expected_error)
+    assert check(id_jag(idp, [])) == (True, None, 200, None)

@@ -87,6 +87,7 @@ PUBLIC: dict[str, list[str]] = {
         "ScenarioError",
         "ServerBugError",
         "UserConfig",
+        "WorkloadIssuer",
         "ca_path",
         "issue_cert",
         "load_config",

@@ -45,7 +45,15 @@ HAND_WRITTEN = {
     "TokenClaimsPlans",
     "TokenDefectPlans",
 }
-CONFIG_MODELS = {"Client", "User", "Api", "Misbehaviour", "TokenDefectPlan", "TokenClaimsPlan"}
+CONFIG_MODELS = {
+    "Client",
+    "ExchangeConfig",
+    "User",
+    "Api",
+    "Misbehaviour",
+    "TokenDefectPlan",
+    "TokenClaimsPlan",
+}
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
+from ... import id_jag
 from ...claims import supported_claims
 from ...client_keys import ASSERTION_ALGS
-from ...config import CIBA_GRANT, DEVICE_GRANT
-from ...flows import GRANTS
+from ...flows import enabled_grants, jwt_bearer, token_exchange
 from ...state import IdPState
 from ...targets import OIDC_SCOPES
 from ..keys import STATE
@@ -32,13 +32,14 @@ def metadata(state: IdPState) -> dict[str, Any]:
         "jwks_uri": state.endpoint("jwks"),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
-        "grant_types_supported": sorted(g for g in GRANTS if _grant_enabled(state, g)),
+        "grant_types_supported": enabled_grants(state),
         "token_endpoint_auth_methods_supported": [*CLIENT_AUTH, "none"],
         "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [state.keys.alg],
         "claims_supported": supported_claims(with_levels=bool(state.config.acr_levels)),
         **user_flow_metadata(state),
+        **_assertion_metadata(state),
     }
     if state.config.dynamic_registration:
         document["registration_endpoint"] = state.endpoint("register")
@@ -47,14 +48,6 @@ def metadata(state: IdPState) -> dict[str, Any]:
         document["client_id_metadata_document_supported"] = True
     document.update(polled_grant_metadata(state))
     return state.misbehaviour.metadata(document)
-
-
-def _grant_enabled(state: IdPState, grant_type: str) -> bool:
-    if grant_type == DEVICE_GRANT:
-        return state.config.device.enabled
-    if grant_type == CIBA_GRANT:
-        return state.config.ciba.enabled
-    return True
 
 
 def polled_grant_metadata(state: IdPState) -> dict[str, Any]:
@@ -91,6 +84,17 @@ def user_flow_metadata(state: IdPState) -> dict[str, Any]:
         "claims_parameter_supported": True,
         **_acr_metadata(state),
     }
+
+
+def _assertion_metadata(state: IdPState) -> dict[str, Any]:
+    """ID-JAG (draft-ietf-oauth-identity-assertion-authz-grant): the IdP leg issues them by token
+    exchange (draft-ietf-oauth-identity-chaining), the resource AS redeems them (jwt-bearer)."""
+    document: dict[str, Any] = {}
+    if token_exchange.is_enabled(state):
+        document["identity_chaining_requested_token_types_supported"] = [id_jag.TOKEN_TYPE]
+    if jwt_bearer.is_enabled(state):
+        document["authorization_grant_profiles_supported"] = [id_jag.GRANT_PROFILE]
+    return document
 
 
 def _acr_metadata(state: IdPState) -> dict[str, Any]:

@@ -1,0 +1,34 @@
+// openid-client: discovery, then an RFC 8693 token exchange (genericGrantRequest) with
+// client_secret_basic.
+// Input (argv[2], JSON): {issuer, client_id, client_secret, subject_token, subject_token_type,
+//   resource?, scope?, actor_token?, actor_token_type?, requested_token_type?}
+// Output (stdout, JSON): the token endpoint response.
+import * as client from "openid-client";
+
+const input = JSON.parse(process.argv[2]);
+const config = await client.discovery(
+  new URL(input.issuer),
+  input.client_id,
+  input.client_secret,
+  undefined,
+  { execute: [client.allowInsecureRequests] },
+);
+const params = {};
+for (const name of [
+  "subject_token",
+  "subject_token_type",
+  "actor_token",
+  "actor_token_type",
+  "requested_token_type",
+  "resource",
+  "audience",
+  "scope",
+]) {
+  if (input[name]) params[name] = input[name];
+}
+const tokens = await client.genericGrantRequest(
+  config,
+  "urn:ietf:params:oauth:grant-type:token-exchange",
+  params,
+);
+process.stdout.write(JSON.stringify(tokens));
