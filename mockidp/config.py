@@ -57,6 +57,8 @@ class ClientConfig:
     jwks_uri: str | None = None
     #: custom access-token claims for this client (templates allowed; see ``claim_templates``)
     access_token_claims: Mapping[str, Any] = field(default_factory=dict)
+    #: RFC 9449 §5.2: every token request must carry a DPoP proof (no Bearer tokens for it)
+    dpop_bound_access_tokens: bool = False
 
     def __post_init__(self) -> None:
         check_claims(self.access_token_claims, "access_token_claims")
@@ -146,6 +148,20 @@ class TokenClaimsConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DPoPConfig:
+    """DPoP (RFC 9449) at the token endpoint; always on, these only tighten it."""
+
+    #: demand a server nonce (RFC 9449 §8): a proof without the current one gets ``use_dpop_nonce``
+    nonce: bool = False
+    #: how far a proof's ``iat`` may be from the IdP's clock, either way (RFC 9449 §4.3 check 11)
+    proof_max_age: int = 60
+
+    def __post_init__(self) -> None:
+        if self.proof_max_age <= 0:
+            raise ConfigError("must be a positive number of seconds", key_path="proof_max_age")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IdPConfig:
     """Everything that shapes one mock IdP."""
 
@@ -180,6 +196,8 @@ class IdPConfig:
     token_claims: tuple[TokenClaimsConfig, ...] = ()
     #: the journal keeps the newest this many requests, so a long-running server stays bounded
     journal_limit: int = 10_000
+    #: DPoP (RFC 9449) settings, e.g. ``{nonce: true}``
+    dpop: DPoPConfig = field(default_factory=DPoPConfig)
     #: where this config was read from, so the checks made when the IdP is built (defect names
     #: need the catalog) name the file and line; not a config key
     origin: Origin | None = field(default=None, init=False, compare=False, repr=False)

@@ -51,6 +51,9 @@ def register_client(
     _check_keys(metadata)
     app_type = _choice(metadata, "application_type", ("web", "native"), "web")
     client_name = _optional_str(metadata, "client_name")
+    dpop_bound = metadata.get("dpop_bound_access_tokens", False)
+    if not isinstance(dpop_bound, bool):
+        raise InvalidClientMetadata("dpop_bound_access_tokens must be a boolean (RFC 9449 section 5.2)")
     client = ClientConfig(
         client_id=f"dcr-{secrets.token_urlsafe(12)}",
         client_secret=None if method == "none" else secrets.token_urlsafe(32),
@@ -61,6 +64,7 @@ def register_client(
         scopes=tuple(scopes),
         audiences=audiences,
         client_name=client_name,
+        dpop_bound_access_tokens=dpop_bound,
     )
     response: dict[str, Any] = {"client_id": client.client_id, "client_id_issued_at": int(now)}
     if client.client_secret is not None:
@@ -75,6 +79,8 @@ def register_client(
     }
     if logout:
         response["post_logout_redirect_uris"] = logout
+    if dpop_bound:
+        response["dpop_bound_access_tokens"] = True
     for name in ("client_name", *STRING_FIELDS):
         value = _optional_str(metadata, name)
         if value is not None:

@@ -11,6 +11,7 @@ from .clock import MockClock
 from .config import IdPConfig
 from .defects.attacker import AttackerKeys
 from .defects.plan import DefectPlan, PlannedDefects, check_planned_defects
+from .dpop import Nonces
 from .errors import MockIdPError
 from .faults import FaultQueue
 from .journal import Journal
@@ -77,6 +78,8 @@ class IdPState:
         self.claims_plan.configure(
             PlannedClaims(dict(p.claims), p.client_id, p.times) for p in config.token_claims
         )
+        #: DPoP server nonces (RFC 9449 §8), when ``dpop.nonce`` demands them
+        self.dpop_nonces = Nonces()
         self.issuer = ""
 
     def bind(self, base_url: str) -> None:

@@ -54,6 +54,8 @@ class Store:
         #: another thread when a replay revoked it) is born revoked
         self._revoked_grants: set[str] = set()
         self._prune_at = PRUNE_AT
+        #: one-time identifiers seen so far ((scope, jti) -> until when), e.g. DPoP proofs' ``jti``
+        self._jtis: dict[tuple[str, str], float] = {}
         #: codes, refresh tokens, sign-ins and pending authorizations of the user flows
         self.grants = Grants()
         self.load(config)
@@ -66,6 +68,7 @@ class Store:
             self._apis = {a.audience: a for a in config.apis}
             self._tokens = {}
             self._revoked_grants = set()
+            self._jtis = {}
             self.grants.clear()
 
     # --- registrations: lookups -------------------------------------------------------------
@@ -204,6 +207,28 @@ class Store:
                     token.revoked = True
                     count += 1
         return count
+
+    def remember_jti(self, scope: str, jti: str, expires_at: float, now: float | None = None) -> bool:
+        """Note a one-time ``jti`` within ``scope`` (one endpoint, one API) until ``expires_at``.
+
+        Returns False when it was already seen there and is still remembered: a replay. ``now``
+        lets the store forget entries that expired (their age refuses them anyway); memory stays
+        bounded by forgetting the oldest past a high-water mark.
+        """
+        key = (scope, jti)
+        with self._lock:
+            if now is not None:
+                if key in self._jtis and self._jtis[key] < now:
+                    del self._jtis[key]
+                if len(self._jtis) >= PRUNE_AT:
+                    self._jtis = {k: t for k, t in self._jtis.items() if t >= now}
+            if key in self._jtis:
+                return False
+            if len(self._jtis) >= 2 * PRUNE_AT:  # none expired: drop the oldest half
+                keep = sorted(self._jtis.items(), key=lambda item: item[1])[PRUNE_AT:]
+                self._jtis = dict(keep)
+            self._jtis[key] = expires_at
+            return True
 
     def is_revoked(self, jti: str) -> bool:
         with self._lock:

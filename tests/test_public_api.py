@@ -101,6 +101,7 @@ PUBLIC: dict[str, list[str]] = {
         "InconclusiveRun",
         "InvalidClient",
         "InvalidClientMetadata",
+        "InvalidDPoPProof",
         "InvalidGrant",
         "InvalidRedirectUri",
         "InvalidRequest",
@@ -117,6 +118,7 @@ PUBLIC: dict[str, list[str]] = {
         "UnauthorizedClient",
         "Unreachable",
         "UnsupportedGrantType",
+        "UseDPoPNonce",
     ],
     "mockidp.loading": [
         "Origin",

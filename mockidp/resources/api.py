@@ -18,8 +18,9 @@ from .. import base64url
 from ..acr import satisfies
 from ..errors import InvalidToken, safe_description
 from ..state import IdPState
-from ..verify import RESOURCE_SERVER_LEEWAY, AccessTokenPolicy, scopes_of, verify
-from ..web.bearer import header_token
+from ..verify import DPOP_ALGS, RESOURCE_SERVER_LEEWAY, AccessTokenPolicy, scopes_of, verify
+from ..web.bearer import scheme_and_token
+from .dpop import ALGS_PARAM, DPoPPolicy, dpop_refusal
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +102,8 @@ class MockApi:
     page_delay: float = 0.0
     #: route below the API ("" = all of it) -> the sign-in it demands (see :meth:`require`)
     step_up: dict[str, StepUp] = field(default_factory=dict)
+    #: DPoP (RFC 9449): the scheme is always accepted; :meth:`require_dpop` makes it the only one
+    dpop: DPoPPolicy = field(default_factory=DPoPPolicy)
     calls: list[ApiCall] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -113,6 +116,13 @@ class MockApi:
         rule = StepUp(acr=acr, max_age=max_age)
         self.step_up[route.rstrip("/")] = rule
         return rule
+
+    def require_dpop(self, *, nonce: bool = False) -> DPoPPolicy:
+        """Accept only DPoP-bound tokens with a valid proof (RFC 9449 §7); ``nonce`` also demands
+        this API's own ``DPoP-Nonce`` in every proof (§9)."""
+        self.dpop.required = True
+        self.dpop.nonce = nonce
+        return self.dpop
 
     def step_up_for(self, path: str) -> StepUp | None:
         """The requirement of the longest route that ``path`` (below the API) falls under."""
@@ -142,13 +152,17 @@ class MockApi:
 
     def metadata(self, issuer: str) -> dict[str, Any]:
         """The RFC 9728 section 2 protected-resource metadata document."""
-        return {
+        document: dict[str, Any] = {
             "resource": self.url,
             "authorization_servers": [issuer],
             "scopes_supported": list(self.scopes),
             "bearer_methods_supported": ["header"],
             "resource_name": self.name,
+            "dpop_signing_alg_values_supported": list(DPOP_ALGS),
         }
+        if self.dpop.required:
+            document["dpop_bound_access_tokens_required"] = True
+        return document
 
     def page_of(self, request: web.Request) -> int:
         """The page a request asks for (``?page=N``; anything else is page 1)."""
@@ -174,9 +188,19 @@ class MockApi:
             return False
 
     def challenge(
-        self, error: str | None = None, description: str = "", scope: str = "", extra: tuple[str, ...] = ()
+        self,
+        error: str | None = None,
+        description: str = "",
+        scope: str = "",
+        extra: tuple[str, ...] = (),
+        scheme: str = "",
     ) -> str:
-        """The ``WWW-Authenticate`` value (RFC 6750 section 3, RFC 9728 section 5.1, RFC 9470 section 3)."""
+        """The ``WWW-Authenticate`` value (RFC 6750 section 3, RFC 9728 section 5.1, RFC 9470 section 3).
+
+        ``scheme`` "" is Bearer, or DPoP when this API requires it; a DPoP challenge carries
+        ``algs`` (RFC 9449 §7.1).
+        """
+        scheme = scheme or ("DPoP" if self.dpop.required else "Bearer")
         params = []
         if error:
             params.append(f'error="{error}"')
@@ -185,13 +209,16 @@ class MockApi:
         if scope:
             params.append(f'scope="{scope}"')
         params.extend(extra)
+        if scheme == "DPoP":
+            params.append(ALGS_PARAM)
         params.append(f'resource_metadata="{self.metadata_url}"')
-        return "Bearer " + ", ".join(params)
+        return f"{scheme} " + ", ".join(params)
 
 
 def answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Response, ApiCall]:
     """Check the request's token and answer it; returns the response and its record."""
-    token = header_token(request.headers) or None  # the header only; the query is ignored
+    sent = scheme_and_token(request.headers)  # the header only; the query is ignored
+    scheme, token = sent if sent is not None and sent[1] else ("", None)
     base: dict[str, Any] = {
         "api": api.name,
         "method": request.method,
@@ -208,9 +235,14 @@ def answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Res
     try:
         claims = verify(token, state.keys.find, policy, state.clock.now(), revoked=state.store.is_revoked)
     except InvalidToken as exc:
-        headers = {"WWW-Authenticate": api.challenge("invalid_token", exc.description)}
+        challenge = api.challenge("invalid_token", exc.description, scheme="DPoP" if scheme == "dpop" else "")
         call = ApiCall(status=401, error="invalid_token", token_aud=_claimed_aud(token), **base)
-        return _error(401, "invalid_token", headers), call
+        return _error(401, "invalid_token", {"WWW-Authenticate": challenge}), call
+    refusal = dpop_refusal(state, api.dpop, api.url, request, scheme, token, claims)
+    if refusal is not None:
+        challenge = api.challenge(refusal.error, refusal.description, scheme=refusal.scheme)
+        call = ApiCall(status=401, error=refusal.error, claims=claims, **base)
+        return _error(401, refusal.error, {"WWW-Authenticate": challenge, **refusal.headers}), call
     if api.take_rejection():
         headers = {"WWW-Authenticate": api.challenge("invalid_token", "token no longer accepted")}
         call = ApiCall(status=401, error="invalid_token", claims=claims, **base)

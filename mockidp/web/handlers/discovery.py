@@ -13,6 +13,7 @@ from ...claims import supported_claims
 from ...flows import GRANTS
 from ...state import IdPState
 from ...targets import OIDC_SCOPES
+from ...verify import DPOP_ALGS
 from ..keys import STATE
 from ..responses import json_response
 
@@ -32,6 +33,8 @@ def metadata(state: IdPState) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [state.keys.alg],
         "claims_supported": supported_claims(with_levels=bool(state.config.acr_levels)),
+        # DPoP (RFC 9449 §5.1) is always on: a token request with a proof gets a bound token
+        "dpop_signing_alg_values_supported": list(DPOP_ALGS),
         **user_flow_metadata(state),
     }
     if state.config.dynamic_registration:
