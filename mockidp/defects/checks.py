@@ -23,7 +23,8 @@ class Check:
 _DPOP: dict[str, Check] = {
     "scheme": Check(
         "accepts a DPoP-bound token sent as Bearer",
-        "refuse a token with `cnf.jkt` unless it comes with `Authorization: DPoP` and a proof (RFC 9449 §7.2)",
+        "refuse a token with `cnf.jkt` unless it comes with `Authorization: DPoP` and a proof "
+        "(RFC 9449 §7.2)",
     ),
     "proof": Check(
         "does not require exactly one DPoP proof",
