@@ -137,6 +137,77 @@ def check_proof(proof: str, check: ProofCheck, remember: RememberJti) -> Proof:
     return Proof(jkt=jkt, claims=claims)
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a resource refuses a request whose token is itself valid: the challenge to send."""
+
+    error: str
+    description: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceRequest:
+    """A request to a protected resource, as far as DPoP is concerned (RFC 9449 §7)."""
+
+    method: str
+    #: the URL the resource is known by (never taken from the ``Host`` header)
+    url: str
+    #: ``bearer`` or ``dpop``
+    scheme: str
+    token: str
+    #: the verified claims of ``token``
+    claims: Mapping[str, Any]
+    now: float
+
+
+def resource_refusal(
+    headers: Any,
+    request: ResourceRequest,
+    *,
+    required: bool = False,
+    nonces: Nonces | None = None,
+    remember: RememberJti,
+    max_age: int = 60,
+) -> Refusal | None:
+    """None when ``request`` may use its token as sent; else why not (RFC 9449 §7.1, §7.2).
+
+    A bound token (``cnf.jkt``) needs the DPoP scheme and one proof of its key for this very
+    request; sent as Bearer it is refused. ``required`` refuses unbound tokens too.
+    """
+    jkt = bound_jkt(request.claims)
+    if request.scheme == "bearer":
+        if jkt is not None:
+            return Refusal(
+                "invalid_token", "a DPoP-bound token must be sent with the DPoP scheme and a proof"
+            )
+        if required:
+            return Refusal("invalid_token", "only DPoP-bound tokens are accepted here")
+        return None
+    if jkt is None:
+        return Refusal("invalid_token", "the token is not DPoP-bound; send it as Bearer")
+    try:
+        proof = proof_header(headers)
+        if proof is None:
+            raise InvalidDPoPProof("send a DPoP proof with a DPoP-bound token")
+        check = ProofCheck(
+            method=request.method,
+            url=request.url,
+            now=request.now,
+            max_age=max_age,
+            access_token=request.token,
+            jkt=jkt,
+            nonces=nonces,
+            nonce_status=401,
+        )
+        check_proof(proof, check, remember)
+    except UseDPoPNonce as exc:
+        return Refusal("use_dpop_nonce", exc.description, headers={"DPoP-Nonce": exc.nonce})
+    except InvalidDPoPProof as exc:
+        return Refusal("invalid_dpop_proof", exc.description)
+    return None
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -246,3 +246,35 @@ def test_introspection_shows_the_binding(mockidp: MockIdP, http: requests.Sessio
     r = http.post(mockidp.url("introspect"), data={"token": token}, auth=AGENT)
     assert r.json()["active"] is True
     assert r.json()["cnf"] == {"jkt": key.jkt}
+
+
+def test_userinfo_takes_a_bound_token_only_with_a_proof(mockidp: MockIdP, http: requests.Session) -> None:
+    """RFC 9449 §7 at the IdP's own resource: a stolen bound token reads no claims as Bearer."""
+    key = DPoPKey()
+    got = authorize(mockidp, http)
+    r = http.post(
+        mockidp.token_endpoint,
+        data={
+            "grant_type": "authorization_code",
+            "code": got.code,
+            "redirect_uri": got.redirect_uri,
+            "code_verifier": got.verifier,
+            "client_id": APP,
+        },
+        headers={"DPoP": key.proof("POST", mockidp.token_endpoint)},
+    )
+    token = r.json()["access_token"]
+    url = mockidp.url("userinfo")
+    as_bearer = http.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert as_bearer.status_code == 401
+    assert as_bearer.headers["WWW-Authenticate"].startswith('DPoP error="invalid_token"')
+    other = http.get(
+        url,
+        headers={"Authorization": f"DPoP {token}", "DPoP": DPoPKey().proof("GET", url, access_token=token)},
+    )
+    assert other.status_code == 401
+    ok = http.get(
+        url, headers={"Authorization": f"DPoP {token}", "DPoP": key.proof("GET", url, access_token=token)}
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["sub"] == "alice"

@@ -240,7 +240,7 @@ def answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Res
         return _error(401, "invalid_token", {"WWW-Authenticate": challenge}), call
     refusal = dpop_refusal(state, api.dpop, api.url, request, scheme, token, claims)
     if refusal is not None:
-        challenge = api.challenge(refusal.error, refusal.description, scheme=refusal.scheme)
+        challenge = api.challenge(refusal.error, refusal.description, scheme="DPoP")
         call = ApiCall(status=401, error=refusal.error, claims=claims, **base)
         return _error(401, refusal.error, {"WWW-Authenticate": challenge, **refusal.headers}), call
     if api.take_rejection():

@@ -16,10 +16,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..dpop import Nonces, ProofCheck, bound_jkt, check_proof, proof_header
-from ..errors import InvalidDPoPProof, UseDPoPNonce
+from ..dpop import Nonces, Refusal, ResourceRequest, resource_refusal
 from ..state import IdPState
-from ..verify import DPOP_ALGS, RESOURCE_SERVER_LEEWAY
+from ..verify import DPOP_ALGS
 
 #: the ``algs`` auth-param of every DPoP challenge (RFC 9449 §7.1)
 ALGS_PARAM = f'algs="{" ".join(DPOP_ALGS)}"'
@@ -34,16 +33,6 @@ class DPoPPolicy:
     nonces: Nonces = field(default_factory=Nonces)
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why a request with a valid token is still refused: the challenge's scheme and error."""
-
-    error: str
-    description: str
-    scheme: str = "DPoP"
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
 def dpop_refusal(
     state: IdPState,
     policy: DPoPPolicy,
@@ -54,38 +43,19 @@ def dpop_refusal(
     claims: Mapping[str, Any],
 ) -> Refusal | None:
     """None when the request may use ``token`` as sent; else why not (RFC 9449 §7)."""
-    jkt = bound_jkt(claims)
-    if scheme == "bearer":
-        if jkt is not None:
-            return Refusal(
-                "invalid_token", "a DPoP-bound token must be sent with the DPoP scheme and a proof"
-            )
-        if policy.required:
-            return Refusal("invalid_token", "this API accepts only DPoP-bound tokens")
-        return None
-    if jkt is None:
-        return Refusal("invalid_token", "the token is not DPoP-bound; send it as Bearer")
-    proof = proof_header(request.headers) if len(request.headers.getall("DPoP", [])) < 2 else None
-    if proof is None:
-        return Refusal("invalid_dpop_proof", "send exactly one DPoP proof with a DPoP-bound token")
     origin = urlsplit(api_url)
     now = state.clock.now()
-    check = ProofCheck(
-        method=request.method,
-        url=f"{origin.scheme}://{origin.netloc}{request.path}",
-        now=now,
-        max_age=RESOURCE_SERVER_LEEWAY,
-        access_token=token,
-        jkt=jkt,
+    return resource_refusal(
+        request.headers,
+        ResourceRequest(
+            method=request.method,
+            url=f"{origin.scheme}://{origin.netloc}{request.path}",
+            scheme=scheme,
+            token=token,
+            claims=claims,
+            now=now,
+        ),
+        required=policy.required,
         nonces=policy.nonces if policy.nonce else None,
-        nonce_status=401,
+        remember=lambda jti, until: state.store.remember_jti(f"dpop:{api_url}", jti, until, now),
     )
-    try:
-        check_proof(
-            proof, check, lambda jti, until: state.store.remember_jti(f"dpop:{api_url}", jti, until, now)
-        )
-    except UseDPoPNonce as exc:
-        return Refusal("use_dpop_nonce", exc.description, headers={"DPoP-Nonce": exc.nonce})
-    except InvalidDPoPProof as exc:
-        return Refusal("invalid_dpop_proof", exc.description)
-    return None
