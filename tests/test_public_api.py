@@ -134,9 +134,11 @@ PUBLIC: dict[str, list[str]] = {
     "mockidp.defects": [
         "CATALOG",
         "CHECK_API_DEFAULTS",
+        "DPOP_CATALOG",
         "GROUPS",
         "NOT_SENT_BY_DEFAULT",
         "POLICY_DEFECTS",
+        "DPoPDefect",
         "Defect",
         "MintContext",
         "Minted",
