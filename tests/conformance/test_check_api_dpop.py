@@ -8,6 +8,7 @@ named for that check, grouped as one finding under it. mockidp's own DPoP mock A
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import careful_api
 import dpop_api
@@ -128,3 +129,37 @@ def test_cli_dpop_run(skip: str, code: int, capsys: pytest.CaptureFixture[str]) 
     assert "dpop-nonce-missing" in out
     if skip:
         assert "dpop-proof-other-key" in out and "accepted" in out
+
+
+@pytest.mark.slow
+def test_a_scenario_with_dpop_names_the_missing_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``api: {dpop: true}`` in a scenario file runs the DPoP cases; ``expect.failing`` matches."""
+    import socket
+    import sys
+
+    import yaml
+
+    from mockidp.cli import main
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    scenario = {
+        "version": 1,
+        "name": "dpop-htu-skipped",
+        "api": {
+            "url": f"http://127.0.0.1:{port}/items",
+            "audience": AUDIENCE,
+            "scope": SCOPE,
+            "start": f"{sys.executable} {dpop_api.__file__} --port {port} --skip htu",
+            "defects": ["expired"],
+            "dpop": True,
+        },
+        "expect": {"failing": ["dpop-htu-wrong"]},
+    }
+    path = tmp_path / "dpop.yaml"
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
+    assert main(["run", str(path)]) == 0, capsys.readouterr().out
+    assert "as expected" in capsys.readouterr().out
