@@ -56,6 +56,7 @@ class Store:
         self._prune_at = PRUNE_AT
         #: one-time identifiers seen so far ((scope, jti) -> until when), e.g. DPoP proofs' ``jti``
         self._jtis: dict[tuple[str, str], float] = {}
+        self._jti_prune_at = PRUNE_AT
         #: codes, refresh tokens, sign-ins and pending authorizations of the user flows
         self.grants = Grants()
         self.load(config)
@@ -69,6 +70,7 @@ class Store:
             self._tokens = {}
             self._revoked_grants = set()
             self._jtis = {}
+            self._jti_prune_at = PRUNE_AT
             self.grants.clear()
 
     # --- registrations: lookups -------------------------------------------------------------
@@ -220,12 +222,13 @@ class Store:
             if now is not None:
                 if key in self._jtis and self._jtis[key] < now:
                     del self._jtis[key]
-                if len(self._jtis) >= PRUNE_AT:
+                if len(self._jtis) >= self._jti_prune_at:  # amortised: the threshold doubles
                     self._jtis = {k: t for k, t in self._jtis.items() if t >= now}
+                    self._jti_prune_at = max(PRUNE_AT, 2 * len(self._jtis))
             if key in self._jtis:
                 return False
-            if len(self._jtis) >= 2 * PRUNE_AT:  # none expired: drop the oldest half
-                keep = sorted(self._jtis.items(), key=lambda item: item[1])[PRUNE_AT:]
+            if len(self._jtis) >= 10 * PRUNE_AT:  # a hard bound: forget the oldest half
+                keep = sorted(self._jtis.items(), key=lambda item: item[1])[len(self._jtis) // 2 :]
                 self._jtis = dict(keep)
             self._jtis[key] = expires_at
             return True
