@@ -161,6 +161,18 @@ def test_nonce_mode_demands_the_server_nonce(mockidp: MockIdP, http: requests.Se
     ok = token_request(mockidp, http, key.proof("POST", mockidp.token_endpoint, nonce=nonce))
     assert ok.status_code == 200, ok.text
     assert claims_of(ok.json()["access_token"])["cnf"]["jkt"] == key.jkt
+    assert ok.headers["DPoP-Nonce"] == nonce  # §8.2: the nonce for the next proof, on success too
+    # the nonce moves with the clock's window; the previous window's stays good for one more
+    mockidp.clock.advance(300)
+    later = token_request(
+        mockidp, http, key.proof("POST", mockidp.token_endpoint, nonce=nonce, iat=mockidp.clock.now())
+    )
+    assert later.status_code == 200, later.text
+    mockidp.clock.advance(300)
+    stale = token_request(
+        mockidp, http, key.proof("POST", mockidp.token_endpoint, nonce=nonce, iat=mockidp.clock.now())
+    )
+    assert stale.json()["error"] == "use_dpop_nonce"
 
 
 def test_a_client_registered_for_dpop_must_send_a_proof(mockidp: MockIdP, http: requests.Session) -> None:

@@ -35,4 +35,6 @@ async def handle(request: web.Request) -> web.StreamResponse:
         body = await off_loop(grant, TokenRequest(state=state, client=client, params=params, dpop_jkt=jkt))
     if applied:
         request[TOKEN_CLAIMS] = applied
-    return json_response(body, no_store=True)
+    # RFC 9449 §8.2: in nonce mode every answer carries the nonce for the client's next proof
+    nonce = {"DPoP-Nonce": state.dpop_nonces.current(state.clock.now())} if state.config.dpop.nonce else {}
+    return json_response(body, headers=nonce, no_store=True)
