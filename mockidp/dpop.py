@@ -64,7 +64,8 @@ class Nonces:
         if not isinstance(nonce, str):
             return False
         slot = int(now // self.window)
-        return any(hmac.compare_digest(nonce, self._for(s)) for s in (slot, slot - 1))
+        given = nonce.encode("utf-8", "surrogatepass")  # compare_digest takes ASCII str only
+        return any(hmac.compare_digest(given, self._for(s).encode("ascii")) for s in (slot, slot - 1))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,7 +118,7 @@ def check_proof(proof: str, check: ProofCheck, remember: RememberJti) -> Proof:
         raise InvalidDPoPProof(f"htm {_short(htm)} is not the request's method {check.method}")
     if not isinstance(htu, str) or normalized_htu(htu) != normalized_htu(check.url):
         raise InvalidDPoPProof(f"htu {_short(htu)} is not this request's URL")
-    if isinstance(iat, bool) or not isinstance(iat, int | float) or abs(iat - check.now) > check.max_age:
+    if not _numeric_date(iat) or abs(iat - check.now) > check.max_age:
         raise InvalidDPoPProof(f"iat is not within {check.max_age} seconds of the server's clock")
     if check.nonces is not None and not check.nonces.accepts(claims.get("nonce"), check.now):
         what = "a nonce" if "nonce" not in claims else "a current nonce"
@@ -130,7 +131,7 @@ def check_proof(proof: str, check: ProofCheck, remember: RememberJti) -> Proof:
     if check.access_token is not None:
         if claims.get("ath") != access_token_hash(check.access_token):
             raise InvalidDPoPProof("ath is not the hash of the access token")
-        if check.jkt is None or not hmac.compare_digest(jkt, check.jkt):
+        if check.jkt is None or not same_jkt(jkt, check.jkt):
             raise InvalidDPoPProof("the proof is signed by another key than the token is bound to")
     if not remember(jti, check.now + check.max_age):
         raise InvalidDPoPProof("the proof's jti was already used (a replayed proof)")
@@ -206,6 +207,16 @@ def resource_refusal(
     except InvalidDPoPProof as exc:
         return Refusal("invalid_dpop_proof", exc.description)
     return None
+
+
+def same_jkt(a: str, b: str) -> bool:
+    """Constant-time equality of two thumbprints (any text: a token's ``cnf.jkt`` may be odd)."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+
+def _numeric_date(value: Any) -> bool:
+    """A JSON number a clock can be compared with (no bool, no 400-digit integer)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 <= value < 2**53
 
 
 def _short(value: Any) -> str:

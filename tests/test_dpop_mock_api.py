@@ -160,3 +160,24 @@ def test_neither_journal_keeps_a_proof(mockidp: MockIdP, api: MockApi, http: req
     for secret in (token_proof, proof):
         for piece in secret.split("."):
             assert piece not in text
+
+
+@pytest.mark.parametrize("jkt", ["ü-not-ascii", "", "x" * 500])
+def test_an_odd_cnf_jkt_is_refused_not_a_crash(
+    mockidp: MockIdP, api: MockApi, http: requests.Session, jkt: str
+) -> None:
+    key = DPoPKey()
+    token = mockidp.issue_token(
+        client_id="demo-agent", audience=api.url, scope="inventory:read", claims={"cnf": {"jkt": jkt}}
+    )
+    r = call(http, api.url, token, key.proof("GET", api.url, access_token=token))
+    assert r.status_code == 401
+    assert dpop_challenge(r)["error"] == "invalid_dpop_proof"
+
+
+def test_a_huge_iat_is_refused_not_a_crash(mockidp: MockIdP, api: MockApi, http: requests.Session) -> None:
+    key = DPoPKey()
+    token = bound_token(mockidp, http, key, api.url)
+    r = call(http, api.url, token, key.proof("GET", api.url, access_token=token, claims={"iat": 10**400}))
+    assert r.status_code == 401
+    assert dpop_challenge(r)["error"] == "invalid_dpop_proof"

@@ -14,6 +14,7 @@ import hmac
 from typing import Any
 
 from .. import base64url
+from ..dpop import same_jkt
 from ..errors import InvalidDPoPProof, InvalidGrant, InvalidRequest
 from ..grants import AuthorizationCode, AuthorizationRequest, new_id
 from ..issuance import user_token_response
@@ -69,7 +70,7 @@ def _check_dpop_jkt(request: AuthorizationRequest, jkt: str | None) -> None:
         return
     if jkt is None:
         raise InvalidDPoPProof("the authorization request sent dpop_jkt: send a DPoP proof of that key")
-    if not hmac.compare_digest(jkt, request.dpop_jkt):
+    if not same_jkt(jkt, request.dpop_jkt):
         raise InvalidGrant("the DPoP proof's key is not the one dpop_jkt named at /authorize")
 
 

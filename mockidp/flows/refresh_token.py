@@ -7,9 +7,9 @@ means it leaked, so the whole family (refresh and access tokens) is revoked (sec
 
 from __future__ import annotations
 
-import hmac
 from typing import Any, NoReturn
 
+from ..dpop import same_jkt
 from ..errors import InvalidDPoPProof, InvalidGrant, InvalidScope
 from ..grants import RefreshRecord
 from ..issuance import user_token_response
@@ -40,7 +40,7 @@ def _check_binding(record: RefreshRecord, jkt: str | None) -> None:
         return
     if jkt is None:
         raise InvalidDPoPProof("this refresh token is DPoP-bound: send a DPoP proof of its key")
-    if not hmac.compare_digest(jkt, record.jkt):
+    if not same_jkt(jkt, record.jkt):
         raise InvalidGrant("the refresh token is bound to another DPoP key")
 
 
