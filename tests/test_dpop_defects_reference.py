@@ -74,3 +74,15 @@ def test_the_catalog_covers_what_issue_14_lists() -> None:
         assert defect.consequence
     musts = {d.name for d in DPOP_CATALOG.values() if d.severity == "must"}
     assert {"dpop-bound-token-as-bearer", "dpop-proof-other-key"} <= musts
+
+
+def test_the_cli_lists_the_dpop_defects(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from mockidp.cli import main
+
+    assert main(["defects", "--dpop", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [d["name"] for d in listed] == list(DPOP_CATALOG)
+    assert main(["defects", "--dpop"]) == 0
+    assert "dpop-proof-other-key" in capsys.readouterr().out
