@@ -133,7 +133,8 @@ def check_proof(proof: str, check: ProofCheck, remember: RememberJti) -> Proof:
             raise InvalidDPoPProof("ath is not the hash of the access token")
         if check.jkt is None or not same_jkt(jkt, check.jkt):
             raise InvalidDPoPProof("the proof is signed by another key than the token is bound to")
-    if not remember(jti, check.now + check.max_age):
+    # acceptable until iat + max_age (a proof dated ahead too), so remembered that long
+    if not remember(jti, float(iat) + check.max_age):
         raise InvalidDPoPProof("the proof's jti was already used (a replayed proof)")
     return Proof(jkt=jkt, claims=claims)
 

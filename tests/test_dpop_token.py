@@ -290,3 +290,15 @@ def test_userinfo_takes_a_bound_token_only_with_a_proof(mockidp: MockIdP, http: 
     )
     assert ok.status_code == 200, ok.text
     assert ok.json()["sub"] == "alice"
+
+
+def test_a_proof_dated_ahead_cannot_be_replayed_later(mockidp: MockIdP, http: requests.Session) -> None:
+    """The jti memory lasts as long as the proof's iat is acceptable, also for a future iat."""
+    mockidp.clock.freeze()
+    now = mockidp.clock.now()
+    proof = DPoPKey().proof("POST", mockidp.token_endpoint, iat=now + 50)
+    assert token_request(mockidp, http, proof).status_code == 200
+    mockidp.clock.advance(90)  # iat is now 40 s in the past: still acceptable by age
+    again = token_request(mockidp, http, proof)
+    assert again.status_code == 400
+    assert "replayed" in again.json()["error_description"]
