@@ -227,7 +227,14 @@ def run_cases(
     if dpop is not None:
         cases += dpop_cases(target, dpop, lambda: minter(idp, target, ()), nonce=options.dpop_nonce)
     if options.jwks:
-        cases += jwks_cases(idp, target, lambda: minter(idp, target, ()), lambda d: minter(idp, target, d))
+        cases += jwks_cases(
+            idp,
+            target,
+            lambda: minter(idp, target, ()),
+            lambda d: minter(idp, target, d),
+            sender=sender,
+            schemes=schemes,
+        )
     if options.expiry_wait:
         bind = {"cnf": {"jkt": dpop.key.jkt}} if dpop is not None else None
         cases.append(expired_after_cache(idp, target, CHECK_CLIENT, sender=sender, claims=bind))

@@ -163,3 +163,23 @@ def test_a_scenario_with_dpop_names_the_missing_check(
     path.write_text(yaml.safe_dump(scenario, sort_keys=False))
     assert main(["run", str(path)]) == 0, capsys.readouterr().out
     assert "as expected" in capsys.readouterr().out
+
+
+def test_jwks_sequences_are_sent_the_dpop_way() -> None:
+    """``--jwks --dpop``: the key-rollover tokens go out bound and proved. mockidp's DPoP mock
+    API always knows the IdP's current keys, so it accepts the new kid: sent as Bearer, that
+    bound token would be refused for the scheme instead."""
+    with MockIdP() as server, MockApis(server, ["items"]) as apis:
+        api = apis["items"]
+        api.require_dpop()
+        target = ApiTarget(url=api.url, audience=api.url, scope="items:read")
+        prepare(server, target)
+        options = RunOptions(expiry_wait=False, placement=False, jwks=True, dpop=True)
+        report = run_cases(server, target, {}, options=options)
+    outcomes = {c.name: c.result for c in report.cases if c.name.startswith("jwks-")}
+    assert outcomes == {
+        "jwks-new-kid": "passed",
+        "jwks-removed-key": "passed",
+        "jwks-broken-key": "passed",
+        "jwks-unknown-kid-flood": "passed",
+    }, report.table()
