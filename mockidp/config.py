@@ -139,6 +139,8 @@ class ClientConfig:
     access_token_claims: Mapping[str, Any] = field(default_factory=dict)
     #: what token exchange may give it (RFC 8693); ``None``: its own ``audiences`` and ``scopes``
     exchange: ExchangeConfig | None = None
+    #: RFC 9449 §5.2: every token request must carry a DPoP proof (no Bearer tokens for it)
+    dpop_bound_access_tokens: bool = False
 
     def __post_init__(self) -> None:
         check_claims(self.access_token_claims, "access_token_claims")
@@ -333,6 +335,20 @@ class CibaConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DPoPConfig:
+    """DPoP (RFC 9449) at the token endpoint; always on, these only tighten it."""
+
+    #: demand a server nonce (RFC 9449 §8): a proof without the current one gets ``use_dpop_nonce``
+    nonce: bool = False
+    #: how far a proof's ``iat`` may be from the IdP's clock, either way (RFC 9449 §4.3 check 11)
+    proof_max_age: int = 60
+
+    def __post_init__(self) -> None:
+        if self.proof_max_age <= 0:
+            raise ConfigError("must be a positive number of seconds", key_path="proof_max_age")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IdPConfig:
     """Everything that shapes one mock IdP."""
 
@@ -412,6 +428,8 @@ class IdPConfig:
     #: How many received requests the journal (``idp.requests``, ``GET /_mockidp/journal``) keeps,
     #: at least 1; older ones are dropped so a long-running server stays bounded.
     journal_limit: int = 10_000
+    #: DPoP (RFC 9449) settings, e.g. ``{nonce: true}``
+    dpop: DPoPConfig = field(default_factory=DPoPConfig)
     #: where this config was read from, so the checks made when the IdP is built (defect names
     #: need the catalog) name the file and line; not a config key
     origin: Origin | None = field(default=None, init=False, compare=False, repr=False)

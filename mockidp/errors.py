@@ -26,6 +26,8 @@
         ├── InvalidClientMetadata invalid_client_metadata 400 (RFC 7591)
         ├── InvalidRedirectUri  invalid_redirect_uri   400 (RFC 7591)
         ├── InvalidToken        invalid_token          401 (RFC 6750)
+        ├── InvalidDPoPProof    invalid_dpop_proof     400 (RFC 9449; 401 at a resource)
+        ├── UseDPoPNonce        use_dpop_nonce         400 (RFC 9449 §8, §9; 401 at a resource)
         ├── AuthorizationPending authorization_pending 400 (RFC 8628 §3.5; CIBA §11)
         ├── SlowDown            slow_down              400 (RFC 8628 §3.5; CIBA §11)
         ├── ExpiredToken        expired_token          400 (RFC 8628 §3.5; CIBA §11)
@@ -243,6 +245,28 @@ class InvalidRedirectUri(OAuthError):
     error = "invalid_redirect_uri"
 
 
+class InvalidDPoPProof(OAuthError):
+    """RFC 9449 §5 and §7.1: the DPoP proof is missing, malformed or does not fit the request.
+
+    400 at the token endpoint; a resource server answers 401 with a ``DPoP`` challenge.
+    """
+
+    error = "invalid_dpop_proof"
+
+
+class UseDPoPNonce(OAuthError):
+    """RFC 9449 §8 and §9: the proof lacks the server's current nonce; ``nonce`` is the one to use.
+
+    The ``DPoP-Nonce`` response header carries it (400 at the token endpoint, 401 at a resource).
+    """
+
+    error = "use_dpop_nonce"
+
+    def __init__(self, description: str, *, nonce: str, status: int | None = None) -> None:
+        super().__init__(description, status=status, headers={"DPoP-Nonce": nonce})
+        self.nonce = nonce
+
+
 class InvalidToken(OAuthError):
     """A bearer token presented to a protected endpoint is not valid (RFC 6750 section 3.1)."""
 
@@ -318,6 +342,7 @@ __all__ = [
     "InvalidBindingMessage",
     "InvalidClient",
     "InvalidClientMetadata",
+    "InvalidDPoPProof",
     "InvalidGrant",
     "InvalidRedirectUri",
     "InvalidRequest",
@@ -336,4 +361,5 @@ __all__ = [
     "UnknownUserId",
     "Unreachable",
     "UnsupportedGrantType",
+    "UseDPoPNonce",
 ]

@@ -53,6 +53,8 @@ class AuthorizationRequest:
     #: claims the ``claims`` parameter asks for (OIDC Core 5.5), beyond what the scopes release
     id_token_claims: tuple[str, ...] = ()
     userinfo_claims: tuple[str, ...] = ()
+    #: RFC 9449 §10: the DPoP key the code's token request must prove (``dpop_jkt``)
+    dpop_jkt: str | None = None
 
     @property
     def is_oidc(self) -> bool:
@@ -89,6 +91,8 @@ class RefreshRecord:
     jti: str
     rotated: bool = False
     acr: str | None = None
+    #: RFC 9449 §5: the DPoP key a public client's refresh token is bound to
+    jkt: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)

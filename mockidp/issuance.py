@@ -75,11 +75,13 @@ def issue_access_token(
     user: UserConfig | None = None,
     sign_in: SignIn | None = None,
     planned_claims: bool = True,
+    jkt: str | None = None,
 ) -> tuple[str, IssuedToken]:
     """Mint, sign and remember an RFC 9068 access token.
 
     Custom claims come from the config and (``planned_claims``) the token endpoint's plans,
     then ``sign_in`` (``auth_time``, ``acr``, ``amr`` of the user's sign-in), then ``extra``.
+    ``jkt`` binds it to a DPoP key: ``cnf: {jkt}`` (RFC 9449 §6.1).
     ``defects``: the token endpoint's plan (the default) or exactly the named catalog entries.
     """
     added = custom_claims(
@@ -94,6 +96,8 @@ def issue_access_token(
     if sign_in is not None:
         added.update(sign_in.claims(state.config.acr_levels))
     added.update(extra or {})
+    if jkt is not None:
+        added["cnf"] = {"jkt": jkt}
     claims = access_token_claims(
         issuer=state.issuer,
         subject=subject,
@@ -187,10 +191,12 @@ def issue_id_jag(state: IdPState, claims: dict[str, Any], *, defects: DefectSour
 
 
 def bearer_response(token: str, record: IssuedToken) -> dict[str, Any]:
-    """The JSON token response (RFC 6749 section 5.1)."""
+    """The JSON token response (RFC 6749 section 5.1); ``DPoP`` for a bound token (RFC 9449 §5)."""
+    cnf = record.claims.get("cnf")
+    bound = isinstance(cnf, dict) and "jkt" in cnf
     return {
         "access_token": token,
-        "token_type": "Bearer",
+        "token_type": "DPoP" if bound else "Bearer",
         "expires_in": record.expires_at - record.issued_at,
         "scope": " ".join(record.scope),
     }
@@ -213,8 +219,12 @@ def issue_refresh_token(
     auth_time: float,
     family: str,
     acr: str | None = None,
+    jkt: str | None = None,
 ) -> str:
-    """A new opaque refresh token in ``family``, remembered for introspection and revocation."""
+    """A new opaque refresh token in ``family``, remembered for introspection and revocation.
+
+    ``jkt``: bound to that DPoP key (RFC 9449 §5: a public client's refresh token).
+    """
     token = opaque_token("rt")
     now = int(state.clock.now())
     expires = now + state.config.refresh_token_ttl
@@ -242,6 +252,7 @@ def issue_refresh_token(
         expires_at=expires,
         jti=jti,
         acr=acr,
+        jkt=jkt,
     )
     state.store.grants.add_refresh(token, record)
     return token
@@ -261,13 +272,16 @@ def user_token_response(
     acr: str | None = None,
     id_token_claims: Sequence[str] = (),
     access_claims: Mapping[str, Any] | None = None,
+    jkt: str | None = None,
 ) -> dict[str, Any]:
     """The JSON token response for ``user``.
 
     ``ceiling`` is the (scopes, audiences) of the refresh family when refreshing: the new
     refresh token keeps the original grant (RFC 6749 section 6) even when this access token
     was narrowed. ``access_claims`` go into the access token last (RFC 9396
-    ``authorization_details`` of the polled grants).
+    ``authorization_details`` of the polled grants). ``jkt`` (a DPoP proof's key) binds the
+    access token, and for a public client the refresh token too; a confidential client's refresh
+    token is bound to its credentials instead (RFC 9449 §5).
     """
     access_token, record = issue_access_token(
         state,
@@ -279,6 +293,7 @@ def user_token_response(
         user=user,
         sign_in=SignIn(auth_time, acr),
         extra=dict(access_claims) if access_claims else None,
+        jkt=jkt,
     )
     body = bearer_response(access_token, record)
     if "openid" in scopes:
@@ -304,6 +319,7 @@ def user_token_response(
             auth_time=auth_time,
             family=grant_id,
             acr=acr,
+            jkt=jkt if client.is_public else None,
         )
     return body
 

@@ -74,6 +74,9 @@ def register_client(
     _check_keys(metadata, method)
     client_name = _optional_str(metadata, "client_name")
     signed = method == "private_key_jwt"
+    dpop_bound = metadata.get("dpop_bound_access_tokens", False)
+    if not isinstance(dpop_bound, bool):
+        raise InvalidClientMetadata("dpop_bound_access_tokens must be a boolean (RFC 9449 section 5.2)")
     client = ClientConfig(
         client_id=previous.client_id if previous else f"dcr-{secrets.token_urlsafe(12)}",
         client_secret=_secret(method, previous),
@@ -86,6 +89,7 @@ def register_client(
         client_name=client_name,
         jwks=metadata.get("jwks") if signed else None,
         jwks_uri=metadata.get("jwks_uri") if signed else None,
+        dpop_bound_access_tokens=dpop_bound,
     )
     response: dict[str, Any] = {"client_id": client.client_id, "client_id_issued_at": int(now)}
     if client.client_secret is not None:
@@ -100,6 +104,8 @@ def register_client(
     }
     if logout:
         response["post_logout_redirect_uris"] = logout
+    if dpop_bound:
+        response["dpop_bound_access_tokens"] = True
     for name in ("client_name", *STRING_FIELDS):
         value = _optional_str(metadata, name)
         if value is not None:

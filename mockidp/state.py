@@ -12,6 +12,7 @@ from .clock import MockClock
 from .config import IdPConfig
 from .defects.attacker import AttackerKeys
 from .defects.plan import DefectPlan, PlannedDefects, check_planned_defects
+from .dpop import Nonces
 from .errors import MockIdPError
 from .faults import FaultQueue
 from .journal import Journal
@@ -86,6 +87,8 @@ class IdPState:
         self.client_documents = DocumentCache()
         #: the keys of ``config.trusted_issuers`` (jwt-bearer grant, token exchange)
         self.trusted = TrustedIssuers()
+        #: DPoP server nonces (RFC 9449 §8), when ``dpop.nonce`` demands them
+        self.dpop_nonces = Nonces()
         self.issuer = ""
 
     def bind(self, base_url: str) -> None:

@@ -266,9 +266,10 @@ class Store:
         return count
 
     def remember_jti(self, issuer: str, jti: str, expires_at: float, now: float | None = None) -> bool:
-        """Record a single-use assertion's ``jti`` (RFC 7523 §3 item 7, OIDC Core §9) until it
-        expires; ``False`` if ``issuer`` already used it (a replay). Any assertion (a jwt-bearer
-        grant, a client assertion) may use it: the key is the pair.
+        """Record a single-use ``jti`` (RFC 7523 §3 item 7, OIDC Core §9, RFC 9449 §11.1) until it
+        expires; ``False`` if ``issuer`` already used it (a replay). Any one-time JWT may use it
+        (a jwt-bearer grant, a client assertion, a DPoP proof scoped to one endpoint or API): the
+        key is the pair.
 
         ``now`` (the IdP's clock) lets expired entries be forgotten: the assertion's own ``exp``
         refuses them anyway. Past :data:`PRUNE_AT` entries the soonest-expiring go first.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .dpop import bound_jkt
 from .errors import InvalidToken, UnauthorizedClient
 from .grants import RefreshRecord
 from .state import IdPState
@@ -61,7 +62,11 @@ def introspect(state: IdPState, token: str) -> dict[str, Any]:
     user = state.store.user_by_login(str(claims.get("sub")))
     if user is not None and user.sub == claims.get("sub"):
         out["username"] = user.login_name
-    return {"active": True, "token_type": "Bearer", **out}
+    # RFC 9449 §6.2: a bound token says so, with its key's thumbprint
+    jkt = bound_jkt(claims)
+    if jkt is not None:
+        out["cnf"] = {"jkt": jkt}
+    return {"active": True, "token_type": "DPoP" if jkt else "Bearer", **out}
 
 
 def _introspect_refresh(state: IdPState, token: str) -> dict[str, Any]:

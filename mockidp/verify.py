@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jws
 from joserfc.errors import JoseError
+from joserfc.jwk import JWKRegistry
 
 from . import base64url
 from .config import SIGNING_ALGS
@@ -43,6 +44,27 @@ MAX_ACCESS_TOKEN = 4096
 MAX_ISSUED_TOKEN = 16 * 1024
 #: clock skew a resource server with its own clock tolerates (RFC 9068 §4: "a few minutes" at most)
 RESOURCE_SERVER_LEEWAY = 60
+#: asymmetric algorithms a DPoP proof may use (RFC 9449 §4.3 check 5), with the key each needs
+DPOP_ALG_KEYS: Mapping[str, tuple[str, str | None]] = {
+    "ES256": ("EC", "P-256"),
+    "ES384": ("EC", "P-384"),
+    "ES512": ("EC", "P-521"),
+    "PS256": ("RSA", None),
+    "PS384": ("RSA", None),
+    "PS512": ("RSA", None),
+    "RS256": ("RSA", None),
+    "RS384": ("RSA", None),
+    "RS512": ("RSA", None),
+    "EdDSA": ("OKP", "Ed25519"),
+    "Ed25519": ("OKP", "Ed25519"),
+}
+DPOP_ALGS: tuple[str, ...] = tuple(DPOP_ALG_KEYS)
+#: a DPoP proof carries a public key in its header; bigger ones are refused before parsing
+MAX_DPOP_PROOF = 8192
+#: JWK members that belong to a private or symmetric key (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037)
+PRIVATE_JWK_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+#: the smallest RSA modulus a proof key may have (RFC 7518 §3.3: 2048 bits or larger)
+MIN_RSA_BITS = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +127,63 @@ def verify_jws(
     except (JoseError, ValueError, TypeError) as exc:
         raise InvalidToken(f"bad signature ({type(exc).__name__})") from None
     return header, _json(payload, "payload")
+
+
+def verify_dpop_jws(proof: str, algs: Collection[str] = DPOP_ALGS) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The (header, claims) of a DPoP proof whose signature verifies with the key in its header.
+
+    RFC 9449 §4.3 checks 2-6: one well-formed JWT, ``typ: dpop+jwt``, an asymmetric ``alg`` among
+    ``algs`` that fits the key, a ``jwk`` header holding a public key only, and a valid signature.
+    The claims are checked by :mod:`mockidp.dpop`. Raises :class:`InvalidToken` with the reason.
+    """
+    if len(proof) > MAX_DPOP_PROOF:
+        raise InvalidToken(f"proof too large (more than {MAX_DPOP_PROOF} characters)")
+    parts = proof.split(".")
+    if len(parts) != 3:
+        raise InvalidToken("the proof is not a compact JWS")
+    header = _json_segment(parts[0], "header")
+    payload = _segment(parts[1], "payload")
+    _segment(parts[2], "signature")
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ.lower() != "dpop+jwt":
+        raise InvalidToken(f"typ {typ!r} is not dpop+jwt")
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in algs or alg not in DPOP_ALG_KEYS:
+        raise InvalidToken(f"alg {alg!r} is not an accepted asymmetric algorithm")
+    for name in ("crit", "jku", "x5u", "x5c", "cty", "zip", "b64"):
+        if name in header:
+            raise InvalidToken(f"header parameter {name!r} not accepted in a proof")
+    key = _proof_key(header.get("jwk"), alg)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            jws.deserialize_compact(proof, key, algorithms=[alg])
+    except (JoseError, ValueError, TypeError) as exc:
+        raise InvalidToken(
+            f"the proof's signature does not verify with its jwk ({type(exc).__name__})"
+        ) from None
+    return header, _json(payload, "payload")
+
+
+def _proof_key(jwk: Any, alg: str) -> Any:
+    """The public key of a proof's ``jwk`` header, if it suits ``alg`` (RFC 9449 §4.3 checks 5, 6)."""
+    if not isinstance(jwk, dict):
+        raise InvalidToken("the proof has no jwk header (a JSON object)")
+    private = [m for m in PRIVATE_JWK_MEMBERS if m in jwk]
+    if private:
+        raise InvalidToken(f"the proof's jwk holds private key material ({', '.join(private)})")
+    kty, crv = DPOP_ALG_KEYS[alg]
+    if jwk.get("kty") != kty or (crv is not None and jwk.get("crv") != crv):
+        raise InvalidToken(f"the proof's jwk is not a {crv or kty} key, as alg {alg} needs")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            key = JWKRegistry.import_key(dict(jwk))
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidToken(f"the proof's jwk is not a usable key ({type(exc).__name__})") from None
+    if kty == "RSA" and getattr(key.raw_value, "key_size", 0) < MIN_RSA_BITS:
+        raise InvalidToken(f"the proof's RSA key is shorter than {MIN_RSA_BITS} bits")
+    return key
 
 
 def verify(

@@ -68,6 +68,17 @@ def register(sub: Any) -> None:
         "JWKS client rate-limits refetches refuses the new kid within its cooldown",
     )
     p.add_argument(
+        "--dpop",
+        action="store_true",
+        help="the API requires DPoP (RFC 9449): bind every token to a key, send it with a proof, "
+        "and also send the DPoP request defects (a bound token as Bearer, a proof of another key...)",
+    )
+    p.add_argument(
+        "--dpop-nonce",
+        action="store_true",
+        help="with --dpop: the API demands its own DPoP nonce, so a proof without it must be refused",
+    )
+    p.add_argument(
         "--tag",
         action="append",
         default=[],
@@ -99,7 +110,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     target = ApiTarget(url=args.url, audience=args.audience, scope=args.scope, method=args.method.upper())
     options = RunOptions(
-        expiry_wait=args.expiry_wait, allow_token_in=frozenset(args.allow_token_in), jwks=args.jwks
+        expiry_wait=args.expiry_wait,
+        allow_token_in=frozenset(args.allow_token_in),
+        jwks=args.jwks,
+        dpop=args.dpop or args.dpop_nonce,
+        dpop_nonce=args.dpop_nonce,
     )
     catalog = None
     if args.tag or args.group:

@@ -332,6 +332,18 @@ def stops_on_issuer_mismatch(ev: Evidence) -> Case:
     )
 
 
+def dpop_bound(ev: Evidence) -> Case:
+    """RFC 9449: the APIs took only DPoP-bound tokens with valid proofs; some call got through."""
+    bound = [c for c in ev.calls if 200 <= c.status < 300 and isinstance((c.claims or {}).get("cnf"), dict)]
+    as_bearer = [
+        c for c in ev.calls if c.error == "invalid_token" and isinstance((c.claims or {}).get("cnf"), dict)
+    ]
+    problems = [] if bound else ["no API call succeeded with a DPoP-bound token and a valid proof"]
+    if as_bearer:
+        problems.append(f"{len(as_bearer)} calls sent a DPoP-bound token without the DPoP scheme")
+    return verdict("dpop-bound", problems, f"{len(bound)} calls with DPoP-bound tokens and proofs")
+
+
 CHECKS: dict[str, Check] = {
     "exit-status": exit_status,
     "api-called": api_called,
@@ -353,6 +365,7 @@ CHECKS: dict[str, Check] = {
     "assertion-aud": assertion_aud,
     "assertion-jti-single-use": assertion_jti_single_use,
     "assertion-lifetime": assertion_lifetime,
+    "dpop-bound": dpop_bound,
     # the same names, judged after a trial that must stop the agent
     "state-checked:stopped": code_not_redeemed("state-checked"),
     "authorization-iss-checked": code_not_redeemed("authorization-iss-checked"),

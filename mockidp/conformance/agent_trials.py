@@ -60,6 +60,9 @@ class Trial:
     page_delay: float = 0.0
     #: every API demands a sign-in at this ``acr`` (RFC 9470 step-up); the IdP's levels come from ``idp``
     require_acr: str | None = None
+    #: every API requires DPoP-bound tokens with proofs (RFC 9449 §7), optionally its own nonce
+    require_dpop: bool = False
+    dpop_nonce: bool = False
     expect_exit: Literal["zero", "nonzero"] = "zero"
     #: check keys (see agent_checks.CHECKS); None: the flow's baseline checks
     checks: tuple[str, ...] | None = None
@@ -164,12 +167,26 @@ TRIALS: tuple[Trial, ...] = (
     _tampered_response("authorization-state-wrong", "authorization_state", "state-checked:stopped"),
     _tampered_response("authorization-iss-wrong", "authorization_iss", "authorization-iss-checked"),
 )
-BY_NAME: Mapping[str, Trial] = {t.name: t for t in TRIALS}
+#: trials run only when named (``--trial``): they need something not every agent does
+OPT_IN: tuple[Trial, ...] = (
+    Trial(
+        name="dpop-required",
+        description=(
+            "each API requires DPoP (RFC 9449) and its own nonce: the agent gets DPoP-bound tokens "
+            "and sends a fresh proof with every call, retrying once with the API's DPoP-Nonce"
+        ),
+        flows=("client_credentials",),
+        require_dpop=True,
+        dpop_nonce=True,
+        checks=("exit-status", "api-called", "dpop-bound"),
+    ),
+)
+BY_NAME: Mapping[str, Trial] = {t.name: t for t in (*TRIALS, *OPT_IN)}
 
 
 def trials_for(flow: str, names: tuple[str, ...] | None = None) -> list[Trial]:
     """The built-in trials of ``flow`` (or the named ones, which must exist and fit the flow)."""
-    if names is None:
+    if names is None:  # the opt-in trials only when named
         return [t for t in TRIALS if flow in t.flows]
     chosen = []
     for name in names:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..clock import wall_time
 from ..defects.attacker import ATTACKER_PATH
 from ..errors import TargetUnreachable, Unreachable
-from .api_send import ApiTarget, judge, send_case
+from .api_send import ApiTarget, Sender, judge, send_case
 from .case import Case
 from .probe import Where, send
 
@@ -58,20 +58,29 @@ def _passed(case: Case, detail: str) -> Case:
     return dataclasses.replace(case, passed=True, outcome="passed", detail=detail, cause="")
 
 
-def expired_after_cache(idp: MockIdP, target: ApiTarget, client_id: str) -> Case:
+def expired_after_cache(
+    idp: MockIdP,
+    target: ApiTarget,
+    client_id: str,
+    *,
+    sender: Sender | None = None,
+    claims: Mapping[str, object] | None = None,
+) -> Case:
     """A token that lives 1-2 s, accepted, then sent again just after its ``exp`` (< 3 s in all).
 
     A fresh token with the same ``exp``, never seen before, is sent alongside: if the API
     accepts that one too, its leeway covers the wait and nothing can be judged; if it refuses
     it but accepts the one it saw before, it answered from a cache that outlived ``exp``.
+    ``sender`` and ``claims`` present the tokens another way (a DPoP run binds and proves them).
     """
+    deliver: Sender = sender or (lambda url, method, token: send(url, method, token))
     now = wall_time()
     exp = int(now) + 2
 
     def short_lived() -> str:
-        claims = {"exp": exp, "iat": int(now)}
+        times = {**(claims or {}), "exp": exp, "iat": int(now)}
         return idp.issue_token(
-            client_id=client_id, audience=target.audience, scope=target.scope, claims=claims
+            client_id=client_id, audience=target.audience, scope=target.scope, claims=times
         )
 
     seen, control = short_lived(), short_lived()
@@ -85,7 +94,7 @@ def expired_after_cache(idp: MockIdP, target: ApiTarget, client_id: str) -> Case
         cause="exp-cache",
     )
     try:
-        first = send(target.url, target.method, seen)
+        first = deliver(target.url, target.method, seen)
         if not 200 <= first.status < 300:
             verdict = judge(first, None, None)
             if verdict.outcome == "crashed":
@@ -97,8 +106,8 @@ def expired_after_cache(idp: MockIdP, target: ApiTarget, client_id: str) -> Case
                 detail="the short-lived token was refused at once",
             )
         time.sleep(max(0.0, exp + AFTER_EXP - wall_time()))
-        again = send(target.url, target.method, seen)
-        fresh = send(target.url, target.method, control)
+        again = deliver(target.url, target.method, seen)
+        fresh = deliver(target.url, target.method, control)
     except Unreachable as exc:
         raise TargetUnreachable(str(exc)) from None
     for answer in (again, fresh):

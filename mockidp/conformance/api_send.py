@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import TargetUnreachable, Unreachable
 from .case import Case, Outcome, Severity
 from .probe import Answer, Where, send
+
+#: sends a token the way a run presents it (url, method, token): Bearer, or DPoP with a proof
+Sender = Callable[[str, str, str | None], Answer]
+#: the challenge schemes a refusal may use: Bearer (RFC 6750 §3), or DPoP too when the API
+#: requires DPoP (RFC 9449 §7.1)
+BEARER_ONLY = frozenset({"bearer"})
+BEARER_OR_DPOP = frozenset({"bearer", "dpop"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,11 +34,16 @@ class Verdict:
 
 
 def judge(
-    answer: Answer, expected_status: int | None, expected_error: str | None, check: str = ""
+    answer: Answer,
+    expected_status: int | None,
+    expected_error: str | tuple[str, ...] | None,
+    check: str = "",
+    schemes: frozenset[str] = BEARER_ONLY,
 ) -> Verdict:
     """What ``answer`` comes to, for a token that should get ``expected_status`` (None: 2xx).
 
-    ``check`` is the cause an acceptance is grouped under (the defect's catalog check).
+    ``check`` is the cause an acceptance is grouped under (the defect's catalog check);
+    ``expected_error`` may list several acceptable codes; ``schemes`` the acceptable challenges.
     """
     if answer.status == 0:
         return Verdict("crashed", answer.failure, "crash")
@@ -47,11 +60,14 @@ def judge(
         return Verdict(
             "refused-differently", f"refused, but with {answer.status}, not {expected_status}", "status"
         )
-    if answer.scheme != "bearer":
-        detail = "refused, but with no 'WWW-Authenticate: Bearer' challenge"
+    if not answer.schemes & schemes:
+        named = " or ".join(s.capitalize() if s == "bearer" else "DPoP" for s in sorted(schemes))
+        detail = f"refused, but with no 'WWW-Authenticate: {named}' challenge"
         return Verdict("refused-differently", detail, "challenge-missing")
-    if expected_error is not None and answer.error != expected_error:
-        detail = f'refused, but the challenge lacks error="{expected_error}" (got {answer.error or "none"})'
+    errors = (expected_error,) if isinstance(expected_error, str) else expected_error
+    if errors is not None and answer.error not in errors:
+        wanted = " or ".join(f'error="{e}"' for e in errors)
+        detail = f"refused, but the challenge lacks {wanted} (got {answer.error or 'none'})"
         return Verdict("refused-differently", detail, "error-code")
     return Verdict("passed")
 
@@ -68,12 +84,17 @@ def send_case(
     cause: str = "",
     where: Where = "header",
     method: str | None = None,
+    sender: Sender | None = None,
+    schemes: frozenset[str] = BEARER_ONLY,
 ) -> Case:
     try:
-        answer = send(target.url, method or target.method, token, where=where)
+        if sender is not None and where == "header":
+            answer = sender(target.url, method or target.method, token)
+        else:
+            answer = send(target.url, method or target.method, token, where=where)
     except Unreachable as exc:
         raise TargetUnreachable(str(exc)) from None
-    verdict = judge(answer, status, error, cause)
+    verdict = judge(answer, status, error, cause, schemes)
     return Case(
         name=name,
         passed=verdict.outcome == "passed",

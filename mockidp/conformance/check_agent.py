@@ -193,6 +193,8 @@ def observe(
             api.pages, api.page_delay = trial.pages, trial.page_delay
             if trial.require_acr is not None:
                 api.require(acr=trial.require_acr)
+            if trial.require_dpop:
+                api.require_dpop(nonce=trial.dpop_nonce)
         if trial.id_token_defects:
             idp.plan_defects(trial.id_token_defects, token="id", client_id=client.client_id, times=1)
         finished = run_once(command, agent_env(idp, client, flow, hosted, key), timeout, cwd=cwd)

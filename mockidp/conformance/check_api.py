@@ -26,7 +26,9 @@ from ..errors import InconclusiveRun, ScenarioError, TargetUnreachable
 from ..server import ConfigLike, MockIdP
 from ..tls import client_env
 from .api_cases import AttackerWatch, expired_after_cache, placement_cases
+from .api_dpop import DPoPSender, bound_minter, dpop_cases
 from .api_jwks import jwks_cases
+from .api_send import BEARER_ONLY, BEARER_OR_DPOP, Sender
 
 # re-exported: callers know them as check_api's
 from .api_send import ApiTarget as ApiTarget
@@ -170,6 +172,11 @@ class RunOptions:
     jwks: bool = False
     #: where the API documents that it takes tokens besides the header ("query", "body")
     allow_token_in: frozenset[str] = frozenset()
+    #: the API requires DPoP (RFC 9449): bind every token, send it with a proof, and send the
+    #: DPoP request defects (``mockidp.defects.dpop``)
+    dpop: bool = False
+    #: the API demands its own DPoP nonce: judge ``dpop-nonce-missing`` even if it never asked
+    dpop_nonce: bool = False
 
 
 DEFAULT_OPTIONS = RunOptions()
@@ -188,8 +195,19 @@ def run_cases(
 
     The API must already be up. Raises :class:`InconclusiveRun` when it refuses the valid token.
     """
-    valid = send_case(target, "valid-token", minter(idp, target, ()), None, None, "must", "RFC 6750 §2.1")
-    no_token = send_case(target, "no-token", None, 401, None, "must", NO_TOKEN_SPEC, cause="no-token")
+    dpop = DPoPSender() if options.dpop else None
+    if dpop is not None:
+        bound = bound_minter(idp, dpop.key, CHECK_CLIENT)
+        minter = lambda _idp, target_, defects: bound(target_, tuple(defects))  # noqa: E731
+    sender = dpop.send if dpop is not None else None
+    schemes = BEARER_OR_DPOP if dpop is not None else BEARER_ONLY
+    valid_spec = "RFC 9449 §7.1" if dpop is not None else "RFC 6750 §2.1"
+    valid = send_case(
+        target, "valid-token", minter(idp, target, ()), None, None, "must", valid_spec, sender=sender
+    )
+    no_token = send_case(
+        target, "no-token", None, 401, None, "must", NO_TOKEN_SPEC, cause="no-token", schemes=schemes
+    )
     cases = [valid, no_token]
     if valid.status == 0 and no_token.status == 0:
         if all(c.detail.startswith("timeout") for c in cases):
@@ -212,28 +230,53 @@ def run_cases(
             status, error, check = defect.expected_status, defect.expected_error, _check(defect)
             mark = watch.mark()
             if status == 200:
-                case = _positive_case(target, name, token, defect, check)
+                case = _positive_case(target, name, token, defect, check, sender)
                 cases.append(watch.judge(case, mark))
                 continue
-            case = send_case(target, name, token, status, error, defect.severity, defect.spec, cause=check)
+            case = send_case(
+                target,
+                name,
+                token,
+                status,
+                error,
+                defect.severity,
+                defect.spec,
+                cause=check,
+                sender=sender,
+                schemes=schemes,
+            )
             consequence = getattr(defect, "consequence", "")
             if case.result == "accepted" and consequence:
                 case = dataclasses.replace(case, detail=f"accepted with {case.status}: {consequence}")
             cases.append(watch.judge(case, mark))
+    if dpop is not None:
+        cases += dpop_cases(target, dpop, lambda: minter(idp, target, ()), nonce=options.dpop_nonce)
     if options.jwks:
-        cases += jwks_cases(idp, target, lambda: minter(idp, target, ()), lambda d: minter(idp, target, d))
+        cases += jwks_cases(
+            idp,
+            target,
+            lambda: minter(idp, target, ()),
+            lambda d: minter(idp, target, d),
+            sender=sender,
+            schemes=schemes,
+        )
     if options.expiry_wait:
-        cases.append(expired_after_cache(idp, target, CHECK_CLIENT))
+        bind = {"cnf": {"jkt": dpop.key.jkt}} if dpop is not None else None
+        cases.append(expired_after_cache(idp, target, CHECK_CLIENT, sender=sender, claims=bind))
     return ApiReport(target=target.url, cases=tuple(cases), strict=strict)
 
 
 NO_TOKEN_SPEC = "RFC 6750 §3.1; RFC 9728 §5.1"
 
 
-def _positive_case(target: ApiTarget, name: str, token: str, defect: DefectLike, check: str) -> Case:
+def _positive_case(
+    target: ApiTarget, name: str, token: str, defect: DefectLike, check: str, sender: Sender | None = None
+) -> Case:
     """A positive control: any 2xx passes; a refusal is ``refused-differently`` at the entry's
     severity ("too strict"), grouped under its check; a 5xx stays ``crashed``."""
-    case = send_case(target, name, token, None, None, defect.severity, defect.spec, cause=check)
+    case = send_case(
+        target, name, token, None, None, defect.severity, defect.spec, cause=check, sender=sender
+    )
     case = dataclasses.replace(case, expected_status=200, expected_error=None)
     if case.result != "failed":
         return case

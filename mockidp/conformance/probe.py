@@ -17,6 +17,9 @@ from ..tls import trusted_client_context
 
 TIMEOUT = 5.0
 _PARAM = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+#: an auth-scheme: a token at the start or after a comma, followed by a space and a parameter or
+#: by the end (RFC 9110 §11.6.1), e.g. both schemes of ``Bearer error="x", DPoP algs="ES256"``
+_SCHEME = re.compile(r"(?:^|,)\s*([A-Za-z][A-Za-z0-9._~+-]*)(?=\s+[A-Za-z0-9._~+/-]+\s*=|\s*(?:,|$))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +28,18 @@ class Answer:
     status: int
     challenge: str | None = None
     failure: str = ""
+    #: the ``DPoP-Nonce`` response header (RFC 9449 §9), when the API sent one
+    nonce: str | None = None
 
     @property
     def scheme(self) -> str:
         return (self.challenge or "").split(" ", 1)[0].lower()
+
+    @property
+    def schemes(self) -> frozenset[str]:
+        """Every auth-scheme the challenge names, lower case (one header may carry several)."""
+        found = {m.group(1).lower() for m in _SCHEME.finditer(self.challenge or "")}
+        return frozenset(found - set(challenge_params(self.challenge or "")))
 
     @property
     def error(self) -> str | None:
@@ -59,18 +70,27 @@ def _connection(scheme: str, host: str, port: int | None, timeout: float) -> htt
 
 
 def send(
-    url: str, method: str, token: str | None, timeout: float = TIMEOUT, *, where: Where = "header"
+    url: str,
+    method: str,
+    token: str | None,
+    timeout: float = TIMEOUT,
+    *,
+    where: Where = "header",
+    scheme: str = "Bearer",
+    extra_headers: dict[str, str] | None = None,
 ) -> Answer:
+    """One request with ``token`` (``Authorization: <scheme> <token>`` in the header), and
+    ``extra_headers`` (a DPoP proof)."""
     parts = urlsplit(url)
     conn = _connection(parts.scheme, parts.hostname or "127.0.0.1", parts.port, timeout)
     query = parts.query
     if token is not None and where == "query":
         query = "&".join(q for q in (query, urlencode({"access_token": token})) if q)
     path = (parts.path or "/") + (f"?{query}" if query else "")
-    headers = {"Accept": "application/json", "Connection": "close"}
+    headers = {"Accept": "application/json", "Connection": "close", **(extra_headers or {})}
     body: bytes | None = None
     if token is not None and where == "header":
-        headers["Authorization"] = f"Bearer {token}"
+        headers["Authorization"] = f"{scheme} {token}"
     if token is not None and where == "body":
         body = urlencode({"access_token": token}).encode("ascii")
         headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -81,7 +101,9 @@ def send(
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         response.read()
-        return Answer(response.status, response.getheader("WWW-Authenticate"))
+        return Answer(
+            response.status, response.getheader("WWW-Authenticate"), nonce=response.getheader("DPoP-Nonce")
+        )
     except ConnectionRefusedError as exc:
         raise Unreachable(f"cannot connect to {url}: {exc.strerror}") from None
     except TimeoutError:

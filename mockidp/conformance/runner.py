@@ -128,6 +128,8 @@ def run_api_scenario(loaded: LoadedScenario, spec: ApiSpec) -> ApiReport:
             placement=whole,
             expiry_wait=whole and spec.expiry_wait,
             allow_token_in=frozenset(spec.allow_token_in),
+            dpop=spec.dpop or spec.dpop_nonce,
+            dpop_nonce=spec.dpop_nonce,
         )
         report = run_cases(idp, target, catalog, strict=spec.strict, options=options)
         extra = list(report.cases)

@@ -117,6 +117,17 @@ class ApiTarget:
             "there is then no finding."
         },
     )
+    dpop: bool = field(
+        default=False,
+        metadata={
+            "doc": "The API requires DPoP (RFC 9449): every token is bound to a key and sent with a "
+            "proof, and the DPoP request defects are sent too (`check-api --dpop`)."
+        },
+    )
+    dpop_nonce: bool = field(
+        default=False,
+        metadata={"doc": "With `dpop`: the API demands its own DPoP nonce (`check-api --dpop-nonce`)."},
+    )
     resource_metadata: bool = field(
         default=False,
         metadata={

@@ -2,7 +2,8 @@
 
 ``CATALOG`` maps each stable kebab-case name to its :class:`Defect`, grouped in a fixed order
 (signature, header, time, audience, claims, type, structure, positive: tokens a
-correct API must accept). Tokens are broken through
+correct API must accept). ``DPOP_CATALOG`` holds the DPoP request defects (a valid bound token
+presented wrongly, ``mockidp.defects.dpop``). Tokens are broken through
 :func:`mint_token`, which ``MockIdP.issue_token(defects=...)`` and the token endpoint's defect
 plans use; ``docs/defects.md`` is generated from this catalog by ``python -m mockidp.defects.docs``.
 """
@@ -21,6 +22,7 @@ from .catalog import (
     resolve_defects,
 )
 from .claims import POLICY_DEFECTS
+from .dpop import DPOP_CATALOG, DPoPDefect
 from .mint import Minted, mint
 from .model import GROUPS, Defect, MintContext, MintingIdP, TokenKind
 
@@ -69,9 +71,11 @@ def mint_token(
 __all__ = [
     "CATALOG",
     "CHECK_API_DEFAULTS",
+    "DPOP_CATALOG",
     "GROUPS",
     "NOT_SENT_BY_DEFAULT",
     "POLICY_DEFECTS",
+    "DPoPDefect",
     "Defect",
     "MintContext",
     "Minted",

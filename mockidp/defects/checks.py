@@ -19,6 +19,53 @@ class Check:
     fix: str
 
 
+#: the DPoP request checks (``mockidp.defects.dpop``), RFC 9449 §4.3 and §7.1
+_DPOP: dict[str, Check] = {
+    "scheme": Check(
+        "accepts a DPoP-bound token sent as Bearer",
+        "refuse a token with `cnf.jkt` unless it comes with `Authorization: DPoP` and a proof "
+        "(RFC 9449 §7.2)",
+    ),
+    "proof": Check(
+        "does not require exactly one DPoP proof",
+        "refuse a DPoP request without one valid `DPoP` header (RFC 9449 §4.3 check 1)",
+    ),
+    "jkt": Check(
+        "does not compare the proof's key with the token's `cnf.jkt`",
+        "compute the RFC 7638 thumbprint of the proof's `jwk` and require it to equal `cnf.jkt` "
+        "(RFC 9449 §7.1)",
+    ),
+    "signature": Check(
+        "does not verify the proof's signature",
+        "verify the proof with its `jwk`, only with asymmetric algorithms, never `none` (RFC 9449 §4.3)",
+    ),
+    "typ": Check("does not check the proof's `typ`", "require `typ: dpop+jwt` (RFC 9449 §4.3 check 4)"),
+    "htm": Check(
+        "does not check the proof's `htm`", "require `htm` to equal the request's method (RFC 9449 §4.3)"
+    ),
+    "htu": Check(
+        "does not check the proof's `htu`",
+        "require `htu` to equal the request URL without query and fragment (RFC 9449 §4.3)",
+    ),
+    "ath": Check(
+        "does not check the proof's `ath`",
+        "require `ath` = base64url(SHA-256(access token)) (RFC 9449 §4.3 check 11, §7.1)",
+    ),
+    "jti": Check(
+        "accepts a replayed proof",
+        "remember each proof's `jti` for as long as its `iat` is acceptable (RFC 9449 §11.1)",
+    ),
+    "iat": Check(
+        "accepts old proofs",
+        "refuse a proof whose `iat` is more than a minute or so from your clock (RFC 9449 §4.3, §11.1)",
+    ),
+    "nonce": Check(
+        "does not enforce the DPoP nonce it hands out",
+        "refuse a proof without your current nonce with 401 `use_dpop_nonce` and a `DPoP-Nonce` "
+        "header (RFC 9449 §9)",
+    ),
+}
+
 CHECKS: Mapping[str, Check] = MappingProxyType(
     {
         "alg": Check(
@@ -184,5 +231,6 @@ CHECKS: Mapping[str, Check] = MappingProxyType(
         "size": Check(
             "accepts very large tokens", "refuse tokens over a size limit, e.g. 4 KB (RFC 8725bis §3.13)"
         ),
+        **{f"dpop-{name}": check for name, check in _DPOP.items()},
     }
 )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import CATALOG, GROUPS, NOT_SENT_BY_DEFAULT
 from .checks import CHECKS
+from .dpop import DPOP_CATALOG
 
 DEFAULT_PATH = Path("docs/defects.md")
 
@@ -110,6 +111,7 @@ def render() -> str:
                 f"{d.expected_status} `{d.expected_error}` | {d.severity} | {_cell(d.consequence)} | "
                 f"`{d.check}` | {', '.join(d.applies_to)} |"
             )
+    out.extend(_dpop_section())
     out.append("\n## What check-api sends\n")
     out.append(
         "`mockidp check-api` sends a valid token, no token, the protocol cases `token-in-query`, "
@@ -131,6 +133,29 @@ def render() -> str:
     for code, hint in CHECKS.items():
         out.append(f"| `{code}` | {_cell(hint.cause)} | {_cell(hint.fix)} |")
     return "\n".join(out) + "\n"
+
+
+def _dpop_section() -> list[str]:
+    """The DPoP request defects: a valid bound token, presented wrongly (``check-api --dpop``)."""
+    out = [
+        "\n## DPoP requests (check-api --dpop)\n",
+        "A valid DPoP-bound token (`cnf.jkt`, RFC 9449 §6.1) presented wrongly: these are not "
+        "tokens but requests, built by `mockidp.defects.dpop` and sent by `mockidp check-api "
+        "--dpop` to an API that requires DPoP. *Expected* is 401 with a `WWW-Authenticate: DPoP` "
+        "(or `Bearer`) challenge carrying one of the listed errors (RFC 9449 §7.1 leaves the "
+        "choice between `invalid_dpop_proof` and `invalid_token` open). `dpop-nonce-missing` is "
+        "sent only to an API that demands a nonce (`--dpop-nonce`, or once it answered "
+        "`use_dpop_nonce`).\n",
+        "| Name | What is wrong | Spec | Expected | Severity | Consequence | Check |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for d in DPOP_CATALOG.values():
+        errors = " or ".join(f"`{e}`" for e in d.expected_errors)
+        out.append(
+            f"| `{d.name}` | {_cell(d.description)} | {_cell(d.spec)} | {d.expected_status} {errors} | "
+            f"{d.severity} | {_cell(d.consequence)} | `{d.check}` |"
+        )
+    return out
 
 
 def _cve_section() -> list[str]:

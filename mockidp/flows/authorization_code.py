@@ -14,7 +14,8 @@ import hmac
 from typing import Any
 
 from .. import base64url
-from ..errors import InvalidGrant, InvalidRequest
+from ..dpop import same_jkt
+from ..errors import InvalidDPoPProof, InvalidGrant, InvalidRequest
 from ..grants import AuthorizationCode, AuthorizationRequest, new_id
 from ..issuance import user_token_response
 from ..state import IdPState
@@ -63,6 +64,16 @@ def _check_pkce(request: AuthorizationRequest, verifier: str | None) -> None:
         raise InvalidGrant("code_verifier does not match the code_challenge")
 
 
+def _check_dpop_jkt(request: AuthorizationRequest, jkt: str | None) -> None:
+    """RFC 9449 §10: a code requested with ``dpop_jkt`` is redeemed only with a proof of that key."""
+    if request.dpop_jkt is None:
+        return
+    if jkt is None:
+        raise InvalidDPoPProof("the authorization request sent dpop_jkt: send a DPoP proof of that key")
+    if not same_jkt(jkt, request.dpop_jkt):
+        raise InvalidGrant("the DPoP proof's key is not the one dpop_jkt named at /authorize")
+
+
 def _check_redirect(request: AuthorizationRequest, redirect_uri: str | None) -> None:
     if redirect_uri is None:
         if request.redirect_uri_sent:
@@ -99,6 +110,7 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
     authorization = record.request
     _check_redirect(authorization, params.get("redirect_uri"))
     _check_pkce(authorization, params.get("code_verifier"))
+    _check_dpop_jkt(authorization, request.dpop_jkt)
     audiences, scopes = list(authorization.audiences), list(authorization.scopes)
     targets = requested_targets(params)
     if targets:  # RFC 8707 section 2.2: the token request may pick among the granted resources
@@ -122,4 +134,5 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
         ceiling=(authorization.scopes, authorization.audiences),
         acr=record.acr,
         id_token_claims=authorization.id_token_claims,
+        jkt=request.dpop_jkt,
     )

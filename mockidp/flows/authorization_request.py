@@ -56,6 +56,9 @@ def _single(params: Params, name: str) -> str | None:
     return values[0] if values else None
 
 
+JKT_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
 def client_and_redirect(state: IdPState, params: Params) -> tuple[ClientConfig, str, bool]:
     """The client and the redirect URI to answer on, or an :class:`AuthorizationPageError`."""
     client_id = _single(params, "client_id")
@@ -127,7 +130,15 @@ def _validate(
         acr_values=acr_values,
         id_token_claims=claims.id_token,
         userinfo_claims=claims.userinfo,
+        dpop_jkt=_dpop_jkt(params.get("dpop_jkt")),
     )
+
+
+def _dpop_jkt(value: str | None) -> str | None:
+    """RFC 9449 §10: a JWK SHA-256 thumbprint, 43 base64url characters."""
+    if value is not None and not JKT_VALUE.fullmatch(value):
+        raise InvalidRequest("dpop_jkt must be a base64url JWK SHA-256 thumbprint (RFC 9449 section 10)")
+    return value
 
 
 def _hinted_subject(state: IdPState, hint: str | None) -> str | None:

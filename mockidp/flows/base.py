@@ -18,6 +18,8 @@ class TokenRequest:
     state: IdPState
     client: ClientConfig
     params: Params
+    #: RFC 9449: the thumbprint of the request's DPoP proof key (None: no proof, bearer tokens)
+    dpop_jkt: str | None = None
 
 
 class GrantHandler(Protocol):

@@ -16,6 +16,11 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
     audiences = select_audiences(state, client, requested_targets(params))
     scope = select_scopes(state, client, params.get("scope"), audiences)
     token, record = issue_access_token(
-        state, client_id=client.client_id, subject=client.client_id, audiences=audiences, scope=scope
+        state,
+        client_id=client.client_id,
+        subject=client.client_id,
+        audiences=audiences,
+        scope=scope,
+        jkt=request.dpop_jkt,
     )
     return bearer_response(token, record)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from ..errors import InvalidGrant, InvalidScope
+from ..dpop import same_jkt
+from ..errors import InvalidDPoPProof, InvalidGrant, InvalidScope
 from ..grants import RefreshRecord
 from ..issuance import user_token_response
 from ..state import IdPState
@@ -31,6 +32,16 @@ def _find(state: IdPState, client_id: str, token: str) -> RefreshRecord:
     if record.expires_at <= state.clock.now():
         raise InvalidGrant("the refresh token has expired")
     return record
+
+
+def _check_binding(record: RefreshRecord, jkt: str | None) -> None:
+    """RFC 9449 §5: a bound refresh token (a public client's) needs a proof of the same key."""
+    if record.jkt is None:
+        return
+    if jkt is None:
+        raise InvalidDPoPProof("this refresh token is DPoP-bound: send a DPoP proof of its key")
+    if not same_jkt(jkt, record.jkt):
+        raise InvalidGrant("the refresh token is bound to another DPoP key")
 
 
 def _reused(state: IdPState, record: RefreshRecord) -> NoReturn:
@@ -61,6 +72,7 @@ def _narrowed_scopes(record: RefreshRecord, requested: str | None) -> list[str]:
 def exchange(request: TokenRequest) -> dict[str, Any]:
     state, client, params = request.state, request.client, request.params
     record = _find(state, client.client_id, params.require("refresh_token"))
+    _check_binding(record, request.dpop_jkt)
     scopes = _narrowed_scopes(record, params.get("scope"))
     targets = requested_targets(params)
     audiences = list(record.audiences)
@@ -83,4 +95,5 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
         nonce=None,
         ceiling=(record.scopes, record.audiences),
         acr=record.acr,
+        jkt=request.dpop_jkt,
     )

@@ -19,8 +19,9 @@ from .. import base64url
 from ..acr import satisfies
 from ..errors import InvalidToken, safe_description
 from ..state import IdPState
-from ..verify import RESOURCE_SERVER_LEEWAY, AccessTokenPolicy, scopes_of, verify
-from ..web.bearer import header_token
+from ..verify import DPOP_ALGS, RESOURCE_SERVER_LEEWAY, AccessTokenPolicy, scopes_of, verify
+from ..web.bearer import scheme_and_token
+from .dpop import ALGS_PARAM, DPoPPolicy, dpop_refusal
 from .mcp_options import McpOptions
 
 
@@ -112,6 +113,8 @@ class MockApi:
     mcp: McpOptions | None = None
     #: the migration trial has switched this API to the second authorization server
     migrated: bool = False
+    #: DPoP (RFC 9449): the scheme is always accepted; :meth:`require_dpop` makes it the only one
+    dpop: DPoPPolicy = field(default_factory=DPoPPolicy)
     calls: list[ApiCall] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -124,6 +127,13 @@ class MockApi:
         rule = StepUp(acr=acr, max_age=max_age)
         self.step_up[route.rstrip("/")] = rule
         return rule
+
+    def require_dpop(self, *, nonce: bool = False) -> DPoPPolicy:
+        """Accept only DPoP-bound tokens with a valid proof (RFC 9449 §7); ``nonce`` also demands
+        this API's own ``DPoP-Nonce`` in every proof (§9)."""
+        self.dpop.required = True
+        self.dpop.nonce = nonce
+        return self.dpop
 
     def step_up_for(self, path: str) -> StepUp | None:
         """The requirement of the longest route that ``path`` (below the API) falls under."""
@@ -172,9 +182,12 @@ class MockApi:
             "scopes_supported": list(self.scopes),
             "bearer_methods_supported": ["header"],
             "resource_name": self.name,
+            "dpop_signing_alg_values_supported": list(DPOP_ALGS),
         }
         if self.mcp and not self.mcp.scopes_supported:
             del document["scopes_supported"]
+        if self.dpop.required:
+            document["dpop_bound_access_tokens_required"] = True
         return document
 
     def page_of(self, request: web.Request) -> int:
@@ -201,9 +214,19 @@ class MockApi:
             return False
 
     def challenge(
-        self, error: str | None = None, description: str = "", scope: str = "", extra: tuple[str, ...] = ()
+        self,
+        error: str | None = None,
+        description: str = "",
+        scope: str = "",
+        extra: tuple[str, ...] = (),
+        scheme: str = "",
     ) -> str:
-        """The ``WWW-Authenticate`` value (RFC 6750 section 3, RFC 9728 section 5.1, RFC 9470 section 3)."""
+        """The ``WWW-Authenticate`` value (RFC 6750 section 3, RFC 9728 section 5.1, RFC 9470 section 3).
+
+        ``scheme`` "" is Bearer, or DPoP when this API requires it; a DPoP challenge carries
+        ``algs`` (RFC 9449 §7.1).
+        """
+        scheme = scheme or ("DPoP" if self.dpop.required else "Bearer")
         params = []
         if error:
             params.append(f'error="{error}"')
@@ -212,9 +235,11 @@ class MockApi:
         if scope:
             params.append(f'scope="{scope}"')
         params.extend(extra)
+        if scheme == "DPoP":
+            params.append(ALGS_PARAM)
         if self.mcp is None or self.mcp.metadata_in_challenge:
             params.append(f'resource_metadata="{self.metadata_url}"')
-        return "Bearer " + ", ".join(params)
+        return f"{scheme} " + ", ".join(params)
 
 
 def answer(state: IdPState, api: MockApi, request: web.Request) -> tuple[web.Response, ApiCall]:
@@ -251,7 +276,8 @@ def gate(
     ``challenge_scope`` goes into a 401's challenge (MCP servers name the scope there);
     a 403 names ``needed``.
     """
-    token = header_token(request.headers) or None  # the header only; the query is ignored
+    sent = scheme_and_token(request.headers)  # the header only; the query is ignored
+    scheme, token = sent if sent is not None and sent[1] else ("", None)
     base: dict[str, Any] = {
         "api": api.name,
         "method": request.method,
@@ -270,9 +296,16 @@ def gate(
     try:
         claims = verify(token, state.keys.find, policy, state.clock.now(), revoked=state.store.is_revoked)
     except InvalidToken as exc:
-        headers = {"WWW-Authenticate": api.challenge("invalid_token", exc.description, challenge_scope)}
+        challenge = api.challenge(
+            "invalid_token", exc.description, challenge_scope, scheme="DPoP" if scheme == "dpop" else ""
+        )
         call = ApiCall(status=401, error="invalid_token", token_aud=_claimed_aud(token), **base)
-        return _error(401, "invalid_token", headers), call
+        return _error(401, "invalid_token", {"WWW-Authenticate": challenge}), call
+    refusal = dpop_refusal(state, api.dpop, api.url, request, scheme, token, claims)
+    if refusal is not None:
+        challenge = api.challenge(refusal.error, refusal.description, scheme="DPoP")
+        call = ApiCall(status=401, error=refusal.error, claims=claims, **base)
+        return _error(401, refusal.error, {"WWW-Authenticate": challenge, **refusal.headers}), call
     if api.take_rejection():
         headers = {
             "WWW-Authenticate": api.challenge("invalid_token", "token no longer accepted", challenge_scope)

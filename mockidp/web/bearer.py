@@ -32,6 +32,17 @@ def invalid_token(exc: InvalidToken) -> InvalidToken:
     return InvalidToken(exc.description, headers=challenge("invalid_token", exc.description))
 
 
+def scheme_and_token(headers: Mapping[str, str]) -> tuple[str, str] | None:
+    """(scheme, token) of ``Authorization: Bearer|DPoP <token>``, the scheme in lower case
+    (RFC 9110 section 11.1; RFC 9449 section 7.1); None for any other credentials or none."""
+    value = headers.get("Authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    scheme = scheme.lower()
+    return (scheme, token.strip()) if scheme in ("bearer", "dpop") else None
+
+
 def header_token(headers: Mapping[str, str]) -> str | None:
     """The token of an ``Authorization: Bearer`` header (RFC 6750 section 2.1).
 

@@ -111,6 +111,7 @@ PUBLIC: dict[str, list[str]] = {
         "InvalidBindingMessage",
         "InvalidClient",
         "InvalidClientMetadata",
+        "InvalidDPoPProof",
         "InvalidGrant",
         "InvalidRedirectUri",
         "InvalidRequest",
@@ -129,6 +130,7 @@ PUBLIC: dict[str, list[str]] = {
         "UnknownUserId",
         "Unreachable",
         "UnsupportedGrantType",
+        "UseDPoPNonce",
     ],
     "mockidp.loading": [
         "Origin",
@@ -144,9 +146,11 @@ PUBLIC: dict[str, list[str]] = {
     "mockidp.defects": [
         "CATALOG",
         "CHECK_API_DEFAULTS",
+        "DPOP_CATALOG",
         "GROUPS",
         "NOT_SENT_BY_DEFAULT",
         "POLICY_DEFECTS",
+        "DPoPDefect",
         "Defect",
         "MintContext",
         "Minted",

@@ -15,6 +15,7 @@ from ...client_keys import ASSERTION_ALGS
 from ...flows import enabled_grants, jwt_bearer, token_exchange
 from ...state import IdPState
 from ...targets import OIDC_SCOPES
+from ...verify import DPOP_ALGS
 from ..keys import STATE
 from ..responses import json_response
 
@@ -38,6 +39,8 @@ def metadata(state: IdPState) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [state.keys.alg],
         "claims_supported": supported_claims(with_levels=bool(state.config.acr_levels)),
+        # DPoP (RFC 9449 §5.1) is always on: a token request with a proof gets a bound token
+        "dpop_signing_alg_values_supported": list(DPOP_ALGS),
         **user_flow_metadata(state),
         **_assertion_metadata(state),
     }

@@ -8,6 +8,7 @@ from ...claims_plan import recording
 from ...errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from ...flows import GRANTS, TokenRequest
 from ..client_auth import authenticate_client
+from ..dpop import token_request_jkt
 from ..keys import STATE, TOKEN_CLAIMS
 from ..request_params import form_params
 from ..responses import json_response
@@ -28,9 +29,12 @@ async def handle(request: web.Request) -> web.StreamResponse:
     client = authenticated.client
     if grant_type not in client.allowed_grant_types:
         raise UnauthorizedClient(f"client {client.client_id!r} may not use {grant_type}")
+    jkt = token_request_jkt(state, request, client)
     with recording() as applied:
         # signing is most of the cost: off the loop, on every core (see mockidp.web.workers)
-        body = await off_loop(grant, TokenRequest(state=state, client=client, params=params))
+        body = await off_loop(grant, TokenRequest(state=state, client=client, params=params, dpop_jkt=jkt))
     if applied:
         request[TOKEN_CLAIMS] = applied
-    return json_response(body, no_store=True)
+    # RFC 9449 §8.2: in nonce mode every answer carries the nonce for the client's next proof
+    nonce = {"DPoP-Nonce": state.dpop_nonces.current(state.clock.now())} if state.config.dpop.nonce else {}
+    return json_response(body, headers=nonce, no_store=True)

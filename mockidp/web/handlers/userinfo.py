@@ -4,7 +4,8 @@ Userinfo is a protected resource of the IdP, so it accepts only access tokens me
 (RFC 9068 section 4; RFC 9700 section 2.3): ``aud`` names the issuer or the userinfo URL,
 the token passes the same strict checks as the mock APIs (``mockidp.verify``, with no clock
 leeway: the IdP's own clock is the reference), and the IdP issued it from a user's grant,
-never from client credentials.
+never from client credentials. A DPoP-bound token must come with the ``DPoP`` scheme and a
+proof (RFC 9449 §7), so a stolen bound token reads nobody's claims.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Any
 from aiohttp import web
 
 from ...claims import user_claims
-from ...errors import InvalidToken, OAuthError
+from ...dpop import ResourceRequest, resource_refusal
+from ...errors import InvalidToken, OAuthError, safe_description
 from ...state import IdPState
-from ...verify import AccessTokenPolicy, verify
-from ..bearer import bearer_token, challenge, invalid_token, missing_token
+from ...verify import DPOP_ALGS, AccessTokenPolicy, verify
+from ..bearer import bearer_token, challenge, invalid_token, missing_token, scheme_and_token
 from ..keys import CLIENT_ID, STATE
 from ..responses import json_response
 
@@ -46,12 +48,47 @@ def _user_token_claims(state: IdPState, token: str) -> dict[str, Any]:
     return claims
 
 
+def _check_binding(
+    state: IdPState, request: web.Request, scheme: str, token: str, claims: dict[str, Any]
+) -> None:
+    """RFC 9449 §7: a DPoP-bound token only with the DPoP scheme and a proof for this request."""
+    now = state.clock.now()
+    call = ResourceRequest(
+        method=request.method,
+        url=state.endpoint("userinfo"),
+        scheme=scheme,
+        token=token,
+        claims=claims,
+        now=now,
+    )
+    refusal = resource_refusal(
+        request.headers,
+        call,
+        remember=lambda jti, until: state.store.remember_jti("dpop:userinfo", jti, until, now),
+    )
+    if refusal is not None:
+        params = f'error="{refusal.error}", error_description="{safe_description(refusal.description)}"'
+        challenge = f'DPoP {params}, algs="{" ".join(DPOP_ALGS)}"'
+        raise OAuthError(
+            refusal.description,
+            error=refusal.error,
+            status=401,
+            headers={"WWW-Authenticate": challenge, **refusal.headers},
+        )
+
+
 async def handle(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    token = await bearer_token(request)
+    sent = scheme_and_token(request.headers)
+    token: str | None
+    if sent is not None and sent[0] == "dpop" and sent[1]:
+        scheme, token = sent
+    else:
+        scheme, token = "bearer", await bearer_token(request)
     if token is None:
         return missing_token()
     claims = _user_token_claims(state, token)
+    _check_binding(state, request, scheme, token, claims)
     request[CLIENT_ID] = claims["client_id"]
     scopes = str(claims.get("scope", "")).split()
     if "openid" not in scopes:
