@@ -12,6 +12,7 @@ revokes the grant also revokes it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import os
@@ -44,7 +45,42 @@ def pool() -> ThreadPoolExecutor:
 
 
 async def off_loop(fn: Callable[..., T], /, *args: object) -> T:
-    """``fn(*args)`` in the pool, with this request's context variables (claims recording)."""
-    context = contextvars.copy_context()
-    call = functools.partial(context.run, fn, *args)
-    return await asyncio.get_running_loop().run_in_executor(pool(), call)
+    """``fn(*args)`` in the pool, with this request's context variables (claims recording).
+
+    The worker hands the outcome straight to an asyncio future with ``call_soon_threadsafe``:
+    ``run_in_executor``'s chaining of a ``concurrent.futures.Future`` to it (locks, done
+    callbacks, state copying) cost the loop about a tenth of what a token request costs.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+    pool().submit(_run, loop, future, contextvars.copy_context(), fn, args)
+    return await future
+
+
+def _run(
+    loop: asyncio.AbstractEventLoop,
+    future: asyncio.Future[T],
+    context: contextvars.Context,
+    fn: Callable[..., T],
+    args: tuple[object, ...],
+) -> None:
+    if future.cancelled():  # the request went away while it queued
+        return
+    try:
+        result = context.run(fn, *args)
+    except BaseException as exc:  # noqa: BLE001 - handed to the awaiting request, as run_in_executor does
+        outcome = functools.partial(_fail, future, exc)
+    else:
+        outcome = functools.partial(_succeed, future, result)
+    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting
+        loop.call_soon_threadsafe(outcome)
+
+
+def _succeed(future: asyncio.Future[T], result: T) -> None:
+    if not future.cancelled():
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[T], exc: BaseException) -> None:
+    if not future.cancelled():
+        future.set_exception(exc)
