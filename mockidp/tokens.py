@@ -129,6 +129,12 @@ def sign(
         return jwt.encode(protected, dict(claims), key.key, algorithms=[key.alg], default_type=None)
 
 
+#: joserfc's JSON settings for the two segments, made once (``json.dumps`` with arguments
+#: builds an encoder per call)
+_HEADER_JSON = json.JSONEncoder(separators=(",", ":"))
+_PAYLOAD_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _compact(protected: dict[str, Any], claims: Mapping[str, Any], signer: Signer) -> str:
     """The compact JWS joserfc's ``jwt.encode`` makes, byte for byte, signed by ``signer``.
 
@@ -141,7 +147,7 @@ def _compact(protected: dict[str, Any], claims: Mapping[str, Any], signer: Signe
         value = payload.get(name)
         if isinstance(value, datetime.datetime):
             payload[name] = calendar.timegm(value.utctimetuple())
-    head = base64url.encode(json.dumps(protected, separators=(",", ":")).encode("ascii"))
-    body = base64url.encode(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    head = base64url.encode(_HEADER_JSON.encode(protected).encode("ascii"))
+    body = base64url.encode(_PAYLOAD_JSON.encode(payload).encode("utf-8"))
     signing_input = f"{head}.{body}"
     return f"{signing_input}.{base64url.encode(signer(signing_input.encode('ascii')))}"
