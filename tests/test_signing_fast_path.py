@@ -7,16 +7,20 @@ with PyJWT, and a key that joserfc would refuse or restrict still goes through j
 
 from __future__ import annotations
 
+import base64
 import datetime
 import warnings
 from typing import Any
 
 import jwt as pyjwt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from joserfc import jwt
 from joserfc.errors import UnsupportedKeyOperationError
 from joserfc.jwk import RSAKey
 
+from mockidp import base64url
 from mockidp.keys import SigningKey, native_signer, pooled_key
 from mockidp.tokens import sign
 
@@ -99,3 +103,10 @@ def test_a_key_that_does_not_fit_the_alg_has_no_native_signer() -> None:
     assert native_signer(pooled_key("ES256"), "RS256") is None
     assert native_signer(pooled_key("RS256"), "ES256") is None
     assert native_signer(pooled_key("RS256"), "HS256") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_base64url_encode_is_the_stdlibs_unpadded_urlsafe_form(data: bytes) -> None:
+    assert base64url.encode(data) == base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    assert base64url.decode(base64url.encode(data)) == data
