@@ -8,14 +8,19 @@ base64url alphabet), so lenient decoding is always a choice made by name.
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 
 _ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
 
 
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def encode(data: bytes) -> str:
-    """``data`` as unpadded base64url text."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    """``data`` as unpadded base64url text (``urlsafe_b64encode`` without its two Python layers:
+    three segments of every signed token go through here)."""
+    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_TO_URLSAFE).decode("ascii")
 
 
 def decode(text: str) -> bytes:

@@ -178,8 +178,8 @@ class FaultQueue:
 
     def take(self, endpoint: str) -> Fault | None:
         """The fault to apply to one request at ``endpoint``, using it up once."""
-        if endpoint == CONTROL_ENDPOINT:
-            return None
+        if endpoint == CONTROL_ENDPOINT or not self._entries:
+            return None  # the usual case, without the lock: nothing is queued
         with self._lock:
             for entry in self._entries:
                 if entry.fault.endpoint not in (endpoint, ANY_ENDPOINT):

@@ -52,9 +52,14 @@ class Params:
 
 def decode(raw: bytes | str) -> Params:
     """Decode an ``application/x-www-form-urlencoded`` string."""
+    if not raw:
+        return Params()  # no query string: most requests
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        if "%" in text or "+" in text:
+            pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        else:  # nothing escaped: parse_qsl's result without its unquoting
+            pairs = [(name, value) for name, _, value in (p.partition("=") for p in text.split("&") if p)]
     except (UnicodeDecodeError, ValueError):
         raise InvalidRequest("parameters are not valid UTF-8 form encoding") from None
     values: dict[str, list[str]] = {}

@@ -6,7 +6,10 @@ Nothing here touches the network or the store, so tokens can be minted without H
 
 from __future__ import annotations
 
+import calendar
+import datetime
 import hashlib
+import json
 import secrets
 import warnings
 from collections.abc import Mapping, Sequence
@@ -15,7 +18,7 @@ from typing import Any
 from joserfc import jwt
 
 from . import base64url
-from .keys import SigningKey
+from .keys import Signer, SigningKey
 
 ACCESS_TOKEN_TYP = "at+jwt"
 
@@ -118,7 +121,33 @@ def sign(
         protected["typ"] = typ
     if header:
         protected.update(header)
+    elif key.signer is not None:
+        return _compact(protected, claims, key.signer)
     with warnings.catch_warnings():
         # EdDSA is deprecated by RFC 9864 but still what most validators know; it is opt-in.
         warnings.simplefilter("ignore")
         return jwt.encode(protected, dict(claims), key.key, algorithms=[key.alg], default_type=None)
+
+
+#: joserfc's JSON settings for the two segments, made once (``json.dumps`` with arguments
+#: builds an encoder per call)
+_HEADER_JSON = json.JSONEncoder(separators=(",", ":"))
+_PAYLOAD_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _compact(protected: dict[str, Any], claims: Mapping[str, Any], signer: Signer) -> str:
+    """The compact JWS joserfc's ``jwt.encode`` makes, byte for byte, signed by ``signer``.
+
+    Same JSON (compact separators; an ASCII header, a UTF-8 payload), same conversion of
+    ``datetime`` values of ``exp``/``iat``/``nbf``; without joserfc's per-call registry and
+    key checks (``SigningKey`` settled those once) or its warnings filter.
+    """
+    payload = dict(claims)
+    for name in ("exp", "iat", "nbf"):
+        value = payload.get(name)
+        if isinstance(value, datetime.datetime):
+            payload[name] = calendar.timegm(value.utctimetuple())
+    head = base64url.encode(_HEADER_JSON.encode(protected).encode("ascii"))
+    body = base64url.encode(_PAYLOAD_JSON.encode(payload).encode("utf-8"))
+    signing_input = f"{head}.{body}"
+    return f"{signing_input}.{base64url.encode(signer(signing_input.encode('ascii')))}"

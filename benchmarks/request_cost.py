@@ -1,0 +1,99 @@
+"""CPU time per token request of ``mockidp serve``, split by thread: a measure that holds still
+on a shared machine, where tokens per second do not.
+
+``mockidp serve`` runs in a subprocess and wrk (or, without it, an aiohttp generator) sends it
+client-credentials requests; the server's on-CPU time per thread is read from
+``/proc/<pid>/task/<tid>/schedstat`` (nanoseconds) before and after, and divided by the
+number of answered requests. The event loop's thread is what limits throughput once signing
+runs on every core (``mockidp.web.workers``), so it is reported on its own.
+
+    .venv/bin/python benchmarks/request_cost.py [--alg RS256] [--duration 5] [--rounds 3]
+
+Linux only (schedstat). Other work on the machine changes these figures much less than it
+changes throughput, since only the server's own CPU time is counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from throughput import load_aiohttp, load_wrk, running
+
+HERE = Path(__file__).resolve().parent
+
+
+def thread_ns(pid: int) -> dict[int, int]:
+    """On-CPU nanoseconds of every thread of ``pid``."""
+    out: dict[int, int] = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            out[int(tid)] = int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+    return out
+
+
+def server_pid(issuer_port: str) -> int:
+    """The pid of the ``mockidp serve`` listening on ``issuer_port`` (our child)."""
+    me = os.getpid()
+    for child in Path(f"/proc/{me}/task/{me}/children").read_text().split():
+        cmd = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        if any(part.endswith(b"mockidp") for part in cmd) and b"serve" in cmd:
+            return int(child)
+    raise SystemExit(f"no mockidp serve child found (port {issuer_port})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--alg", default="RS256", help="signing_alg (RS256, ES256, EdDSA)")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--generator", choices=["auto", "wrk", "aiohttp"], default="auto")
+    args = parser.parse_args()
+    generator = args.generator
+    if generator == "auto":
+        generator = "wrk" if shutil.which("wrk") else "aiohttp"
+    load = load_wrk if generator == "wrk" else load_aiohttp
+    config = Path(tempfile.mkdtemp()) / "bench.yaml"
+    demo = (HERE.parent / "mockidp" / "demo.yaml").read_text("utf-8")
+    config.write_text(f"signing_alg: {args.alg}\nlogin: auto\n{demo}", encoding="utf-8")
+    serve = [str(Path(sys.executable).with_name("mockidp")), "serve", "--port", "0", "--config", str(config)]
+    loop_us: list[float] = []
+    other_us: list[float] = []
+    with running(serve, "mockidp serve") as issuer:
+        pid = server_pid(issuer.rsplit(":", 1)[1])
+        url = f"{issuer}/token"
+        load("warm-up", url, args.concurrency, 2)
+        print(
+            f"generator: {generator}, concurrency {args.concurrency}, {args.alg}, {args.duration:g} s a round"
+        )
+        print("| round | requests | failed | loop thread us/request | other threads us/request | total |")
+        print("|---|---|---|---|---|---|")
+        for i in range(args.rounds):
+            before = thread_ns(pid)
+            result = load("mockidp", url, args.concurrency, args.duration)
+            after = thread_ns(pid)
+            answered = result.ok + result.failed
+            loop = (after.get(pid, 0) - before.get(pid, 0)) / answered / 1000
+            other = sum(ns - before.get(tid, 0) for tid, ns in after.items() if tid != pid) / answered / 1000
+            loop_us.append(loop)
+            other_us.append(other)
+            print(
+                f"| {i + 1} | {answered} | {result.failed} | {loop:.0f} | {other:.0f} | {loop + other:.0f} |"
+            )
+    print(
+        f"median: loop thread {statistics.median(loop_us):.0f} us, other threads "
+        f"{statistics.median(other_us):.0f} us, total "
+        f"{statistics.median(a + b for a, b in zip(loop_us, other_us, strict=True)):.0f} us per request"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
