@@ -54,6 +54,10 @@ class Evidence:
     metadata_requests: Sequence[MetadataRequest] = ()
     registered: Sequence[ClientConfig] = ()
     successor_requests: Sequence[RequestRecord] = ()
+    #: the basic-cimd trial: the client metadata document URL the agent was given, and how
+    #: often the IdP fetched it from the document host
+    client_metadata_url: str | None = None
+    document_fetches: int = 0
 
     def at(self, endpoint: str) -> list[RequestRecord]:
         return [r for r in self.requests if r.endpoint == endpoint]

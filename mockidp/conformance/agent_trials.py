@@ -68,6 +68,9 @@ class Trial:
     checks: tuple[str, ...] | None = None
     #: the APIs are MCP servers behaving so (``--profile mcp``); None: plain HTTP APIs
     mcp: McpOptions | None = None
+    #: MCP trials: check-agent hosts a client ID metadata document for the agent over https and
+    #: passes its URL in ``MOCKIDP_CLIENT_METADATA_URL`` (client_document_host.py)
+    client_document: bool = False
     #: the MCP conformance suite's scenario that tests the same behaviour (``auth/iss-supported``)
     scenario: str = ""
     #: the spec clauses behind the expected behaviour

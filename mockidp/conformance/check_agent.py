@@ -9,7 +9,9 @@ trial's checks read the IdP journal and the APIs' call records after the agent h
 
 The ``mcp`` profile (mcp_trials.py) runs an MCP client instead: the APIs are MCP servers and
 the agent gets only ``MOCKIDP_MCP_URL`` and ``MOCKIDP_REDIRECT_URI``; it finds the IdP from the
-server's 401 and registers itself, as MCP clients do.
+server's 401 and registers itself, as MCP clients do. In the ``basic-cimd`` trial it also gets
+``MOCKIDP_CLIENT_METADATA_URL``: its client ID metadata document, which check-agent hosts over
+https (client_document_host.py), to use instead of registering.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ..tls import client_env
 from .agent_assertions import ASSERTION_CHECKS, AUTH_METHODS, AgentKey, provision, signed_config
 from .agent_checks import CHECKS, Evidence
 from .agent_trials import BY_NAME, Trial, check_known, trials_for
+from .client_document_host import ClientDocumentHost
 from .mcp_trials import MCP_APIS, MCP_BY_NAME, MCP_CONTROL, MCP_REDIRECT_URI, MCP_TRIALS
 from .processes import run_once
 from .report import AgentReport, TrialReport
@@ -117,10 +120,14 @@ def profile_trials(profile: str, flow: str, names: tuple[str, ...] | None = None
     return [MCP_BY_NAME[name] for name in names]
 
 
-def mcp_env(apis: MockApis) -> dict[str, str]:
-    """What an MCP client is told: the server's URL (the first API) and where its browser returns."""
+def mcp_env(apis: MockApis, document: ClientDocumentHost | None = None) -> dict[str, str]:
+    """What an MCP client is told: the server's URL (the first API), where its browser returns
+    and, when the trial hosts one, the URL of its client ID metadata document."""
     first = next(iter(apis.apis.values()))
-    return {"MOCKIDP_MCP_URL": first.url, "MOCKIDP_REDIRECT_URI": MCP_REDIRECT_URI, **apis.env()}
+    env = {"MOCKIDP_MCP_URL": first.url, "MOCKIDP_REDIRECT_URI": MCP_REDIRECT_URI, **apis.env()}
+    if document is not None:
+        env["MOCKIDP_CLIENT_METADATA_URL"] = document.url
+    return env
 
 
 def observe_mcp(
@@ -133,7 +140,8 @@ def observe_mcp(
     control: Evidence | None = None,
     cwd: str | Path | None = None,
 ) -> Evidence:
-    """One MCP trial: a fresh IdP (and a second one for the migration), the APIs as MCP servers."""
+    """One MCP trial: a fresh IdP (and a second one for the migration), the APIs as MCP servers
+    and, for ``basic-cimd``, the agent's document host."""
     assert trial.mcp is not None
     config = base.merged(dict(trial.idp)) if trial.idp else base
     configured = {c.client_id for c in config.clients}
@@ -141,7 +149,11 @@ def observe_mcp(
         idp = stack.enter_context(MockIdP(config))
         successor = stack.enter_context(MockIdP(config)) if trial.mcp.migrate else None
         hosted = stack.enter_context(MockApis(idp, apis, clients=[], mcp=trial.mcp, successor=successor))
-        finished = run_once(command, mcp_env(hosted), timeout, cwd=cwd)
+        document = (
+            stack.enter_context(ClientDocumentHost(MCP_REDIRECT_URI)) if trial.client_document else None
+        )
+        finished = run_once(command, mcp_env(hosted, document), timeout, cwd=cwd)
+        url = document.url if document is not None else None
         return Evidence(
             flow="authorization_code",
             expect_exit=trial.expect_exit,
@@ -154,8 +166,11 @@ def observe_mcp(
             issuer=idp.issuer,
             mcp=trial.mcp,
             metadata_requests=list(hosted.metadata_requests),
-            registered=[c for cid, c in idp.clients.items() if cid not in configured],
+            # a document client is resolved, not registered
+            registered=[c for cid, c in idp.clients.items() if cid not in configured and cid != url],
             successor_requests=successor.requests if successor is not None else (),
+            client_metadata_url=url,
+            document_fetches=document.fetches if document is not None else 0,
         )
 
 

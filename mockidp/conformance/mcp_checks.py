@@ -263,6 +263,35 @@ def reregister_on_as_change(ev: Evidence) -> Case:
     return verdict(name, problems, "registered anew with the new authorization server")
 
 
+def cimd_used(ev: Evidence) -> Case:
+    """MCP authorization 2025-11-25, "Client ID Metadata Documents": a client that has a
+    document uses its URL as ``client_id`` when the IdP supports them, instead of registering
+    (draft-ietf-oauth-client-id-metadata-document). Registration still works: a should."""
+    name = "cimd-used"
+    url = ev.client_metadata_url
+    if url is None:
+        return not_applicable(name, "the agent was given no client metadata document", "should")
+    registrations, signins = ev.at("register"), ev.at("authorize")
+    if not registrations and not signins:
+        return not_applicable(name, "the agent neither registered nor asked for authorization", "should")
+    named = [form(r, "client_id") for r in (*signins, *ev.token_requests)]
+    others = sorted({cid for ids in named for cid in ids} - {url})
+    used = f" and signed in as {', '.join(others)}" if others else ""
+    problems = []
+    if registrations:
+        problems.append(
+            f"registered dynamically ({len(registrations)} POST /register){used} though it was given "
+            f"a client ID metadata document ({url}) and the IdP supports them"
+        )
+    elif others:
+        problems.append(f"signed in as {', '.join(others)}, not as its document URL {url}")
+    elif not all(named):
+        problems.append(f"an authorize or token request named no client_id, not {url}")
+    elif not ev.document_fetches:
+        problems.append("the IdP never fetched the document: no request used it")
+    return verdict(name, problems, f"signed in as {url}, no registration", "should")
+
+
 MCP_CHECKS: dict[str, Check] = {
     "tool-called": tool_called,
     "metadata-discovery": metadata_discovery,
@@ -275,4 +304,5 @@ MCP_CHECKS: dict[str, Check] = {
     "offline-access-requested": offline_access_requested,
     "offline-access-not-requested": offline_access_not_requested,
     "reregister-on-as-change": reregister_on_as_change,
+    "cimd-used": cimd_used,
 }

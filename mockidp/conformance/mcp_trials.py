@@ -5,10 +5,6 @@ switches), how the mock APIs behave as MCP servers (:class:`McpOptions`), the ex
 must show and the checks. Each names the scenario of the MCP conformance suite
 (github.com/modelcontextprotocol/conformance) that tests the same client behaviour, so a
 report maps onto the official one, and the spec clause behind it.
-
-Not here (yet): ``auth/basic-cimd`` (client ID metadata documents instead of registration when
-the server offers both) needs CIMD in the IdP; it plugs in as one more trial with
-``idp={"cimd": ...}`` and a check that the agent's ``client_id`` is its document URL.
 """
 
 from __future__ import annotations
@@ -226,6 +222,21 @@ MCP_TRIALS: tuple[Trial, ...] = (
         idp={"misbehaviour": {"metadata_omit": ["scopes_supported:offline_access"]}},
         mcp=McpOptions(),
         checks=("exit-status", "tool-called", "offline-access-not-requested"),
+    ),
+    Trial(
+        name="basic-cimd",
+        scenario="auth/basic-cimd",
+        description=(
+            "the IdP offers both dynamic registration and client ID metadata documents, and the "
+            "client has a document (MOCKIDP_CLIENT_METADATA_URL): it signs in with the document's "
+            "URL as client_id instead of registering"
+        ),
+        spec=f"{AUTHZ}, client ID metadata documents; draft-ietf-oauth-client-id-metadata-document",
+        flows=("authorization_code",),
+        idp={"dynamic_registration": True, "cimd": {"enabled": True}},
+        mcp=McpOptions(),
+        client_document=True,
+        checks=("exit-status", "tool-called", "cimd-used"),
     ),
     Trial(
         name="authorization-server-migration",

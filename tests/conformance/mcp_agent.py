@@ -3,8 +3,10 @@
     python mcp_agent.py [--skip PRACTICE]
 
 It reads ``MOCKIDP_MCP_URL`` and ``MOCKIDP_REDIRECT_URI`` like any agent under the MCP
-profile, lets the SDK's ``OAuthClientProvider`` do what an MCP client does on a 401 (RFC 9728
-discovery, RFC 8414 metadata, RFC 7591 registration, code flow with PKCE and ``resource``),
+profile (and ``MOCKIDP_CLIENT_METADATA_URL`` when the trial hosts its client ID metadata
+document), lets the SDK's ``OAuthClientProvider`` do what an MCP client does on a 401 (RFC 9728
+discovery, RFC 8414 metadata, RFC 7591 registration or its document URL as client_id, code
+flow with PKCE and ``resource``),
 lists the server's tools and calls the first one. Each ``--skip`` breaks exactly one practice
 with a small patch around the SDK, the way a careless client would.
 """
@@ -32,6 +34,7 @@ SKIPS = (
     "scope-challenge",  # ignores the scope a 401/403 WWW-Authenticate names
     "retry-limit",  # calls the tool again and again while the server answers 403
     "issuer-binding",  # keeps its registration when the authorization server changes
+    "cimd",  # ignores its client ID metadata document and registers dynamically
 )
 #: how often the retry-limit breakage calls the tool: no client should get near this
 ENDLESS = 12
@@ -109,6 +112,8 @@ def break_sdk(skip: str | None) -> None:
 
 async def run(url: str, redirect_uri: str, skip: str | None) -> str:
     browser = HeadlessBrowser(redirect_uri)
+    # the SDK never fetches its own document (the IdP does), so it needs no trust in its host
+    document_url = None if skip == "cimd" else os.environ.get("MOCKIDP_CLIENT_METADATA_URL")
     provider = OAuthClientProvider(
         server_url=url,
         client_metadata=OAuthClientMetadata(
@@ -120,6 +125,7 @@ async def run(url: str, redirect_uri: str, skip: str | None) -> str:
         storage=MemoryStorage(),
         redirect_handler=browser.redirect_handler,
         callback_handler=browser.callback_handler,
+        client_metadata_url=document_url,
     )
     with anyio.fail_after(20):
         async with (

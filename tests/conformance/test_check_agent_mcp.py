@@ -48,6 +48,7 @@ BROKEN = [
     ("scope-challenge", "scope-from-www-authenticate", "scope-selection", "must"),
     ("retry-limit", "scope-retry-limit", "scope-retry-limit", "should"),
     ("issuer-binding", "authorization-server-migration", "reregister-on-as-change", "must"),
+    ("cimd", "basic-cimd", "cimd-used", "should"),
 ]
 
 

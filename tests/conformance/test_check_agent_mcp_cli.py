@@ -14,12 +14,13 @@ from mockidp.conformance.runner import run_scenario
 from mockidp.conformance.scenario import load_scenario
 from mockidp.errors import ScenarioError
 
-#: the official suite's client auth scenarios the brief asks for (auth/basic-cimd waits for CIMD)
+#: the official suite's client auth scenarios the brief asks for
 OFFICIAL = {
     "auth/metadata-default",
     "auth/metadata-var1",
     "auth/metadata-var2",
     "auth/metadata-var3",
+    "auth/basic-cimd",
     "auth/iss-supported",
     "auth/iss-not-advertised",
     "auth/iss-supported-missing",

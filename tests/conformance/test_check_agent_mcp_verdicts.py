@@ -220,3 +220,39 @@ def test_migration_wants_a_new_registration_and_never_the_old_client_id() -> Non
 def test_tool_called_wants_an_answered_tools_call() -> None:
     assert judge("tool-called", evidence(calls=[call(1)])).passed
     assert not judge("tool-called", evidence(calls=[call(1, rpc="tools/list"), call(2, status=403)])).passed
+
+
+# --- client ID metadata document instead of registration (basic-cimd) ----------------------
+
+DOCUMENT = "https://127.0.0.1:3/client.json"
+
+
+def test_cimd_used_wants_the_document_url_everywhere_and_no_registration() -> None:
+    signed_in = [authorize(1, client_id=DOCUMENT), token(2, DOCUMENT)]
+    case = judge("cimd-used", evidence(signed_in, client_metadata_url=DOCUMENT, document_fetches=1))
+    assert (case.result, case.severity) == ("passed", "should") and DOCUMENT in case.detail
+    register = RequestRecord(method="POST", path="/register", endpoint="register", status=201)
+    dcr = [register, authorize(1), token(2)]  # c1: the id registration gave it
+    ignored = judge("cimd-used", evidence(dcr, client_metadata_url=DOCUMENT))
+    assert (ignored.result, ignored.severity) == ("failed", "should")
+    assert "registered dynamically (1 POST /register) and signed in as c1" in ignored.detail
+    # registering, then signing in with the document anyway, still wastes a registration
+    both = [register, *signed_in]
+    assert (
+        "registered dynamically"
+        in judge("cimd-used", evidence(both, client_metadata_url=DOCUMENT, document_fetches=1)).detail
+    )
+
+
+def test_cimd_used_names_another_client_id_and_an_unfetched_document() -> None:
+    mixed = [authorize(1, client_id=DOCUMENT), token(2, "c1")]
+    case = judge("cimd-used", evidence(mixed, client_metadata_url=DOCUMENT, document_fetches=1))
+    assert case.result == "failed" and f"signed in as c1, not as its document URL {DOCUMENT}" in case.detail
+    unfetched = judge("cimd-used", evidence(mixed[:1], client_metadata_url=DOCUMENT))
+    assert unfetched.result == "failed" and "never fetched" in unfetched.detail
+
+
+def test_cimd_used_has_nothing_to_judge_without_a_document_or_a_sign_in() -> None:
+    assert judge("cimd-used", evidence([authorize(1)])).result == "not-applicable"
+    crashed_early = judge("cimd-used", evidence([discovery()], client_metadata_url=DOCUMENT))
+    assert crashed_early.result == "not-applicable"
