@@ -26,7 +26,12 @@ import ssl
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+
+try:
+    import fcntl
+except ImportError:  # Windows: threads are still serialised
+    fcntl = None  # type: ignore[assignment]
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -273,30 +278,46 @@ def _leaf_certificate(
 
 
 def _materialise(directory: Path, make: Callable[[Path], None], usable: Callable[[Path], bool]) -> None:
-    """Make ``directory`` with ``make(tmp)`` unless it is already ``usable``; atomic, so two
-    processes making it at once end up sharing whichever landed first."""
+    """Make ``directory`` with ``make(tmp)`` unless it is already ``usable``.
+
+    Parallel test workers (processes and threads) may all ask at once: an exclusive lock on a
+    file beside it makes the check and the swap one step, so exactly one CA (or certificate)
+    lands and everyone uses it; the rename keeps readers from ever seeing half a directory.
+    """
     if directory.is_dir() and usable(directory):
         return
     try:
         directory.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=directory.parent))
+        with _locked(directory.parent / f"{directory.name}.lock"):
+            if directory.is_dir() and usable(directory):
+                return  # another worker made it while this one waited for the lock
+            tmp = Path(tempfile.mkdtemp(prefix=".new-", dir=directory.parent))
+            try:
+                make(tmp)
+                if directory.exists():
+                    stale = directory.with_name(f".old-{directory.name}-{secrets.token_hex(4)}")
+                    directory.rename(stale)
+                    shutil.rmtree(stale, ignore_errors=True)
+                tmp.rename(directory)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
     except OSError as exc:
         raise MockIdPError(f"cannot write mockidp's cache dir {directory.parent}: {exc.strerror}") from None
-    try:
-        make(tmp)
-        if directory.is_dir() and usable(directory):
-            return  # another process landed a good one meanwhile: keep it (tmp is removed below)
-        if directory.exists():
-            stale = directory.with_name(f".old-{directory.name}-{secrets.token_hex(4)}")
-            with contextlib.suppress(OSError):  # another process replaced it first
-                directory.rename(stale)
-                shutil.rmtree(stale, ignore_errors=True)
-        with contextlib.suppress(OSError):  # another process landed its own first: use that one
-            tmp.rename(directory)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     if not usable(directory):
         raise MockIdPError(f"cannot set up {directory}; delete it and try again")
+
+
+_thread_lock = threading.RLock()  # re-entrant: a certificate's make() may set up the CA
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock between threads and processes (``flock``; threads only where it is
+    missing)."""
+    with _thread_lock, open(path, "a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:

@@ -187,8 +187,9 @@ class AgentTarget:
     profile: Literal["oauth", "mcp"] = field(
         default="oauth",
         metadata={
-            "doc": "`mcp`: an MCP client, given only MOCKIDP_MCP_URL and MOCKIDP_REDIRECT_URI, "
-            "run through the MCP trials (flow: authorization_code); its extra trials meet MCP servers too."
+            "doc": "`mcp`: an MCP client, given only MOCKIDP_MCP_URL and MOCKIDP_REDIRECT_URI (and, in "
+            "the basic-cimd trial, MOCKIDP_CLIENT_METADATA_URL), run through the MCP trials (flow: "
+            "authorization_code); its extra trials meet MCP servers too."
         },
     )
     client_id: str | None = field(
