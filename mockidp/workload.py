@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .clock import Clock, MockClock
-from .keys import SigningKey, pooled_key
+from .keys import SigningKey, generate_key
 from .tokens import sign
 
 
@@ -37,7 +37,13 @@ class WorkloadIssuer:
         """``clock``: the times its JWTs carry (pass ``idp.clock`` to follow a frozen IdP clock)."""
         self.issuer = issuer
         self.clock = clock or MockClock()
-        self.key = SigningKey(pooled_key(alg, kid or f"workload-{secrets.token_hex(4)}"), alg)
+        # a fresh key, not one from the shared pool: two issuers must never share key material
+        # (the pool hands out 8 keys in turn), or "another key with the same kid" would verify.
+        # Cheap for ES256/EdDSA; an RS256 issuer costs a key generation (tens of milliseconds).
+        fresh = generate_key(alg)
+        params = {"kid": kid or f"workload-{secrets.token_hex(4)}", "alg": alg, "use": "sig"}
+        key = type(fresh)(fresh.raw_value, fresh.raw_value, params)  # type: ignore[arg-type]
+        self.key = SigningKey(key, alg)
 
     @property
     def jwks(self) -> dict[str, Any]:

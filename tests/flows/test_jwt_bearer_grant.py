@@ -263,3 +263,14 @@ def test_fixture_issuer_follows_a_frozen_idp_clock(
         mockidp.token_endpoint, data={"grant_type": JWT_BEARER, "assertion": late, "client_id": "ci"}
     )
     assert r.json()["error"] == "invalid_grant" and "expired" in r.json()["error_description"]
+
+
+def test_every_workload_issuer_has_its_own_key_material() -> None:
+    """The shared key pool hands out 8 keys in turn; an issuer drawing from it would sometimes
+    sign with another issuer's key, and "the right kid, another key" would then verify."""
+    publics = set()
+    for _ in range(20):
+        jwk = WorkloadIssuer(CI.issuer, kid=CI.key.kid).jwks["keys"][0]
+        publics.add((jwk["x"], jwk["y"]))
+    assert len(publics) == 20
+    assert (CI.jwks["keys"][0]["x"], CI.jwks["keys"][0]["y"]) not in publics
