@@ -171,6 +171,7 @@ def test_incompatible_defects_are_refused(mockidp: MockIdP, first: str, second: 
         mockidp.issue_token(audience=AUD, scope=SCOPE, defects=[first, second])
 
 
+@pytest.mark.slow  # every pair of the catalog: seconds
 def test_every_combinable_pair_can_be_minted(mockidp: MockIdP) -> None:
     """What ``resolve_defects`` (and so ``strategies.defect_sets``) allows must also mint."""
     from mockidp.defects.plan import DefectSource

@@ -23,6 +23,9 @@ from mockidp.params import Params
 from mockidp.state import IdPState
 from mockidp.web.client_documents import requested_client_id
 
+# Hypothesis runs with many examples each: CI runs them, the fast loop leaves them out
+pytestmark = pytest.mark.slow
+
 FAST = settings(max_examples=200, deadline=None)
 HTTP = settings(
     max_examples=60,

@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 
 from mockidp import MockIdP
 
+# Hypothesis runs with many examples each: CI runs them, the fast loop leaves them out
+pytestmark = pytest.mark.slow
+
 DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
 CIBA = "urn:openid:params:grant-type:ciba"
 HTTP = settings(

@@ -25,6 +25,9 @@ from mockidp import MockIdP
 from mockidp.demo import demo_config
 from mockidp.resources import MockApis
 
+# Hypothesis runs with many examples each: CI runs them, the fast loop leaves them out
+pytestmark = pytest.mark.slow
+
 AGENT = base64.b64encode(b"demo-agent:demo-agent-secret").decode()
 FORM = b"grant_type=client_credentials"
 KEY = DPoPKey()

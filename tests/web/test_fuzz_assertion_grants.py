@@ -17,6 +17,9 @@ from userflow import claims_of
 from mockidp import MockIdP, WorkloadIssuer
 from mockidp.issuance import issue_id_token
 
+# Hypothesis runs with many examples each: CI runs them, the fast loop leaves them out
+pytestmark = pytest.mark.slow
+
 HTTP = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"

@@ -23,6 +23,9 @@ from mockidp.demo import demo_config
 from mockidp.web.browser import binding_cookie
 from mockidp.web.handlers.authorize import session_cookie
 
+# Hypothesis runs with many examples each: CI runs them, the fast loop leaves them out
+pytestmark = pytest.mark.slow
+
 SEED = int(os.environ.get("MOCKIDP_FUZZ_SEED", "20261129"))
 MAX_REQUESTS = int(os.environ.get("MOCKIDP_FUZZ_REQUESTS", "5000"))
 MAX_SECONDS = float(os.environ.get("MOCKIDP_FUZZ_SECONDS", "30"))

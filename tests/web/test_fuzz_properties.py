@@ -20,6 +20,9 @@ from mockidp.demo import demo_config
 from mockidp.errors import OAuthError
 from mockidp.params import decode
 
+# Hypothesis runs with many examples each: CI runs them, the fast loop leaves them out
+pytestmark = pytest.mark.slow
+
 FAST = settings(max_examples=150, deadline=None)
 HTTP = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
