@@ -605,7 +605,7 @@ def _check_client(client: ClientConfig, path: str, known_audiences: set[str]) ->
             "a client with a secret cannot use 'none'", key_path=f"{path}.token_endpoint_auth_method"
         )
     if method == "private_key_jwt" and (client.jwks is None) == (client.jwks_uri is None):
-        raise ConfigError("private_key_jwt needs either jwks or jwks_uri", key_path=f"{path}.jwks")
+        raise ConfigError("private_key_jwt needs exactly one of jwks and jwks_uri", key_path=f"{path}.jwks")
     if method == "private_key_jwt":
         _check_client_keys(client, path)
     if method != "private_key_jwt" and (client.jwks is not None or client.jwks_uri is not None):

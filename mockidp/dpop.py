@@ -129,6 +129,8 @@ def check_proof(proof: str, check: ProofCheck, remember: RememberJti) -> Proof:
         )
     jkt = thumbprint(header["jwk"])
     if check.access_token is not None:
+        if "ath" not in claims:
+            raise InvalidDPoPProof("ath is missing (a proof sent with an access token must hash it)")
         if claims.get("ath") != access_token_hash(check.access_token):
             raise InvalidDPoPProof("ath is not the hash of the access token")
         if check.jkt is None or not same_jkt(jkt, check.jkt):

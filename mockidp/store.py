@@ -265,6 +265,13 @@ class Store:
                     count += 1
         return count
 
+    def jti_seen(self, issuer: str, jti: str, now: float) -> bool:
+        """Whether ``issuer``'s ``jti`` was already used and is still remembered (no change):
+        a replay can be refused early, and the ``jti`` spent only once a token is issued."""
+        with self._lock:
+            seen = self._seen_jtis.get((issuer, jti))
+            return seen is not None and seen >= now
+
     def remember_jti(self, issuer: str, jti: str, expires_at: float, now: float | None = None) -> bool:
         """Record a single-use ``jti`` (RFC 7523 §3 item 7, OIDC Core §9, RFC 9449 §11.1) until it
         expires; ``False`` if ``issuer`` already used it (a replay). Any one-time JWT may use it

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import id_jag
-from ..errors import InvalidGrant, InvalidToken
+from ..errors import InvalidGrant, InvalidTarget, InvalidToken
 from ..issuance import bearer_response, issue_access_token
 from ..state import IdPState
 from ..targets import requested_targets, select_audiences, select_scopes
@@ -55,8 +55,9 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
         # explicit typing (RFC 8725 §3.11): a grant naming a client is an ID-JAG, never a workload JWT
         raise InvalidGrant(f"assertion refused: a JWT with a client_id claim must be typed {id_jag.TYP}")
     issuer, claims = verified.issuer, verified.claims
-    audiences = _audiences(request, issuer.audiences, requested_targets(params))
+    audiences = _audiences(request, issuer.issuer, issuer.audiences, requested_targets(params))
     scope = _scopes(request, issuer.scopes, audiences, None)
+    use_assertion(state, verified)
     token, record = issue_access_token(
         state, client_id=client.client_id, subject=claims["sub"], audiences=audiences, scope=scope
     )
@@ -88,7 +89,18 @@ def check_assertion(state: IdPState, verified: TrustedJwt, *, audiences: Sequenc
         raise InvalidGrant(f"assertion refused: exp is more than {MAX_LIFETIME} s away")
     if not subject_allowed(issuer, claims["sub"]):
         raise InvalidGrant(f"assertion refused: subject {claims['sub']!r} is not allowed for this issuer")
-    if not state.store.remember_jti(issuer.issuer, claims["jti"], float(claims["exp"]), now):
+    if state.store.jti_seen(issuer.issuer, claims["jti"], now):
+        raise InvalidGrant("assertion refused: jti already used (assertions are single-use)")
+
+
+def use_assertion(state: IdPState, verified: TrustedJwt) -> None:
+    """Spend the assertion's ``jti``: only when a token is about to be issued, so a request
+    refused for its scope or resource can be corrected and sent again with the same assertion.
+    Atomic, so of two concurrent redemptions only one gets past here."""
+    claims = verified.claims
+    if not state.store.remember_jti(
+        verified.issuer.issuer, claims["jti"], float(claims["exp"]), state.clock.now()
+    ):
         raise InvalidGrant("assertion refused: jti already used (assertions are single-use)")
 
 
@@ -113,19 +125,29 @@ def _redeem_id_jag(request: TokenRequest, verified: TrustedJwt) -> dict[str, Any
     outside = [r for r in requested if r not in granted]
     if outside:
         raise InvalidGrant(f"ID-JAG refused: resource {outside[0]!r} is not the one it grants")
-    audiences = _audiences(request, verified.issuer.audiences, requested or granted[:1])
+    audiences = _audiences(
+        request, verified.issuer.issuer, verified.issuer.audiences, requested or granted[:1]
+    )
     scope = _scopes(
         request, verified.issuer.scopes, audiences, scopes_of(claims) if "scope" in claims else None
     )
+    use_assertion(state, verified)
     token, record = issue_access_token(
         state, client_id=client.client_id, subject=claims["sub"], audiences=audiences, scope=scope
     )
     return bearer_response(token, record)
 
 
-def _audiences(request: TokenRequest, trusted: Sequence[str], targets: list[str]) -> list[str]:
+def _audiences(request: TokenRequest, issuer: str, trusted: Sequence[str], targets: list[str]) -> list[str]:
     """The targets, each a registered API both the issuer's entry and the client allow."""
     allowed = [a for a in request.client.audiences if a in trusted]
+    # name the trusted issuer entry when it is what refuses (the client alone would allow it)
+    for target in targets or request.client.audiences[:1]:
+        if target in request.client.audiences and target not in trusted:
+            raise InvalidTarget(
+                f"the trusted issuer {issuer} may not grant tokens for {target!r} "
+                f"(its trusted_issuers entry allows {list(trusted) or 'no audience'})"
+            )
     audiences = select_audiences(request.state, request.client, targets, allowed=allowed)
     if audiences == [request.state.issuer]:
         raise InvalidGrant("no resource both this trusted issuer and the client may have a token for")

@@ -141,6 +141,16 @@ def test_bad_assertion_refused(idp: MockIdP, http: requests.Session, make: Any, 
     refused(redeem(idp, http, make(idp)), words)
 
 
+def test_a_refused_request_does_not_spend_the_assertion(idp: MockIdP, http: requests.Session) -> None:
+    """A CI job gets its platform JWT once: a wrong scope or resource is corrected and the same
+    assertion sent again (principle 5: bad input loses nothing); only an issued token spends it."""
+    assertion = CI.mint("repo:acme/app", audience=idp.issuer)
+    assert redeem(idp, http, assertion, scope="write").json()["error"] == "invalid_scope"
+    assert redeem(idp, http, assertion, resource=OTHER_API).json()["error"] == "invalid_target"
+    assert redeem(idp, http, assertion, resource=API, scope="read").status_code == 200
+    refused(redeem(idp, http, assertion, resource=API, scope="read"), "jti already used")
+
+
 def test_replayed_jti_refused(idp: MockIdP, http: requests.Session) -> None:
     assertion = CI.mint("repo:acme/app", audience=idp.issuer)
     assert redeem(idp, http, assertion).status_code == 200
@@ -153,7 +163,7 @@ def test_replayed_jti_refused(idp: MockIdP, http: requests.Session) -> None:
 @pytest.mark.parametrize(
     ("extra", "error", "words"),
     [
-        ({"resource": OTHER_API}, "invalid_target", "may not get tokens"),  # client may, issuer may not
+        ({"resource": OTHER_API}, "invalid_target", "the trusted issuer"),  # client may, issuer may not
         ({"resource": "https://unknown.example"}, "invalid_target", "not a registered API"),
         ({"scope": "write"}, "invalid_scope", "may not request scope 'write'"),  # client may, issuer may not
         ({"scope": "openid"}, "invalid_scope", "openid"),
