@@ -99,8 +99,10 @@ def check_assertion(
         lifetime = f"exp is {exp - start:.0f} s after {since}"
         raise refused(f"lifetime too long: {lifetime} (at most {MAX_LIFETIME} s)")
     jti = claims.get("jti")
-    if not isinstance(jti, str) or not jti:
+    if jti is None:
         raise refused("jti is missing (a unique id makes the assertion single-use)")
+    if not isinstance(jti, str) or not jti:
+        raise refused("jti must be a non-empty string (a unique id makes the assertion single-use)")
     if not use_once(jti, exp + LEEWAY):
         raise refused("jti was already used: an assertion is good for one request")
     return claims

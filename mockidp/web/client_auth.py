@@ -19,7 +19,14 @@ from urllib.parse import unquote_plus
 
 from aiohttp import web
 
-from ..client_assertion import ASSERTION_TYPE, AssertionAudience, check_assertion, refused, unverified
+from ..client_assertion import (
+    ASSERTION_TYPE,
+    MAX_ASSERTION,
+    AssertionAudience,
+    check_assertion,
+    refused,
+    unverified,
+)
 from ..config import ClientConfig
 from ..errors import InvalidClient, InvalidRequest
 from ..params import Params
@@ -122,6 +129,10 @@ async def _assertion(state: IdPState, request: web.Request, params: Params) -> A
         raise refused("iss differs from the client_id parameter")
     client_id = client_id if client_id is not None else named
     if not isinstance(client_id, str) or not client_id:
+        if peeked is None:  # say why it could not be read, as a client_id parameter would let us
+            if len(assertion) > MAX_ASSERTION:
+                raise refused(f"the assertion is longer than {MAX_ASSERTION} characters")
+            raise refused("not a compact JWS (header.payload.signature, base64url JSON)")
         raise refused("names no client (no iss and no client_id parameter)")
     request[CLIENT_ID] = client_id
     client = _check(state, client_id, None, "private_key_jwt", {}).client

@@ -252,6 +252,7 @@ REFUSALS: dict[str, tuple[FormMaker, str]] = {
         "iat is in the future",
     ),
     "jti missing": (lambda i, c: c.form(c.assertion(jti=DROP)), "jti is missing"),
+    "jti not a string": (lambda i, c: c.form(c.assertion(jti=7)), "jti must be a non-empty string"),
     "jti replayed": (_replayed, "jti was already used"),
     "alg none": (_alg_none, "alg 'none' not allowed"),
     "HS256 with the public key": (_hs256_with_public_key, "alg 'HS256' not allowed"),
@@ -270,6 +271,8 @@ REFUSALS: dict[str, tuple[FormMaker, str]] = {
         f"client_assertion_type must be {ASSERTION_TYPE}",
     ),
     "not a JWT": (lambda i, c: c.form("not-a-jwt", client_id=CLIENT), "not a compact JWS"),
+    "not a JWT, no client_id": (lambda i, c: c.form("bm90.anNvbg.Zq9xQ"), "not a compact JWS"),
+    "oversized, no client_id": (lambda i, c: c.form("a" * 9000), "longer than 8192 characters"),
     "client registered for a secret": (
         lambda i, c: c.form(c.assertion(iss="demo-agent", sub="demo-agent")),
         "registered for client_secret_basic, client_secret_post, not private_key_jwt",
