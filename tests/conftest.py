@@ -26,6 +26,9 @@ import mockidp.resources
 import mockidp.server  # noqa: F401
 from pytest_mockidp.collect import ScenarioItem
 
+#: the browser tests' fixtures (``chromium``, ``page``, ``shot``): one Chromium set-up for all
+pytest_plugins = ["headless"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """YAML scenarios that run an agent or ``start`` an API run subprocesses: mark them slow."""

@@ -23,6 +23,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
 #: RFC 9068 section 2.2: claims every access token carries
 REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"]
@@ -112,16 +113,31 @@ def build_server(issuer: str, url: str, scope: str) -> tuple[MCPServer, JwtVerif
 
 
 class McpServerThread:
-    """``build_server`` under uvicorn on 127.0.0.1 in a daemon thread; a context manager."""
+    """``build_server`` under uvicorn on 127.0.0.1 in a daemon thread; a context manager.
 
-    def __init__(self, issuer: str, scope: str, path: str = "/mcp") -> None:
+    ``tls``: served over https with a certificate from mockidp's local CA, and fetching the
+    IdP's JWKS trusting that CA (for an IdP started with ``tls=True``)."""
+
+    def __init__(self, issuer: str, scope: str, path: str = "/mcp", *, tls: bool = False) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}{path}"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.sock.getsockname()[1]}{path}"
         self.mcp, self.verifier = build_server(issuer, self.url, scope)
         app = self.mcp.streamable_http_app(streamable_http_path=path, host="127.0.0.1")
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+        certificate: dict[str, Any] = {}
+        if tls:
+            import mockidp
+
+            self.verifier.jwks = jwt.PyJWKClient(
+                f"{issuer}/jwks", cache_keys=True, timeout=5, ssl_context=mockidp.ssl_context()
+            )
+            cert = mockidp.issue_cert("127.0.0.1")
+            certificate = {"ssl_certfile": str(cert.cert_path), "ssl_keyfile": str(cert.key_path)}
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2, **certificate
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
@@ -140,3 +156,23 @@ class McpServerThread:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()
+
+
+class MemoryStorage:
+    """The SDK client's ``TokenStorage``, kept in memory for one test."""
+
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client_info: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client_info
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client_info = client_info

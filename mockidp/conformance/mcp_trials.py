@@ -10,6 +10,7 @@ report maps onto the official one, and the spec clause behind it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ..misbehaviour import WRONG_ISSUER
 from ..resources.mcp_options import WRONG_RESOURCE, McpOptions
@@ -37,17 +38,22 @@ MCP_BASELINE = (
 PROCEEDS = ("exit-status", "tool-called")
 
 
+def _scenario(name: str, **fields: Any) -> Trial:
+    """A trial named after the official suite's ``auth/<name>`` scenario: the code flow, against
+    an MCP server (an honest one unless ``mcp`` says otherwise)."""
+    fields.setdefault("mcp", McpOptions())
+    return Trial(name=name, scenario=f"auth/{name}", flows=("authorization_code",), **fields)
+
+
 def _only_at(*paths: str) -> Mapping[str, object]:
     return {"metadata_only_at": list(paths)}
 
 
 def _metadata(name: str, where: str, mcp: McpOptions, idp: Mapping[str, object]) -> Trial:
-    return Trial(
-        name=name,
-        scenario=f"auth/{name}",
+    return _scenario(
+        name,
         description=f"{where}: the client finds both documents, signs in and calls the tool",
         spec=f"RFC 9728 section 3.1 and 5.1; RFC 8414 section 3.1; {AUTHZ}, authorization server discovery",
-        flows=("authorization_code",),
         idp=idp,
         mcp=mcp,
         checks=("exit-status", "tool-called", "metadata-discovery"),
@@ -58,30 +64,24 @@ def _iss(name: str, what: str, iss: str, advertised: bool = True) -> Trial:
     switches: dict[str, object] = {"authorization_iss": iss}
     if not advertised:
         switches["metadata_omit"] = [ISS_SUPPORT]
-    return Trial(
-        name=name,
-        scenario=f"auth/{name}",
+    return _scenario(
+        name,
         description=f"{what}: the client must stop before redeeming the code",
         spec=f"RFC 9207 section 2.4 (simple string comparison); {DRAFT} (SEP-2468)",
-        flows=("authorization_code",),
         idp={"misbehaviour": switches},
-        mcp=McpOptions(),
         expect_exit="nonzero",
         checks=("exit-status", "iss-checked"),
     )
 
 
 MCP_TRIALS: tuple[Trial, ...] = (
-    Trial(
-        name="metadata-default",
-        scenario="auth/metadata-default",
+    _scenario(
+        "metadata-default",
         description=(
             "an honest server and IdP: the 401 names the path-based RFC 9728 metadata; the client "
             "discovers, registers, signs in with PKCE and resource, and calls the tool, the right way"
         ),
         spec=f"RFC 9728 section 3.1 and 5.1; RFC 8414 section 3; RFC 8707; {AUTHZ}",
-        flows=("authorization_code",),
-        mcp=McpOptions(),
         checks=MCP_BASELINE,
     ),
     _metadata(
@@ -107,23 +107,17 @@ MCP_TRIALS: tuple[Trial, ...] = (
         McpOptions(metadata_location="custom"),
         {"issuer": "/tenant1", "misbehaviour": _only_at("{issuer_path}/.well-known/openid-configuration")},
     ),
-    Trial(
-        name="iss-supported",
-        scenario="auth/iss-supported",
+    _scenario(
+        "iss-supported",
         description="the IdP advertises and sends the right iss: the client accepts it and goes on",
         spec=f"RFC 9207 section 2.4; {DRAFT} (SEP-2468)",
-        flows=("authorization_code",),
-        mcp=McpOptions(),
         checks=PROCEEDS,
     ),
-    Trial(
-        name="iss-not-advertised",
-        scenario="auth/iss-not-advertised",
+    _scenario(
+        "iss-not-advertised",
         description="the IdP neither advertises nor sends iss: the client goes on without it",
         spec=f"RFC 9207 section 2.4; {DRAFT} (SEP-2468)",
-        flows=("authorization_code",),
         idp={"misbehaviour": {"authorization_iss": "missing", "metadata_omit": [ISS_SUPPORT]}},
-        mcp=McpOptions(),
         checks=PROCEEDS,
     ),
     _iss("iss-supported-missing", "the IdP advertises iss but leaves it out of the response", "missing"),
@@ -132,121 +126,94 @@ MCP_TRIALS: tuple[Trial, ...] = (
         "iss-unexpected", "the IdP does not advertise iss, yet sends a wrong one", "wrong", advertised=False
     ),
     _iss("iss-normalized", "the response's iss is the issuer with a trailing slash", "variant"),
-    Trial(
-        name="metadata-issuer-mismatch",
-        scenario="auth/metadata-issuer-mismatch",
+    _scenario(
+        "metadata-issuer-mismatch",
         description="the IdP's metadata names another issuer: the client must not use its endpoints",
         spec=f"RFC 8414 section 3.3; {DRAFT} (SEP-2468)",
-        flows=("authorization_code",),
         idp={"misbehaviour": {"metadata_issuer": WRONG_ISSUER}},
-        mcp=McpOptions(),
         expect_exit="nonzero",
         checks=("exit-status", "metadata-issuer-checked"),
     ),
-    Trial(
-        name="resource-mismatch",
-        scenario="auth/resource-mismatch",
+    _scenario(
+        "resource-mismatch",
         description="the protected-resource metadata names another resource: the client must stop",
         spec=f"RFC 9728 section 3.3; RFC 8707; {AUTHZ}, resource parameter",
-        flows=("authorization_code",),
         mcp=McpOptions(resource=WRONG_RESOURCE),
         expect_exit="nonzero",
         checks=("exit-status", "resource-checked"),
     ),
-    Trial(
-        name="scope-from-www-authenticate",
-        scenario="auth/scope-from-www-authenticate",
+    _scenario(
+        "scope-from-www-authenticate",
         description="the 401 names <api>:read, the metadata lists read and write: the client asks for read",
         spec=f"RFC 6750 section 3; {AUTHZ}, scope selection strategy",
-        flows=("authorization_code",),
-        mcp=McpOptions(),
         checks=("exit-status", "tool-called", "scope-selection"),
     ),
-    Trial(
-        name="scope-from-scopes-supported",
-        scenario="auth/scope-from-scopes-supported",
+    _scenario(
+        "scope-from-scopes-supported",
         description="the 401 names no scope: the client asks for the metadata's scopes_supported",
         spec=f"RFC 9728 section 2; {AUTHZ}, scope selection strategy",
-        flows=("authorization_code",),
         mcp=McpOptions(scope_in_challenge=False),
         checks=("exit-status", "tool-called", "scope-selection"),
     ),
-    Trial(
-        name="scope-omitted-when-undefined",
-        scenario="auth/scope-omitted-when-undefined",
+    _scenario(
+        "scope-omitted-when-undefined",
         description="no scope in the 401, no scopes_supported anywhere: the client omits scope",
         spec=f"{AUTHZ}, scope selection strategy",
-        flows=("authorization_code",),
         idp={"misbehaviour": {"metadata_omit": ["scopes_supported"]}},
         mcp=McpOptions(scope_in_challenge=False, scopes_supported=False),
         checks=("exit-status", "tool-called", "scope-selection"),
     ),
-    Trial(
-        name="scope-step-up",
-        scenario="auth/scope-step-up",
+    _scenario(
+        "scope-step-up",
         description=(
             "tools/call needs <api>:write and answers 403 insufficient_scope naming it: the client "
             "re-authorizes for it (keeping its other scopes) and calls again"
         ),
         spec=f"RFC 6750 section 3.1; {AUTHZ}, scope challenge handling; SEP-2350",
-        flows=("authorization_code",),
         idp={"misbehaviour": {"registered_scope_ignored": True}},
         mcp=McpOptions(call_needs_write=True),
         checks=("exit-status", "tool-called", "scope-step-up"),
     ),
-    Trial(
-        name="scope-retry-limit",
-        scenario="auth/scope-retry-limit",
+    _scenario(
+        "scope-retry-limit",
         description="every tools/call gets 403 insufficient_scope, whatever the token: the client gives up",
         spec=f"{AUTHZ}, scope challenge handling (retry limits)",
-        flows=("authorization_code",),
         mcp=McpOptions(step_up_never_enough=True),
         expect_exit="nonzero",
         checks=("scope-retry-limit",),
     ),
-    Trial(
-        name="offline-access-scope",
-        scenario="auth/offline-access-scope",
+    _scenario(
+        "offline-access-scope",
         description="the IdP lists offline_access: the client registers for refresh_token and asks for it",
         spec=f"{DRAFT} (SEP-2207); OpenID Connect Core section 11",
-        flows=("authorization_code",),
-        mcp=McpOptions(),
         checks=("exit-status", "tool-called", "offline-access-requested"),
     ),
-    Trial(
-        name="offline-access-not-supported",
-        scenario="auth/offline-access-not-supported",
+    _scenario(
+        "offline-access-not-supported",
         description="the IdP does not list offline_access: the client does not ask for it",
         spec=f"{DRAFT} (SEP-2207); RFC 8414 section 2 (scopes_supported)",
-        flows=("authorization_code",),
         idp={"misbehaviour": {"metadata_omit": ["scopes_supported:offline_access"]}},
-        mcp=McpOptions(),
         checks=("exit-status", "tool-called", "offline-access-not-requested"),
     ),
-    Trial(
-        name="basic-cimd",
-        scenario="auth/basic-cimd",
+    _scenario(
+        "basic-cimd",
         description=(
             "the IdP offers both dynamic registration and client ID metadata documents, and the "
             "client has a document (MOCKIDP_CLIENT_METADATA_URL): it signs in with the document's "
             "URL as client_id instead of registering"
         ),
         spec=f"{AUTHZ}, client ID metadata documents; draft-ietf-oauth-client-id-metadata-document",
-        flows=("authorization_code",),
         idp={"dynamic_registration": True, "cimd": {"enabled": True}},
-        mcp=McpOptions(),
         client_document=True,
         checks=("exit-status", "tool-called", "cimd-used"),
     ),
-    Trial(
-        name="authorization-server-migration",
-        scenario="auth/authorization-server-migration",
+    _scenario(
+        "authorization-server-migration",
         description=(
             "after the first admitted call the metadata names a second IdP and old tokens get 401: "
             "the client registers with the new IdP instead of reusing its old client_id"
         ),
         spec=f"{DRAFT} (SEP-2352); RFC 7591 section 3",
-        flows=("authorization_code",),
         mcp=McpOptions(migrate=True),
         checks=("exit-status", "tool-called", "reregister-on-as-change"),
     ),

@@ -7,9 +7,7 @@ screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -18,9 +16,8 @@ from userflow import claims_of
 
 from mockidp import MockIdP
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+Shot = Callable[[Any, str], None]
+
 DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
 CONFIG: dict[str, Any] = {
     "login": "form",
@@ -35,41 +32,10 @@ CONFIG: dict[str, Any] = {
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; CI must install Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 900, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 @pytest.fixture
 def idp() -> Iterator[MockIdP]:
     with MockIdP(CONFIG) as server:
         yield server
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"device-{name}.png"), full_page=True)
 
 
 def device_start(idp: MockIdP) -> dict[str, Any]:
@@ -85,28 +51,28 @@ def poll(idp: MockIdP, device_code: str) -> requests.Response:
     )
 
 
-def test_enter_the_code_sign_in_and_approve(idp: MockIdP, page: Any) -> None:
+def test_enter_the_code_sign_in_and_approve(idp: MockIdP, page: Any, shot: Shot) -> None:
     started = device_start(idp)
     page.goto(idp.url("device"))
     page.get_by_role("heading", name="Connect a device").wait_for()
-    shot(page, "01-enter-code")
+    shot(page, "device-01-enter-code")
     page.get_by_label("Code").fill("BCDF-GHJK")
     page.get_by_role("button", name="Continue").click()
     assert "unknown, expired or already used" in page.get_by_role("alert").inner_text()
     page.get_by_label("Code").fill(started["user_code"].lower())  # case does not matter
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="Sign in", exact=True).wait_for()
-    shot(page, "02-sign-in")
+    shot(page, "device-02-sign-in")
     page.get_by_label("Username").fill("bob")
     page.get_by_label("Password").fill("bob-pw")
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("heading", name="Authorize Living-room TV").wait_for()
     assert page.locator("#shown-code").inner_text() == started["user_code"]
-    shot(page, "03-consent")
+    shot(page, "device-03-consent")
     assert poll(idp, started["device_code"]).json()["error"] == "authorization_pending"
     page.get_by_role("button", name="Approve").click()
     page.get_by_role("heading", name="Device connected").wait_for()
-    shot(page, "04-done")
+    shot(page, "device-04-done")
     tokens = poll(idp, started["device_code"])
     assert tokens.status_code == 200, tokens.text
     assert claims_of(tokens.json()["id_token"])["sub"] == "bob"
@@ -124,7 +90,7 @@ def test_the_complete_uri_fills_the_code_and_a_one_click_user_denies(idp: MockId
     assert poll(idp, started["device_code"]).json()["error"] == "access_denied"
 
 
-def test_a_code_form_posted_from_another_site_is_refused(idp: MockIdP, page: Any) -> None:
+def test_a_code_form_posted_from_another_site_is_refused(idp: MockIdP, page: Any, shot: Shot) -> None:
     started = device_start(idp)
     page.goto(idp.url("device"))  # the victim's browser holds a key cookie for the pages
     evil = (
@@ -139,4 +105,4 @@ def test_a_code_form_posted_from_another_site_is_refused(idp: MockIdP, page: Any
     page.goto("http://attacker.example/")
     page.get_by_role("heading", name="Request refused").wait_for()
     assert "another web site" in page.get_by_role("alert").inner_text()
-    shot(page, "05-cross-site-refused")
+    shot(page, "device-05-cross-site-refused")

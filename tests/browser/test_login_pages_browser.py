@@ -7,11 +7,9 @@ any port). A screenshot of every page goes to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,46 +19,10 @@ from userflow import Authorized, authorize_params, pkce, query_of, redeem, trans
 
 from mockidp import MockIdP
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+Shot = Callable[[Any, str], None]
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.mockidp(login="form")]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; CI must install Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 900, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 class _Callback(BaseHTTPRequestHandler):
@@ -90,11 +52,6 @@ def callback() -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 def start(idp: MockIdP, page: Any, callback: str, **extra: str) -> str:
     verifier, challenge = pkce()
     params = authorize_params(challenge, redirect_uri=callback, **extra)
@@ -103,7 +60,7 @@ def start(idp: MockIdP, page: Any, callback: str, **extra: str) -> str:
 
 
 def test_password_sign_in_and_approve(
-    mockidp: MockIdP, page: Any, callback: str, http: requests.Session
+    mockidp: MockIdP, page: Any, callback: str, http: requests.Session, shot: Shot
 ) -> None:
     verifier = start(mockidp, page, callback)
     assert page.get_by_role("heading", name="Sign in", exact=True).is_visible()
@@ -141,7 +98,7 @@ def test_one_click_user_and_deny(mockidp: MockIdP, page: Any, callback: str) -> 
     assert "code" not in query
 
 
-def test_keyboard_focus_is_visible(mockidp: MockIdP, page: Any, callback: str) -> None:
+def test_keyboard_focus_is_visible(mockidp: MockIdP, page: Any, callback: str, shot: Shot) -> None:
     start(mockidp, page, callback)
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.id || document.activeElement.tagName")
@@ -151,7 +108,7 @@ def test_keyboard_focus_is_visible(mockidp: MockIdP, page: Any, callback: str) -
     shot(page, "05-login-keyboard-focus")
 
 
-def test_error_and_signed_out_pages(mockidp: MockIdP, page: Any, callback: str) -> None:
+def test_error_and_signed_out_pages(mockidp: MockIdP, page: Any, callback: str, shot: Shot) -> None:
     _, challenge = pkce()
     params = authorize_params(challenge, redirect_uri="https://evil.example/steal")
     response = page.goto(f"{mockidp.url('authorize')}?{urlencode(params)}")
@@ -163,7 +120,9 @@ def test_error_and_signed_out_pages(mockidp: MockIdP, page: Any, callback: str) 
     shot(page, "07-signed-out")
 
 
-def test_sign_in_form_posted_from_another_site_is_refused(mockidp: MockIdP, page: Any, callback: str) -> None:
+def test_sign_in_form_posted_from_another_site_is_refused(
+    mockidp: MockIdP, page: Any, callback: str, shot: Shot
+) -> None:
     """Login CSRF: a page elsewhere auto-submits an attacker's transaction for the victim."""
     mockidp.add_user(sub="bob", password="bob-pw")
     _, challenge = pkce()
@@ -188,7 +147,7 @@ def test_sign_in_form_posted_from_another_site_is_refused(mockidp: MockIdP, page
     assert not mockidp.state.store.grants.sessions()
 
 
-def test_logout_without_hint_asks_first(mockidp: MockIdP, page: Any, callback: str) -> None:
+def test_logout_without_hint_asks_first(mockidp: MockIdP, page: Any, callback: str, shot: Shot) -> None:
     start(mockidp, page, callback)
     page.get_by_role("button", name="Alice Example").click()
     page.get_by_role("button", name="Approve").click()

@@ -160,9 +160,14 @@ def make_app(settings: Settings) -> Starlette:
 @contextmanager
 def serve(settings: Settings) -> Iterator[str]:
     """Serve with uvicorn in a thread; yields the URL of the protected endpoint."""
-    config = uvicorn.Config(
-        make_app(settings), host="127.0.0.1", port=0, log_level="critical", lifespan="off"
-    )
+    with serve_app(make_app(settings)) as url:
+        yield url
+
+
+@contextmanager
+def serve_app(app: Starlette) -> Iterator[str]:
+    """Any of these test APIs under uvicorn on 127.0.0.1 in a thread; yields its ``/items`` URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -14,7 +14,6 @@ import base64
 import hashlib
 import json
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,23 +140,8 @@ def make_app(s: Settings) -> Starlette:
 @contextmanager
 def serve(settings: Settings) -> Iterator[str]:
     """Serve with uvicorn in a thread; yields the URL of the protected endpoint."""
-    config = uvicorn.Config(
-        make_app(settings), host="127.0.0.1", port=0, log_level="critical", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/items"
-    finally:
-        server.should_exit = True
-        thread.join(5)
+    with careful_api.serve_app(make_app(settings)) as url:
+        yield url
 
 
 def main() -> None:

@@ -11,9 +11,7 @@ fetches the document trusting its own CA. No dynamic registration happens: the S
 
 from __future__ import annotations
 
-import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,13 +20,12 @@ import anyio
 import httpx2
 import jwt
 import pytest
-import uvicorn
 from aiohttp import web
 from mcp import Client
 from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
-from mcp_server import McpServerThread, build_server
+from mcp.shared.auth import OAuthClientMetadata
+from mcp_server import McpServerThread, MemoryStorage
 
 import mockidp as mockidp_lib
 from mockidp import MockIdP
@@ -73,51 +70,6 @@ class DocumentHost(AppRuntime):
         return runner
 
 
-class TlsMcpServer(McpServerThread):
-    """``mcp_server.build_server`` over https (uvicorn with an issued certificate), fetching
-    mockidp's JWKS over https trusting the local CA."""
-
-    def __init__(self, issuer: str, scope: str, path: str = "/mcp") -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"https://127.0.0.1:{self.sock.getsockname()[1]}{path}"
-        self.mcp, self.verifier = build_server(issuer, self.url, scope)
-        self.verifier.jwks = jwt.PyJWKClient(
-            f"{issuer}/jwks", cache_keys=True, timeout=5, ssl_context=mockidp_lib.ssl_context()
-        )
-        cert = mockidp_lib.issue_cert("127.0.0.1")
-        app = self.mcp.streamable_http_app(streamable_http_path=path, host="127.0.0.1")
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=2,
-            ssl_certfile=str(cert.cert_path),
-            ssl_keyfile=str(cert.key_path),
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-
-class MemoryStorage:
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client_info: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client_info
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client_info = client_info
-
-
 class HeadlessBrowser:
     """Opens the authorize URL over https (``login: auto`` answers at once) and reads the redirect."""
 
@@ -159,8 +111,8 @@ def document_host() -> Iterator[DocumentHost]:
 
 
 @pytest.fixture
-def mcp_server(mockidp: MockIdP) -> Iterator[TlsMcpServer]:
-    server = TlsMcpServer(mockidp.issuer, SCOPE)
+def mcp_server(mockidp: MockIdP) -> Iterator[McpServerThread]:
+    server = McpServerThread(mockidp.issuer, SCOPE, tls=True)
     with server:
         mockidp.add_api(audience=server.url, scopes=[SCOPE])
         yield server
@@ -168,7 +120,7 @@ def mcp_server(mockidp: MockIdP) -> Iterator[TlsMcpServer]:
 
 @pytest.mark.asyncio
 async def test_sdk_signs_in_with_a_client_id_metadata_document_over_tls(
-    mockidp: MockIdP, mcp_server: TlsMcpServer, document_host: DocumentHost
+    mockidp: MockIdP, mcp_server: McpServerThread, document_host: DocumentHost
 ) -> None:
     assert mockidp.issuer.startswith("https://127.0.0.1:")
     trust = mockidp_lib.ssl_context()

@@ -24,8 +24,7 @@ import requests
 from mcp import Client
 from mcp.client.auth.extensions.identity_assertion import IdentityAssertionOAuthProvider
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
-from mcp_server import McpServerThread
+from mcp_server import McpServerThread, MemoryStorage
 from userflow import claims_of, header_of
 
 from mockidp import MockIdP
@@ -41,25 +40,6 @@ ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 #: the agent is registered at both servers, under the same client_id, with a secret for each
 AT_IDP = ("agent", "agent-secret-at-idp")
 AT_AS = ("agent", "agent-secret-at-as")
-
-
-class MemoryStorage:
-    """The SDK's ``TokenStorage`` in memory (this provider keeps no client information)."""
-
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return None
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        """The client is pre-registered at the resource AS: nothing to keep."""
 
 
 @dataclass

@@ -23,9 +23,9 @@ import pytest
 from mcp import Client
 from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider, OAuthFlowError
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import OAuthClientMetadata
 from mcp.shared.exceptions import MCPError
-from mcp_server import McpServerThread
+from mcp_server import McpServerThread, MemoryStorage
 
 from mockidp import MockIdP
 
@@ -34,26 +34,6 @@ pytestmark = [pytest.mark.interop, pytest.mark.mockidp(users=[{"sub": "alice", "
 SCOPE = "whoami:read"
 REDIRECT_URI = "http://127.0.0.1/callback"  # never contacted: the redirect handler reads the code
 TIMEOUT = 20
-
-
-class MemoryStorage:
-    """The SDK's ``TokenStorage``, kept in memory for one test."""
-
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client_info: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client_info
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client_info = client_info
 
 
 class HeadlessBrowser:

@@ -19,8 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from mcp import Client
 from mcp.client.auth.extensions.client_credentials import PrivateKeyJWTOAuthProvider, SignedJWTParameters
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
-from mcp_server import McpServerThread
+from mcp_server import McpServerThread, MemoryStorage
 
 from mockidp import MockIdP
 
@@ -29,24 +28,6 @@ pytestmark = [pytest.mark.interop]
 SCOPE = "whoami:read"
 CLIENT = "mcp-signed-agent"
 TIMEOUT = 20
-
-
-class MemoryStorage:
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client_info: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client_info
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client_info = client_info
 
 
 def pem(key: rsa.RSAPrivateKey) -> str:
