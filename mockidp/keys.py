@@ -16,20 +16,18 @@ import os
 import secrets
 import threading
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
-from . import base64url
+from . import base64url, signatures
 from .config import SIGNING_ALGS
 from .errors import MockIdPError
+from .signatures import Signer
 
 Key = RSAKey | ECKey | OKPKey
 
@@ -139,39 +137,16 @@ def load_key_file(path: str | os.PathLike[str], alg: str) -> Key:
     return import_key(data)
 
 
-Signer = Callable[[bytes], bytes]
-
-_SHA256 = hashes.SHA256()
-_PKCS1 = padding.PKCS1v15()
-_PSS = padding.PSS(mgf=padding.MGF1(_SHA256), salt_length=_SHA256.digest_size)
-_ECDSA = ec.ECDSA(_SHA256)
-
-
 def native_signer(key: Key, alg: str) -> Signer | None:
     """The bare ``cryptography`` call that signs for ``alg`` with ``key``, or None.
 
-    It is what joserfc's JWS algorithm runs (same padding, same raw ``r || s`` ECDSA form), made
-    once per key instead of per token: joserfc's registry and key-use checks cost about a tenth
-    of an RSA signature. None (use joserfc) for a key restricted by ``key_ops`` or ``use`` and
-    for a key type that does not fit ``alg``.
+    Made once per key instead of per token: joserfc's registry and key-use checks cost about a
+    tenth of an RSA signature (``mockidp.signatures`` owns the calls). None (use joserfc) for
+    a key restricted by ``key_ops`` or ``use`` and for a key type that does not fit ``alg``.
     """
     if key.get("key_ops") is not None or key.get("use") not in (None, "sig"):
         return None
-    native = key.private_key
-    if alg == "RS256" and isinstance(native, rsa.RSAPrivateKey):
-        return lambda data: native.sign(data, _PKCS1, _SHA256)
-    if alg == "PS256" and isinstance(native, rsa.RSAPrivateKey):
-        return lambda data: native.sign(data, _PSS, _SHA256)
-    if alg == "ES256" and isinstance(native, ec.EllipticCurvePrivateKey) and native.curve.name == "secp256r1":
-
-        def es256(data: bytes) -> bytes:
-            r, s = decode_dss_signature(native.sign(data, _ECDSA))
-            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-
-        return es256
-    if alg in ("EdDSA", "Ed25519") and isinstance(native, ed25519.Ed25519PrivateKey):
-        return native.sign
-    return None
+    return signatures.native_signer(key.private_key, alg)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,18 +7,21 @@ Nothing here touches the network or the store, so tokens can be minted without H
 from __future__ import annotations
 
 import calendar
+import contextvars
 import datetime
 import hashlib
 import json
 import secrets
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jwt
 
 from . import base64url
-from .keys import Signer, SigningKey
+from .keys import SigningKey
 
 ACCESS_TOKEN_TYP = "at+jwt"
 
@@ -104,7 +107,7 @@ def id_token_claims(
 def token_hash(value: str, alg: str) -> str:
     """``at_hash``/``c_hash``: left half of the hash that matches the signing alg (OIDC 3.1.3.6)."""
     digest = hashlib.sha512 if alg in ("EdDSA", "Ed25519") else hashlib.sha256
-    raw = digest(value.encode("ascii")).digest()
+    raw = digest(settled(value).encode("ascii")).digest()
     return base64url.encode(raw[: len(raw) // 2])
 
 
@@ -122,7 +125,7 @@ def sign(
     if header:
         protected.update(header)
     elif key.signer is not None:
-        return _compact(protected, claims, key.signer)
+        return _compact(protected, claims, key)
     with warnings.catch_warnings():
         # EdDSA is deprecated by RFC 9864 but still what most validators know; it is opt-in.
         warnings.simplefilter("ignore")
@@ -135,12 +138,13 @@ _HEADER_JSON = json.JSONEncoder(separators=(",", ":"))
 _PAYLOAD_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _compact(protected: dict[str, Any], claims: Mapping[str, Any], signer: Signer) -> str:
-    """The compact JWS joserfc's ``jwt.encode`` makes, byte for byte, signed by ``signer``.
+def _compact(protected: dict[str, Any], claims: Mapping[str, Any], key: SigningKey) -> str:
+    """The compact JWS joserfc's ``jwt.encode`` makes, byte for byte, signed by ``key.signer``.
 
     Same JSON (compact separators; an ASCII header, a UTF-8 payload), same conversion of
     ``datetime`` values of ``exp``/``iat``/``nbf``; without joserfc's per-call registry and
-    key checks (``SigningKey`` settled those once) or its warnings filter.
+    key checks (``SigningKey`` settled those once) or its warnings filter. Inside
+    :func:`deferred_signing` the signature is left for later and a placeholder returned.
     """
     payload = dict(claims)
     for name in ("exp", "iat", "nbf"):
@@ -150,4 +154,90 @@ def _compact(protected: dict[str, Any], claims: Mapping[str, Any], signer: Signe
     head = base64url.encode(_HEADER_JSON.encode(protected).encode("ascii"))
     body = base64url.encode(_PAYLOAD_JSON.encode(payload).encode("utf-8"))
     signing_input = f"{head}.{body}"
-    return f"{signing_input}.{base64url.encode(signer(signing_input.encode('ascii')))}"
+    batch = _DEFERRED.get()
+    if batch is not None:
+        return batch.defer(signing_input, key)
+    return _signed(signing_input, key, key.signer(signing_input.encode("ascii")))  # type: ignore[misc]
+
+
+def _signed(signing_input: str, key: SigningKey, signature: bytes) -> str:
+    return f"{signing_input}.{base64url.encode(signature)}"
+
+
+# --- signatures left for later: mockidp serve's signer processes (mockidp.web.signers) --------
+
+#: what marks a placeholder: a NUL byte can never start a compact JWS, so a placeholder that
+#: escaped would be refused by any parser rather than taken for a token
+PLACEHOLDER_PREFIX = "\x00unsigned-token-"
+
+
+@dataclass(slots=True)
+class Unsigned:
+    """A token whose signature is still to be made: its signing input and key."""
+
+    signing_input: str
+    key: SigningKey
+    token: str | None = None
+
+    def finish(self, signature: bytes) -> str:
+        """The compact token with ``signature``; the first signature made is the one kept."""
+        if self.token is None:
+            self.token = _signed(self.signing_input, self.key, signature)
+        return self.token
+
+    def sign_here(self) -> str:
+        """Sign in this thread (a token whose value is needed before the batch is settled)."""
+        if self.token is None:
+            assert self.key.signer is not None  # only fast-path tokens are deferred
+            self.finish(self.key.signer(self.signing_input.encode("ascii")))
+        assert self.token is not None
+        return self.token
+
+
+class DeferredSignatures:
+    """The tokens minted inside one :func:`deferred_signing` block, by placeholder.
+
+    The grant runs as always; each token it signs on the fast path comes back as a
+    placeholder, which the caller swaps for the real token once the signatures are made
+    elsewhere (``mockidp.web.signers.settle``). A grant that needs a token's value itself (the
+    ID token's ``at_hash``) gets it from :func:`settled`, which signs that one at once.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[str, Unsigned] = {}
+
+    def defer(self, signing_input: str, key: SigningKey) -> str:
+        placeholder = f"{PLACEHOLDER_PREFIX}{len(self.pending)}"
+        self.pending[placeholder] = Unsigned(signing_input, key)
+        return placeholder
+
+    def entry(self, value: object) -> Unsigned | None:
+        return self.pending.get(value) if isinstance(value, str) else None
+
+
+_DEFERRED: contextvars.ContextVar[DeferredSignatures | None] = contextvars.ContextVar(
+    "mockidp_deferred_signatures", default=None
+)
+
+
+@contextmanager
+def deferred_signing() -> Iterator[DeferredSignatures]:
+    """Tokens signed inside this block (and in worker threads started from it, which copy the
+    context) come back as placeholders to settle later; see :class:`DeferredSignatures`."""
+    batch = DeferredSignatures()
+    reset = _DEFERRED.set(batch)
+    try:
+        yield batch
+    finally:
+        _DEFERRED.reset(reset)
+
+
+def settled(value: str) -> str:
+    """``value`` itself, or the real token if it is a placeholder of the current batch."""
+    if not value.startswith(PLACEHOLDER_PREFIX):
+        return value
+    batch = _DEFERRED.get()
+    entry = batch.entry(value) if batch is not None else None
+    if entry is None:
+        raise RuntimeError("a token placeholder outside its deferred_signing block")
+    return entry.sign_here()

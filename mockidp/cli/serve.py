@@ -15,6 +15,7 @@ from ..demo import demo_config, describe
 from ..errors import ConfigError, MockIdPError
 from ..server import MockIdP
 from ..tls import ca_path
+from ..web import signers
 
 DEFAULT_PORT = 9400
 
@@ -40,6 +41,13 @@ def register(sub: Any) -> None:
         "--tls",
         action="store_true",
         help="serve https with a certificate from mockidp's local CA (trust `mockidp ca-path`)",
+    )
+    p.add_argument(
+        "--signers",
+        type=int,
+        metavar="N",
+        help="processes that sign the token endpoint's tokens (default: one per CPU beyond the "
+        "first, 1 to 4; 0 signs on threads inside the server)",
     )
     p.set_defaults(run=run)
 
@@ -129,21 +137,33 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if _names_itself_by_host_name(args) and not _host_name_usable(args.host):
         return 2
+    if args.signers is not None and args.signers < 0:
+        print(f"mockidp: error: --signers {args.signers} is not a number of processes", file=sys.stderr)
+        return 2
     config = resolve_config(args)
     if not args.config:
         print("using the built-in demo configuration:")
         print(describe(config))
-    return asyncio.run(_serve(config, args.host, args.port, args.keys, tls=args.tls))
+    count = signers.default_count() if args.signers is None else args.signers
+    return asyncio.run(_serve(config, args.host, args.port, args.keys, tls=args.tls, signer_count=count))
 
 
 async def _serve(
-    config: IdPConfig, host: str, port: int, key_file: str | None = None, *, tls: bool = False
+    config: IdPConfig,
+    host: str,
+    port: int,
+    key_file: str | None = None,
+    *,
+    tls: bool = False,
+    signer_count: int = 0,
 ) -> int:
     idp = MockIdP(config, host=host, port=port, key_file=key_file, tls=tls)
     try:
         await idp.astart()
     except OSError as exc:
         raise MockIdPError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    if signer_count:
+        await signers.start(signer_count)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -157,5 +177,6 @@ async def _serve(
         await stop.wait()
     finally:
         await idp.astop()
+        await signers.stop()
     print("mockidp: stopped", flush=True)
     return 0

@@ -29,6 +29,10 @@ GRANTS: dict[str, GrantHandler] = {
     token_exchange.GRANT_TYPE: token_exchange.exchange,
 }
 
+#: grants that may fetch another issuer's keys (``mockidp.trusted_issuers``): a fetch blocks,
+#: so these never run on the event loop (``mockidp.web.signers``)
+FETCHING_GRANTS = frozenset({jwt_bearer.GRANT_TYPE, token_exchange.GRANT_TYPE})
+
 #: grants advertised only when the config enables them (metadata lists only what works)
 _OPTIONAL = {
     device_code.GRANT_TYPE: lambda state: polled.enabled(state, "device"),
@@ -43,4 +47,4 @@ def enabled_grants(state: IdPState) -> list[str]:
     return sorted(g for g in GRANTS if g not in _OPTIONAL or _OPTIONAL[g](state))
 
 
-__all__ = ["GRANTS", "GrantHandler", "TokenRequest", "enabled_grants"]
+__all__ = ["FETCHING_GRANTS", "GRANTS", "GrantHandler", "TokenRequest", "enabled_grants"]

@@ -253,3 +253,36 @@ def test_served_control_api_refuses_a_rebound_host_and_journals_no_secret() -> N
         assert journal.status == 200
         assert token.encode() not in journal.body and AGENT[1].encode() not in journal.body
         assert b"[redacted len=" in journal.body
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+@pytest.mark.parametrize(("args", "count"), [((), None), (("--signers", "2"), 2), (("--signers", "0"), 0)])
+def test_signer_processes_sign_and_leave_with_the_server(args: tuple[str, ...], count: int | None) -> None:
+    """By default (one per CPU beyond the first) and with ``--signers N`` the token endpoint's
+    tokens are signed in child processes, which exit with the server; 0 starts none."""
+    with ServeProcess("--port", "0", *args) as server:
+        children = _children(server.proc.pid)
+        if count is not None:
+            assert len(children) == count
+        else:
+            assert 1 <= len(children) <= 4
+        for _ in range(3):
+            r = requests.post(
+                f"{server.issuer}/token", data={"grant_type": "client_credentials"}, auth=AGENT, timeout=5
+            )
+            assert r.status_code == 200
+            assert r.json()["access_token"].count(".") == 2
+        assert server.stop(signal.SIGINT) == 0
+        assert "Traceback" not in server.stderr()
+    for pid in children:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_negative_signers_is_refused() -> None:
+    result = run_serve("--port", "0", "--signers", "-1")
+    assert result.returncode == 2
+    assert "--signers -1 is not a number of processes" in result.stderr

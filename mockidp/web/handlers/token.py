@@ -7,6 +7,7 @@ from aiohttp import web
 from ...claims_plan import recording
 from ...errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from ...flows import GRANTS, TokenRequest
+from .. import signers
 from ..client_auth import authenticate_client
 from ..dpop import token_request_jkt
 from ..keys import STATE, TOKEN_CLAIMS
@@ -30,9 +31,15 @@ async def handle(request: web.Request) -> web.StreamResponse:
     if grant_type not in client.allowed_grant_types:
         raise UnauthorizedClient(f"client {client.client_id!r} may not use {grant_type}")
     jkt = token_request_jkt(state, request, client)
+    token_request = TokenRequest(state=state, client=client, params=params, dpop_jkt=jkt)
+    pool = signers.active()
     with recording() as applied:
-        # signing is most of the cost: off the loop, on every core (see mockidp.web.workers)
-        body = await off_loop(grant, TokenRequest(state=state, client=client, params=params, dpop_jkt=jkt))
+        # signing is most of the cost: in signer processes under mockidp serve
+        # (mockidp.web.signers), else on worker threads (mockidp.web.workers)
+        if pool is not None:
+            body = await pool.run(grant, token_request, grant_type)
+        else:
+            body = await off_loop(grant, token_request)
     if applied:
         request[TOKEN_CLAIMS] = applied
     # RFC 9449 §8.2: in nonce mode every answer carries the nonce for the client's next proof

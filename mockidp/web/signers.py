@@ -1,0 +1,227 @@
+"""Signer processes: where ``mockidp serve`` makes the token endpoint's signatures.
+
+An RS256 signature is most of a token request's CPU. Signing on worker threads
+(``mockidp.web.workers``) spreads it over the cores, but each thread must take the GIL back
+after every signature while the event loop holds it for HTTP, so under load the threads wait
+in line and part of the machine sits idle. Here the grant runs on the loop with its
+signatures deferred (``mockidp.tokens.deferred_signing``); the signing inputs go to child
+processes (``mockidp.signatures``, one per CPU), each with its own GIL; the answers come back
+over pipes the loop reads like any socket. State never leaves the loop: a child only turns
+bytes into a signature with a key it was sent.
+
+Grants that may fetch another issuer's keys (``mockidp.flows.FETCHING_GRANTS``) still run on a
+worker thread, since a fetch blocks; their signatures are deferred all the same. A child that
+fails or dies costs nothing but speed: its pending signatures are made in the server process.
+
+One pool per process, bound to the loop that started it (``mockidp serve``'s); IdPs on any
+other loop (the pytest fixtures, ``MockIdP.start()``) never see it and sign as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+import sys
+from typing import Any
+
+from .. import signatures
+from ..errors import ServerBugError
+from ..flows import FETCHING_GRANTS, GrantHandler, TokenRequest
+from ..keys import SigningKey
+from ..tokens import PLACEHOLDER_PREFIX, DeferredSignatures, deferred_signing
+from . import workers
+from .workers import off_loop
+
+#: the child ignores Ctrl-C (the server stops it by closing its stdin) and runs
+#: ``mockidp.signatures`` as a script: ``-P`` keeps the package folder off ``sys.path``
+_CHILD = [
+    sys.executable,
+    "-P",
+    "-c",
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "runpy.run_path(sys.argv[1], run_name='__main__')",
+    signatures.__file__,
+]
+
+
+class _Child(asyncio.Protocol):
+    """One signer process: its pipes, the keys it holds, the answers it owes."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        self.writer: asyncio.WriteTransport | None = None
+        self.waiting: dict[int, asyncio.Future[bytes | None]] = {}
+        self.keys: set[int] = set()
+        self.next_number = 0
+        self.buffer = bytearray()
+        self.alive = True
+        #: signatures this child made (the rest of its requests failed and were made here)
+        self.signed = 0
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        size = signatures.ANSWER.size
+        while len(buffer) >= size:
+            number, length = signatures.ANSWER.unpack_from(buffer)
+            end = size + (0 if length == signatures.FAILED else length)
+            if len(buffer) < end:
+                break
+            signature = None if length == signatures.FAILED else bytes(buffer[size:end])
+            del buffer[:end]
+            self.signed += signature is not None
+            future = self.waiting.pop(number, None)
+            if future is not None and not future.done():
+                future.set_result(signature)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.alive = False
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_result(None)  # signed in the server process instead
+        self.waiting.clear()
+
+    def send(self, kind: int, number: int, payload: bytes) -> None:
+        assert self.writer is not None
+        self.writer.write(signatures.REQUEST.pack(kind, number, len(payload)) + payload)
+
+
+class SignerPool:
+    """``count`` signer processes serving the loop that started them."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.children: list[_Child] = []
+        #: key number by ``id(SigningKey)``; the key is held so its id is never reused
+        self._keys: dict[int, tuple[SigningKey, int, bytes]] = {}
+
+    async def start(self) -> None:
+        loop = self.loop = asyncio.get_running_loop()
+        for _ in range(self.count):
+            process = subprocess.Popen(_CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # noqa: S603 - our interpreter, our file
+            child = _Child(process)
+            assert process.stdin is not None and process.stdout is not None
+            child.writer, _ = await loop.connect_write_pipe(asyncio.BaseProtocol, process.stdin)
+            await loop.connect_read_pipe(lambda child=child: child, process.stdout)  # type: ignore[misc]
+            self.children.append(child)
+
+    async def close(self) -> None:
+        """Close every child's stdin (it exits) and reap it; kill one that lingers."""
+        for child in self.children:
+            if child.writer is not None:
+                child.writer.close()
+        for child in self.children:
+            for _ in range(50):
+                if child.process.poll() is not None:
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                child.process.kill()
+                child.process.wait()
+            for stream in (child.process.stdin, child.process.stdout):
+                with contextlib.suppress(OSError):
+                    if stream is not None:
+                        stream.close()
+        self.children.clear()
+
+    def sign(self, key: SigningKey, data: bytes) -> asyncio.Future[bytes | None]:
+        """The signature from the least busy live child; None (then sign it here) if none."""
+        assert self.loop is not None
+        future: asyncio.Future[bytes | None] = self.loop.create_future()
+        child: _Child | None = None
+        for candidate in self.children:
+            if candidate.alive and (child is None or len(candidate.waiting) < len(child.waiting)):
+                child = candidate
+        if child is None:
+            future.set_result(None)
+            return future
+        known = self._keys.get(id(key))
+        if known is None:
+            native: Any = key.key.private_key
+            known = self._keys[id(key)] = (key, len(self._keys), signatures.key_payload(native, key.alg))
+        _, key_number, payload = known
+        if key_number not in child.keys:
+            child.send(signatures.LOAD_KEY, key_number, payload)
+            child.keys.add(key_number)
+        number = child.next_number = (child.next_number + 1) % signatures.FAILED
+        child.waiting[number] = future
+        child.send(signatures.SIGN, number, signatures.KEY_NUMBER.pack(key_number) + data)
+        return future
+
+    async def run(self, grant: GrantHandler, request: TokenRequest, grant_type: str) -> dict[str, Any]:
+        """Run ``grant`` with its signatures made by the children; the finished token response."""
+        with deferred_signing() as batch:
+            if grant_type in FETCHING_GRANTS:
+                body = await off_loop(grant, request)
+            else:
+                body = grant(request)
+        await self.settle(body, batch)
+        return body
+
+    async def settle(self, body: dict[str, Any], batch: DeferredSignatures) -> None:
+        """Swap every placeholder in ``body`` for its token, the signatures made in parallel."""
+        asked = []
+        for name, value in body.items():
+            entry = batch.entry(value)
+            if entry is not None and entry.token is not None:  # signed already (at_hash needed it)
+                body[name] = entry.token
+            elif entry is not None:
+                asked.append((name, entry, self.sign(entry.key, entry.signing_input.encode("ascii"))))
+        for name, entry, future in asked:
+            signature = await future
+            body[name] = entry.finish(signature) if signature is not None else entry.sign_here()
+        for value in body.values():
+            if isinstance(value, str) and value.startswith(PLACEHOLDER_PREFIX):
+                raise ServerBugError("a token placeholder was left in the token response")
+
+
+#: more signers than this only wait: the one event loop cannot feed more (an RS256 signature
+#: costs about as much CPU as the rest of a token request, all of which runs on the loop)
+MAX_DEFAULT = 4
+
+
+def default_count() -> int:
+    """One signer per CPU beyond the loop's own, at least one and at most :data:`MAX_DEFAULT`.
+
+    On two cores one signer beats two: with two, both wait for work part of the time and
+    each request pays more pipe wake-ups (measured in docs/performance.md).
+    """
+    return max(1, min(workers.size() - 1, MAX_DEFAULT))
+
+
+_pool: SignerPool | None = None
+
+
+async def start(count: int) -> None:
+    """Start ``count`` signer processes for the running loop (``mockidp serve``)."""
+    global _pool
+    if _pool is not None:
+        raise RuntimeError("signer processes are already running")
+    pool = SignerPool(count)
+    _pool = pool
+    try:
+        await pool.start()
+    except BaseException:
+        _pool = None
+        await pool.close()
+        raise
+
+
+async def stop() -> None:
+    global _pool
+    pool, _pool = _pool, None
+    if pool is not None:
+        await pool.close()
+
+
+def active() -> SignerPool | None:
+    """The pool serving the running loop, if any."""
+    pool = _pool
+    if pool is None or pool.loop is not asyncio.get_running_loop():
+        return None
+    return pool
+
+
+__all__ = ["SignerPool", "active", "start", "stop"]

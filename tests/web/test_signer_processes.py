@@ -1,0 +1,232 @@
+"""The token endpoint with signer processes (``mockidp.web.signers``, as ``mockidp serve`` runs
+it): every grant's tokens come back whole and verify, ``at_hash`` matches the access token
+actually sent, rotated keys reach the children, and a dead child costs nothing but speed.
+
+The IdP runs on a loop thread of its own, so the pool (bound to one loop) stays with it.
+PS256 signs with fresh randomness each time: a token signed twice would differ, so it
+catches a response that mixes two signatures of one token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import pytest
+import requests
+from userflow import refresh, tokens
+
+from mockidp import MockIdP, WorkloadIssuer
+from mockidp.config import IdPConfig
+from mockidp.demo import demo_config
+from mockidp.loading import to_dict
+from mockidp.runtime import LoopThread
+from mockidp.tokens import PLACEHOLDER_PREFIX, token_hash
+from mockidp.web import signers
+
+AGENT = ("demo-agent", "demo-agent-secret")
+EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+PARTNER = WorkloadIssuer("https://partner.example")
+
+
+def config(alg: str) -> IdPConfig:
+    """The demo config plus a gateway client that uses the two grants that may fetch keys."""
+    base = demo_config()
+    gateway = {
+        "client_id": "gateway",
+        "client_secret": "gateway-secret",
+        "grant_types": [EXCHANGE, JWT_BEARER],
+        "audiences": ["demo-api"],
+        "scopes": ["demo-api:read"],
+        "exchange": {"audiences": ["demo-api"], "scopes": ["demo-api:read"]},
+    }
+    return base.merged(
+        {
+            "signing_alg": alg,
+            "login": "auto",
+            "clients": [*to_dict(base)["clients"], gateway],
+            "trusted_issuers": [PARTNER.trusted_issuer(audiences=["demo-api"], scopes=["demo-api:read"])],
+        }
+    )
+
+
+class PooledIdP:
+    """A MockIdP and a signer pool on a private loop thread."""
+
+    def __init__(self, alg: str, count: int = 1) -> None:
+        self.thread = LoopThread()
+        self.idp = MockIdP(config(alg))
+        self.thread.run(self.idp.astart())
+        self.thread.run(signers.start(count))
+        pool = signers._pool
+        assert pool is not None
+        self.pool = pool
+
+    def close(self) -> None:
+        self.thread.run(signers.stop())
+        self.thread.run(self.idp.astop())
+        self.thread.loop.call_soon_threadsafe(self.thread.loop.stop)
+        self.thread.thread.join(5)
+        self.thread.loop.close()
+
+    def signed(self) -> int:
+        return sum(child.signed for child in self.pool.children)
+
+
+@pytest.fixture(params=["PS256", "ES256", "EdDSA", "RS256"])
+def pooled(request: pytest.FixtureRequest) -> Iterator[PooledIdP]:
+    server = PooledIdP(request.param)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def verified(idp: MockIdP, token: str, audience: str | None = None) -> dict[str, Any]:
+    """The claims of ``token`` checked against the IdP's JWKS with PyJWT (independent code)."""
+    assert not token.startswith(PLACEHOLDER_PREFIX)
+    header = jwt.get_unverified_header(token)
+    keys = {k["kid"]: k for k in requests.get(idp.jwks_uri, timeout=5).json()["keys"]}
+    key = jwt.PyJWK(keys[header["kid"]])
+    options = {"verify_aud": audience is not None}
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key,
+        algorithms=[header["alg"]],
+        audience=audience,
+        options=options,  # type: ignore[arg-type]
+    )
+    return claims
+
+
+def test_client_credentials_tokens_are_signed_by_the_children(pooled: PooledIdP) -> None:
+    idp = pooled.idp
+    for _ in range(4):
+        r = requests.post(
+            idp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT, timeout=5
+        )
+        assert r.status_code == 200, r.text
+        assert verified(idp, r.json()["access_token"])["client_id"] == "demo-agent"
+    assert pooled.signed() == 4
+
+
+def test_code_flow_at_hash_matches_the_access_token_sent(pooled: PooledIdP, http: requests.Session) -> None:
+    idp = pooled.idp
+    body = tokens(idp, http)
+    access, id_token = body["access_token"], body["id_token"]
+    verified(idp, access)
+    id_claims = verified(idp, id_token, audience="demo-app")
+    alg = jwt.get_unverified_header(id_token)["alg"]
+    assert id_claims["at_hash"] == token_hash(access, alg)
+    # the access token was needed for at_hash, so it was signed in the server; the ID token
+    # went to a child
+    assert pooled.signed() >= 1
+    r = refresh(idp, http, body["refresh_token"])
+    assert r.status_code == 200, r.text
+    again = r.json()
+    verified(idp, again["access_token"])
+    assert verified(idp, again["id_token"], audience="demo-app")["at_hash"] == token_hash(
+        again["access_token"], alg
+    )
+
+
+def test_fetching_grants_run_off_the_loop_and_are_signed_too(pooled: PooledIdP) -> None:
+    idp = pooled.idp
+    before = pooled.signed()
+    assertion = PARTNER.mint("spiffe://partner/agent", audience=idp.issuer)
+    r = requests.post(
+        idp.token_endpoint,
+        data={"grant_type": JWT_BEARER, "assertion": assertion, "scope": "demo-api:read"},
+        auth=("gateway", "gateway-secret"),
+        timeout=5,
+    )
+    assert r.status_code == 200, r.text
+    subject_token = r.json()["access_token"]
+    assert verified(idp, subject_token)["sub"] == "spiffe://partner/agent"
+    r = requests.post(
+        idp.token_endpoint,
+        data={
+            "grant_type": EXCHANGE,
+            "subject_token": subject_token,
+            "subject_token_type": "urn:ietf:params:oauth:token-type:access_token",
+            "audience": "demo-api",
+        },
+        auth=("gateway", "gateway-secret"),
+        timeout=5,
+    )
+    assert r.status_code == 200, r.text
+    assert verified(idp, r.json()["access_token"])["act"]["client_id"] == "gateway"
+    assert pooled.signed() == before + 2
+
+
+def test_rotated_keys_reach_the_children() -> None:
+    pooled = PooledIdP("RS256")
+    try:
+        idp = pooled.idp
+        kids = set()
+        for _ in range(3):
+            r = requests.post(
+                idp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT, timeout=5
+            )
+            token = r.json()["access_token"]
+            verified(idp, token)
+            kids.add(jwt.get_unverified_header(token)["kid"])
+            idp.rotate_keys()
+        assert len(kids) == 3
+        assert pooled.signed() == 3
+    finally:
+        pooled.close()
+
+
+def test_a_dead_child_costs_only_speed() -> None:
+    pooled = PooledIdP("PS256", count=2)
+    try:
+        idp = pooled.idp
+        first, second = pooled.pool.children
+        first.process.kill()
+        first.process.wait(5)
+        for _ in range(6):
+            r = requests.post(
+                idp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT, timeout=5
+            )
+            assert r.status_code == 200, r.text
+            verified(idp, r.json()["access_token"])
+        second.process.kill()
+        second.process.wait(5)
+        r = requests.post(
+            idp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT, timeout=5
+        )
+        assert r.status_code == 200, r.text  # signed in the server process
+        verified(idp, r.json()["access_token"])
+        assert not first.alive and not second.alive
+    finally:
+        pooled.close()
+
+
+def test_the_pool_serves_only_its_own_loop() -> None:
+    pooled = PooledIdP("RS256")
+    try:
+        with MockIdP(demo_config()) as other:  # the shared loop thread: no signer pool
+            r = requests.post(
+                other.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT, timeout=5
+            )
+            assert r.status_code == 200
+        assert pooled.signed() == 0
+        assert asyncio.run(_active_elsewhere()) is None
+    finally:
+        pooled.close()
+
+
+async def _active_elsewhere() -> signers.SignerPool | None:
+    return signers.active()
+
+
+def test_children_exit_when_the_pool_stops() -> None:
+    pooled = PooledIdP("RS256", count=2)
+    processes = [child.process for child in pooled.pool.children]
+    pooled.close()
+    assert all(process.poll() is not None for process in processes)
+    assert signers._pool is None
