@@ -4,10 +4,11 @@ on a shared machine, where tokens per second do not.
 ``mockidp serve`` runs in a subprocess and wrk (or, without it, an aiohttp generator) sends it
 client-credentials requests; the server's on-CPU time per thread is read from
 ``/proc/<pid>/task/<tid>/schedstat`` (nanoseconds) before and after, and divided by the
-number of answered requests. The event loop's thread is what limits throughput once signing
-runs on every core (``mockidp.web.workers``), so it is reported on its own.
+number of answered requests; so is the time of its signer processes (``mockidp.web.signers``).
+The event loop's thread is what limits throughput once signing runs elsewhere, so it is
+reported on its own.
 
-    .venv/bin/python benchmarks/request_cost.py [--alg RS256] [--duration 5] [--rounds 3]
+    .venv/bin/python benchmarks/request_cost.py [--alg RS256] [--duration 5] [--rounds 3] [--signers N]
 
 Linux only (schedstat). Other work on the machine changes these figures much less than it
 changes throughput, since only the server's own CPU time is counted.
@@ -38,6 +39,19 @@ def thread_ns(pid: int) -> dict[int, int]:
     return out
 
 
+def process_ns(pids: list[int]) -> dict[tuple[int, int], int]:
+    """On-CPU nanoseconds of every thread of every process in ``pids``, by (pid, tid)."""
+    return {(pid, tid): ns for pid in pids for tid, ns in thread_ns(pid).items()}
+
+
+def children_of(pid: int) -> list[int]:
+    """The signer processes of ``mockidp serve`` (``mockidp.web.signers``)."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def server_pid(issuer_port: str) -> int:
     """The pid of the ``mockidp serve`` listening on ``issuer_port`` (our child)."""
     me = os.getpid()
@@ -55,6 +69,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--generator", choices=["auto", "wrk", "aiohttp"], default="auto")
+    parser.add_argument("--signers", type=int, help="passed to mockidp serve (default: its own)")
     args = parser.parse_args()
     generator = args.generator
     if generator == "auto":
@@ -64,8 +79,11 @@ def main() -> int:
     demo = (HERE.parent / "mockidp" / "demo.yaml").read_text("utf-8")
     config.write_text(f"signing_alg: {args.alg}\nlogin: auto\n{demo}", encoding="utf-8")
     serve = [str(Path(sys.executable).with_name("mockidp")), "serve", "--port", "0", "--config", str(config)]
+    if args.signers is not None:
+        serve += ["--signers", str(args.signers)]
     loop_us: list[float] = []
     other_us: list[float] = []
+    signer_us: list[float] = []
     with running(serve, "mockidp serve") as issuer:
         pid = server_pid(issuer.rsplit(":", 1)[1])
         url = f"{issuer}/token"
@@ -73,24 +91,31 @@ def main() -> int:
         print(
             f"generator: {generator}, concurrency {args.concurrency}, {args.alg}, {args.duration:g} s a round"
         )
-        print("| round | requests | failed | loop thread us/request | other threads us/request | total |")
-        print("|---|---|---|---|---|---|")
+        signer_pids = children_of(pid)
+        print(f"signer processes: {len(signer_pids)}")
+        print("| round | requests | failed | loop thread | other threads | signer processes | total |")
+        print("|---|---|---|---|---|---|---|")
         for i in range(args.rounds):
-            before = thread_ns(pid)
+            before = process_ns([pid, *signer_pids])
             result = load("mockidp", url, args.concurrency, args.duration)
-            after = thread_ns(pid)
+            after = process_ns([pid, *signer_pids])
             answered = result.ok + result.failed
-            loop = (after.get(pid, 0) - before.get(pid, 0)) / answered / 1000
-            other = sum(ns - before.get(tid, 0) for tid, ns in after.items() if tid != pid) / answered / 1000
+            spent = {key: (ns - before.get(key, 0)) / answered / 1000 for key, ns in after.items()}
+            loop = spent.get((pid, pid), 0.0)
+            other = sum(us for (owner, tid), us in spent.items() if owner == pid and tid != pid)
+            signing = sum(us for (owner, _), us in spent.items() if owner != pid)
             loop_us.append(loop)
             other_us.append(other)
+            signer_us.append(signing)
             print(
-                f"| {i + 1} | {answered} | {result.failed} | {loop:.0f} | {other:.0f} | {loop + other:.0f} |"
+                f"| {i + 1} | {answered} | {result.failed} | {loop:.0f} | {other:.0f} | {signing:.0f} "
+                f"| {loop + other + signing:.0f} |"
             )
+    totals = [a + b + c for a, b, c in zip(loop_us, other_us, signer_us, strict=True)]
     print(
-        f"median: loop thread {statistics.median(loop_us):.0f} us, other threads "
-        f"{statistics.median(other_us):.0f} us, total "
-        f"{statistics.median(a + b for a, b in zip(loop_us, other_us, strict=True)):.0f} us per request"
+        f"median, us of CPU per request: loop thread {statistics.median(loop_us):.0f}, other threads "
+        f"{statistics.median(other_us):.0f}, signer processes {statistics.median(signer_us):.0f}, "
+        f"total {statistics.median(totals):.0f}"
     )
     return 0
 

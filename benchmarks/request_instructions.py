@@ -7,7 +7,10 @@ warm-up, the counters are zeroed, ``--requests`` client-credentials requests are
 the event loop's thread, the grant workers, the RSA (or EC/Ed25519) signature inside OpenSSL
 (``EVP_PKEY_sign``, the same for every version), and what is left: the non-signing work.
 
-    .venv/bin/python benchmarks/request_instructions.py [--requests 200] [--concurrency 4]
+    .venv/bin/python benchmarks/request_instructions.py [--requests 200] [--concurrency 4] [--signers N]
+
+By default ``mockidp serve`` signs in child processes, which callgrind does not follow: the
+loop thread then holds all the non-signing work. ``--signers 0`` signs on threads, traced.
 
 Needs valgrind (callgrind_control, callgrind_annotate). Slow: a few minutes, mostly start-up.
 To measure another version, run this script with ``PYTHONPATH`` pointing at that checkout.
@@ -82,6 +85,11 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--alg", default="RS256", help="signing_alg (RS256, ES256, EdDSA)")
+    parser.add_argument(
+        "--signers",
+        type=int,
+        help="passed to mockidp serve; its signer processes are not traced (0: threads, counted)",
+    )
     args = parser.parse_args()
     total = args.requests - args.requests % args.concurrency
     work = Path(tempfile.mkdtemp(prefix="mockidp-callgrind-"))
@@ -89,6 +97,8 @@ def main() -> int:
     demo = (HERE.parent / "mockidp" / "demo.yaml").read_text("utf-8")
     config.write_text(f"signing_alg: {args.alg}\nlogin: auto\n{demo}", encoding="utf-8")
     serve = [str(Path(sys.executable).with_name("mockidp")), "serve", "--port", "0", "--config", str(config)]
+    if args.signers is not None:
+        serve += ["--signers", str(args.signers)]
     valgrind = [
         "valgrind",
         "--tool=callgrind",
@@ -127,6 +137,8 @@ def main() -> int:
     print(f"  grant workers                {workers / per:8.0f}k")
     print(f"  of these, signing (OpenSSL)  {signed / per:8.0f}k")
     print(f"  non-signing work             {(loop + workers - signed) / per:8.0f}k")
+    if not signed:
+        print("  (the signatures were made in signer processes, which callgrind does not trace)")
     print(f"  (callgrind files: {work})")
     return 0
 

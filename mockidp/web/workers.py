@@ -1,4 +1,7 @@
-"""Where the token endpoint's grants run: a bounded, process-wide set of worker threads.
+"""Where the token endpoint's grants run in an in-process IdP, and where blocking work (key
+and client-document fetches) runs everywhere: a bounded, process-wide set of worker threads.
+``mockidp serve`` signs in child processes instead (``mockidp.web.signers``: threads that
+sign convoy on the GIL under load).
 
 Signing an RS256 token costs about 0.45 ms of CPU, most of a token request, and `cryptography`
 releases the GIL while it signs. Running each grant (policy, issuance, signing) on one of a
