@@ -18,6 +18,8 @@ from ..tls import ca_path
 from ..web import signers
 
 DEFAULT_PORT = 9400
+#: more signer processes than this would only hold keys and memory (the one loop feeds a few)
+MAX_SIGNERS = 64
 
 
 def register(sub: Any) -> None:
@@ -137,8 +139,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if _names_itself_by_host_name(args) and not _host_name_usable(args.host):
         return 2
-    if args.signers is not None and args.signers < 0:
-        print(f"mockidp: error: --signers {args.signers} is not a number of processes", file=sys.stderr)
+    if args.signers is not None and not 0 <= args.signers <= MAX_SIGNERS:
+        print(
+            f"mockidp: error: --signers {args.signers} is not a number of processes from 0 to {MAX_SIGNERS}",
+            file=sys.stderr,
+        )
         return 2
     config = resolve_config(args)
     if not args.config:
@@ -163,7 +168,11 @@ async def _serve(
     except OSError as exc:
         raise MockIdPError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     if signer_count:
-        await signers.start(signer_count)
+        try:
+            await signers.start(signer_count)
+        except BaseException:
+            await idp.astop()
+            raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -23,6 +23,8 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 from .. import signatures
@@ -45,17 +47,31 @@ _CHILD = [
 ]
 
 
+#: a child that owes an answer this long (a signature takes about a millisecond) is stuck:
+#: it is killed and replaced, and what it owed is signed in the server
+STALL_SECONDS = 10.0
+#: how often the pool looks for stuck children
+WATCH_SECONDS = 1.0
+#: children that died or stuck are replaced this many times per pool, then the server signs
+#: on its worker threads (``mockidp.web.workers``), as with ``--signers 0``
+MAX_REPLACEMENTS = 8
+
+
 class _Child(asyncio.Protocol):
     """One signer process: its pipes, the keys it holds, the answers it owes."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], lost: Callable[[_Child], None]) -> None:
         self.process = process
+        self.lost = lost
         self.writer: asyncio.WriteTransport | None = None
+        self.reader: asyncio.ReadTransport | None = None
         self.waiting: dict[int, asyncio.Future[bytes | None]] = {}
         self.keys: set[int] = set()
         self.next_number = 0
         self.buffer = bytearray()
         self.alive = True
+        #: since when the child has owed an answer without giving any (None: owes nothing)
+        self.owing_since: float | None = None
         #: signatures this child made (the rest of its requests failed and were made here)
         self.signed = 0
 
@@ -74,17 +90,25 @@ class _Child(asyncio.Protocol):
             future = self.waiting.pop(number, None)
             if future is not None and not future.done():
                 future.set_result(signature)
+        self.owing_since = time.monotonic() if self.waiting else None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.alive = False
+        self.owing_since = None
         for future in self.waiting.values():
             if not future.done():
                 future.set_result(None)  # signed in the server process instead
         self.waiting.clear()
+        self.lost(self)
 
     def send(self, kind: int, number: int, payload: bytes) -> None:
         assert self.writer is not None
         self.writer.write(signatures.REQUEST.pack(kind, number, len(payload)) + payload)
+
+    def close(self) -> None:
+        for transport in (self.writer, self.reader):
+            if transport is not None:
+                transport.close()
 
 
 class SignerPool:
@@ -94,25 +118,84 @@ class SignerPool:
         self.count = count
         self.loop: asyncio.AbstractEventLoop | None = None
         self.children: list[_Child] = []
+        self.replacements = 0
+        self.closing = False
+        self._watch: asyncio.TimerHandle | None = None
+        self._spawning: set[asyncio.Task[None]] = set()
         #: key number by ``id(SigningKey)``; the key is held so its id is never reused
         self._keys: dict[int, tuple[SigningKey, int, bytes]] = {}
 
     async def start(self) -> None:
-        loop = self.loop = asyncio.get_running_loop()
+        self.loop = asyncio.get_running_loop()
         for _ in range(self.count):
-            process = subprocess.Popen(_CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # noqa: S603 - our interpreter, our file
-            child = _Child(process)
-            assert process.stdin is not None and process.stdout is not None
-            child.writer, _ = await loop.connect_write_pipe(asyncio.BaseProtocol, process.stdin)
-            await loop.connect_read_pipe(lambda child=child: child, process.stdout)  # type: ignore[misc]
-            self.children.append(child)
+            await self._spawn()
+        self._watch = self.loop.call_later(WATCH_SECONDS, self._look_for_stuck_children)
+
+    async def _spawn(self) -> None:
+        assert self.loop is not None
+        process = subprocess.Popen(_CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # noqa: S603 - our interpreter, our file
+        child = _Child(process, self._lost)
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            child.writer, _ = await self.loop.connect_write_pipe(asyncio.BaseProtocol, process.stdin)
+            child.reader, _ = await self.loop.connect_read_pipe(lambda: child, process.stdout)
+        except BaseException:
+            child.close()
+            process.kill()
+            process.wait()
+            raise
+        self.children.append(child)
+
+    def _lost(self, child: _Child) -> None:
+        """A child's answers ended: expected when closing, else replace it (a few times)."""
+        if child in self.children:
+            self.children.remove(child)
+        child.close()
+        with contextlib.suppress(ProcessLookupError):
+            child.process.kill()
+        child.process.wait()
+        if self.closing:
+            return
+        if self.replacements >= MAX_REPLACEMENTS:
+            if not self.children:
+                _warn("no signer process left; signing on threads in the server from now on")
+            return
+        self.replacements += 1
+        _warn(
+            f"signer process {child.process.pid} ended (status {child.process.returncode}); starting another"
+        )
+        assert self.loop is not None
+        task = self.loop.create_task(self._spawn())
+        self._spawning.add(task)
+        task.add_done_callback(self._spawned)
+
+    def _spawned(self, task: asyncio.Task[None]) -> None:
+        self._spawning.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _warn(f"could not start a signer process: {task.exception()}")
+
+    def _look_for_stuck_children(self) -> None:
+        now = time.monotonic()
+        for child in list(self.children):
+            if child.alive and child.owing_since is not None and now - child.owing_since > STALL_SECONDS:
+                _warn(
+                    f"signer process {child.process.pid} gave no answer for {STALL_SECONDS:g} s; stopping it"
+                )
+                child.process.kill()  # its pipe closes: connection_lost answers what it owed
+        assert self.loop is not None
+        self._watch = self.loop.call_later(WATCH_SECONDS, self._look_for_stuck_children)
 
     async def close(self) -> None:
         """Close every child's stdin (it exits) and reap it; kill one that lingers."""
+        self.closing = True
+        if self._watch is not None:
+            self._watch.cancel()
+        for task in list(self._spawning):
+            task.cancel()
         for child in self.children:
             if child.writer is not None:
                 child.writer.close()
-        for child in self.children:
+        for child in list(self.children):
             for _ in range(50):
                 if child.process.poll() is not None:
                     break
@@ -120,10 +203,7 @@ class SignerPool:
             else:
                 child.process.kill()
                 child.process.wait()
-            for stream in (child.process.stdin, child.process.stdout):
-                with contextlib.suppress(OSError):
-                    if stream is not None:
-                        stream.close()
+            child.close()
         self.children.clear()
 
     def sign(self, key: SigningKey, data: bytes) -> asyncio.Future[bytes | None]:
@@ -146,6 +226,8 @@ class SignerPool:
             child.send(signatures.LOAD_KEY, key_number, payload)
             child.keys.add(key_number)
         number = child.next_number = (child.next_number + 1) % signatures.FAILED
+        if not child.waiting:
+            child.owing_since = time.monotonic()
         child.waiting[number] = future
         child.send(signatures.SIGN, number, signatures.KEY_NUMBER.pack(key_number) + data)
         return future
@@ -161,7 +243,10 @@ class SignerPool:
         return body
 
     async def settle(self, body: dict[str, Any], batch: DeferredSignatures) -> None:
-        """Swap every placeholder in ``body`` for its token, the signatures made in parallel."""
+        """Swap every placeholder in ``body`` for its token, the signatures made in parallel.
+
+        A signature no child made (none alive, one died or refused) is made on a worker thread.
+        """
         asked = []
         for name, value in body.items():
             entry = batch.entry(value)
@@ -171,10 +256,24 @@ class SignerPool:
                 asked.append((name, entry, self.sign(entry.key, entry.signing_input.encode("ascii"))))
         for name, entry, future in asked:
             signature = await future
-            body[name] = entry.finish(signature) if signature is not None else entry.sign_here()
-        for value in body.values():
-            if isinstance(value, str) and value.startswith(PLACEHOLDER_PREFIX):
-                raise ServerBugError("a token placeholder was left in the token response")
+            body[name] = entry.finish(signature) if signature is not None else await off_loop(entry.sign_here)
+        if _holds_placeholder(body):
+            raise ServerBugError("a token placeholder was left in the token response")
+
+
+def _holds_placeholder(value: object) -> bool:
+    """Whether a placeholder hides anywhere in ``value`` (a token put somewhere unexpected)."""
+    if isinstance(value, str):
+        return value.startswith(PLACEHOLDER_PREFIX)
+    if isinstance(value, dict):
+        return any(_holds_placeholder(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_placeholder(v) for v in value)
+    return False
+
+
+def _warn(message: str) -> None:
+    print(f"mockidp: warning: {message}", file=sys.stderr, flush=True)
 
 
 #: more signers than this only wait: the one event loop cannot feed more (an RS256 signature

@@ -8,6 +8,7 @@ import socket
 import time
 from pathlib import Path
 
+import jwt
 import pytest
 import requests
 from fuzzing import send
@@ -255,6 +256,12 @@ def test_served_control_api_refuses_a_rebound_host_and_journals_no_secret() -> N
         assert b"[redacted len=" in journal.body
 
 
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime of ``pid`` in clock ticks (proc(5))."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def _children(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
@@ -270,19 +277,25 @@ def test_signer_processes_sign_and_leave_with_the_server(args: tuple[str, ...], 
             assert len(children) == count
         else:
             assert 1 <= len(children) <= 4
-        for _ in range(3):
+        before = [_cpu_ticks(pid) for pid in children]
+        jwks = jwt.PyJWKSet.from_dict(requests.get(f"{server.issuer}/jwks", timeout=5).json())
+        for _ in range(200):
             r = requests.post(
                 f"{server.issuer}/token", data={"grant_type": "client_credentials"}, auth=AGENT, timeout=5
             )
             assert r.status_code == 200
-            assert r.json()["access_token"].count(".") == 2
+            token = r.json()["access_token"]
+            jwt.decode(token, jwks.keys[0], algorithms=["RS256"], audience="demo-api")
+        # the children did the signing: 200 RSA signatures are tens of ms of their CPU
+        assert sum(_cpu_ticks(pid) for pid in children) > sum(before) or not children
         assert server.stop(signal.SIGINT) == 0
         assert "Traceback" not in server.stderr()
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
 
 
-def test_negative_signers_is_refused() -> None:
-    result = run_serve("--port", "0", "--signers", "-1")
+@pytest.mark.parametrize("count", ["-1", "65"])
+def test_signers_out_of_range_is_refused(count: str) -> None:
+    result = run_serve("--port", "0", "--signers", count)
     assert result.returncode == 2
-    assert "--signers -1 is not a number of processes" in result.stderr
+    assert f"--signers {count} is not a number of processes from 0 to 64" in result.stderr

@@ -10,7 +10,11 @@ catches a response that mixes two signatures of one token.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
@@ -21,9 +25,10 @@ from userflow import refresh, tokens
 from mockidp import MockIdP, WorkloadIssuer
 from mockidp.config import IdPConfig
 from mockidp.demo import demo_config
+from mockidp.errors import ServerBugError
 from mockidp.loading import to_dict
 from mockidp.runtime import LoopThread
-from mockidp.tokens import PLACEHOLDER_PREFIX, token_hash
+from mockidp.tokens import PLACEHOLDER_PREFIX, deferred_signing, sign, token_hash
 from mockidp.web import signers
 
 AGENT = ("demo-agent", "demo-agent-secret")
@@ -123,7 +128,7 @@ def test_code_flow_at_hash_matches_the_access_token_sent(pooled: PooledIdP, http
     assert id_claims["at_hash"] == token_hash(access, alg)
     # the access token was needed for at_hash, so it was signed in the server; the ID token
     # went to a child
-    assert pooled.signed() >= 1
+    assert pooled.signed() == 1
     r = refresh(idp, http, body["refresh_token"])
     assert r.status_code == 200, r.text
     again = r.json()
@@ -131,6 +136,7 @@ def test_code_flow_at_hash_matches_the_access_token_sent(pooled: PooledIdP, http
     assert verified(idp, again["id_token"], audience="demo-app")["at_hash"] == token_hash(
         again["access_token"], alg
     )
+    assert pooled.signed() == 2
 
 
 def test_fetching_grants_run_off_the_loop_and_are_signed_too(pooled: PooledIdP) -> None:
@@ -181,27 +187,103 @@ def test_rotated_keys_reach_the_children() -> None:
         pooled.close()
 
 
-def test_a_dead_child_costs_only_speed() -> None:
+def token_request(idp: MockIdP) -> str:
+    r = requests.post(idp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT, timeout=20)
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_dead_child_is_replaced_and_costs_no_token(capfd: pytest.CaptureFixture[str]) -> None:
     pooled = PooledIdP("PS256", count=2)
     try:
         idp = pooled.idp
-        first, second = pooled.pool.children
+        first = pooled.pool.children[0]
         first.process.kill()
-        first.process.wait(5)
         for _ in range(6):
-            r = requests.post(
-                idp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT, timeout=5
-            )
-            assert r.status_code == 200, r.text
-            verified(idp, r.json()["access_token"])
-        second.process.kill()
-        second.process.wait(5)
-        r = requests.post(
-            idp.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT, timeout=5
-        )
-        assert r.status_code == 200, r.text  # signed in the server process
-        verified(idp, r.json()["access_token"])
-        assert not first.alive and not second.alive
+            verified(idp, token_request(idp))
+        wait_for(lambda: len(pooled.pool.children) == 2 and first not in pooled.pool.children)
+        assert not first.alive
+        assert f"signer process {first.process.pid} ended" in capfd.readouterr().err
+        before = pooled.signed()
+        for _ in range(4):
+            verified(idp, token_request(idp))
+        assert pooled.signed() == before + 4  # the replacement signs
+    finally:
+        pooled.close()
+
+
+def test_with_no_replacements_left_the_server_signs_on_threads(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(signers, "MAX_REPLACEMENTS", 0)
+    pooled = PooledIdP("PS256", count=1)
+    try:
+        idp = pooled.idp
+        only = pooled.pool.children[0]
+        only.process.kill()
+        wait_for(lambda: not pooled.pool.children)
+        for _ in range(3):
+            verified(idp, token_request(idp))
+        assert "no signer process left; signing on threads" in capfd.readouterr().err
+    finally:
+        pooled.close()
+
+
+def test_a_stuck_child_is_stopped_and_what_it_owed_is_signed(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(signers, "STALL_SECONDS", 0.5)
+    monkeypatch.setattr(signers, "WATCH_SECONDS", 0.1)
+    pooled = PooledIdP("RS256", count=1)
+    try:
+        idp = pooled.idp
+        stuck = pooled.pool.children[0]
+        os.kill(stuck.process.pid, signal.SIGSTOP)
+        started = time.monotonic()
+        verified(idp, token_request(idp))  # answered although the child never will
+        assert time.monotonic() - started < 5
+        assert f"signer process {stuck.process.pid} gave no answer" in capfd.readouterr().err
+        wait_for(lambda: len(pooled.pool.children) == 1 and pooled.pool.children[0] is not stuck)
+        verified(idp, token_request(idp))
+        assert pooled.pool.children[0].signed == 1
+    finally:
+        pooled.close()
+
+
+def test_concurrent_requests_spread_over_the_children() -> None:
+    pooled = PooledIdP("PS256", count=2)
+    try:
+        idp = pooled.idp
+        with ThreadPoolExecutor(8) as pool:
+            tokens_made = list(pool.map(lambda _: token_request(idp), range(80)))
+        assert len(set(tokens_made)) == 80
+        for token in tokens_made:
+            verified(idp, token)
+        assert pooled.signed() == 80
+        assert all(child.signed > 0 for child in pooled.pool.children)
+    finally:
+        pooled.close()
+
+
+def test_a_placeholder_anywhere_but_a_top_level_value_is_a_server_bug() -> None:
+    pooled = PooledIdP("RS256")
+    key = pooled.idp.signing_key
+
+    async def settle_nested() -> None:
+        with deferred_signing() as batch:
+            body = {"access_token": sign({"a": 1}, key), "nested": {"token": sign({"b": 2}, key)}}
+        await pooled.pool.settle(body, batch)
+
+    try:
+        with pytest.raises(ServerBugError, match="placeholder was left"):
+            pooled.thread.run(settle_nested())
     finally:
         pooled.close()
 
