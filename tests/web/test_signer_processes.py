@@ -70,6 +70,12 @@ class PooledIdP:
         assert pool is not None
         self.pool = pool
 
+    def __enter__(self) -> PooledIdP:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self.thread.run(signers.stop())
         self.thread.run(self.idp.astop())
@@ -83,11 +89,8 @@ class PooledIdP:
 
 @pytest.fixture(params=["PS256", "ES256", "EdDSA", "RS256"])
 def pooled(request: pytest.FixtureRequest) -> Iterator[PooledIdP]:
-    server = PooledIdP(request.param)
-    try:
+    with PooledIdP(request.param) as server:
         yield server
-    finally:
-        server.close()
 
 
 def verified(idp: MockIdP, token: str, audience: str | None = None) -> dict[str, Any]:
@@ -169,8 +172,7 @@ def test_fetching_grants_run_off_the_loop_and_are_signed_too(pooled: PooledIdP) 
 
 
 def test_rotated_keys_reach_the_children() -> None:
-    pooled = PooledIdP("RS256")
-    try:
+    with PooledIdP("RS256") as pooled:
         idp = pooled.idp
         kids = set()
         for _ in range(3):
@@ -183,8 +185,6 @@ def test_rotated_keys_reach_the_children() -> None:
             idp.rotate_keys()
         assert len(kids) == 3
         assert pooled.signed() == 3
-    finally:
-        pooled.close()
 
 
 def token_request(idp: MockIdP) -> str:
@@ -201,8 +201,7 @@ def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
 
 
 def test_a_dead_child_is_replaced_and_costs_no_token(capfd: pytest.CaptureFixture[str]) -> None:
-    pooled = PooledIdP("PS256", count=2)
-    try:
+    with PooledIdP("PS256", count=2) as pooled:
         idp = pooled.idp
         first = pooled.pool.children[0]
         first.process.kill()
@@ -215,16 +214,13 @@ def test_a_dead_child_is_replaced_and_costs_no_token(capfd: pytest.CaptureFixtur
         for _ in range(4):
             verified(idp, token_request(idp))
         assert pooled.signed() == before + 4  # the replacement signs
-    finally:
-        pooled.close()
 
 
 def test_with_no_replacements_left_the_server_signs_on_threads(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(signers, "MAX_REPLACEMENTS", 0)
-    pooled = PooledIdP("PS256", count=1)
-    try:
+    with PooledIdP("PS256", count=1) as pooled:
         idp = pooled.idp
         only = pooled.pool.children[0]
         only.process.kill()
@@ -232,8 +228,6 @@ def test_with_no_replacements_left_the_server_signs_on_threads(
         for _ in range(3):
             verified(idp, token_request(idp))
         assert "no signer process left; signing on threads" in capfd.readouterr().err
-    finally:
-        pooled.close()
 
 
 def test_a_stuck_child_is_stopped_and_what_it_owed_is_signed(
@@ -241,8 +235,7 @@ def test_a_stuck_child_is_stopped_and_what_it_owed_is_signed(
 ) -> None:
     monkeypatch.setattr(signers, "STALL_SECONDS", 0.5)
     monkeypatch.setattr(signers, "WATCH_SECONDS", 0.1)
-    pooled = PooledIdP("RS256", count=1)
-    try:
+    with PooledIdP("RS256", count=1) as pooled:
         idp = pooled.idp
         stuck = pooled.pool.children[0]
         os.kill(stuck.process.pid, signal.SIGSTOP)
@@ -253,13 +246,10 @@ def test_a_stuck_child_is_stopped_and_what_it_owed_is_signed(
         wait_for(lambda: len(pooled.pool.children) == 1 and pooled.pool.children[0] is not stuck)
         verified(idp, token_request(idp))
         assert pooled.pool.children[0].signed == 1
-    finally:
-        pooled.close()
 
 
 def test_concurrent_requests_spread_over_the_children() -> None:
-    pooled = PooledIdP("PS256", count=2)
-    try:
+    with PooledIdP("PS256", count=2) as pooled:
         idp = pooled.idp
         with ThreadPoolExecutor(8) as pool:
             tokens_made = list(pool.map(lambda _: token_request(idp), range(80)))
@@ -268,38 +258,27 @@ def test_concurrent_requests_spread_over_the_children() -> None:
             verified(idp, token)
         assert pooled.signed() == 80
         assert all(child.signed > 0 for child in pooled.pool.children)
-    finally:
-        pooled.close()
 
 
 def test_a_placeholder_anywhere_but_a_top_level_value_is_a_server_bug() -> None:
-    pooled = PooledIdP("RS256")
-    key = pooled.idp.signing_key
+    with PooledIdP("RS256") as pooled:
+        key = pooled.idp.signing_key
 
-    async def settle_nested() -> None:
-        with deferred_signing() as batch:
-            body = {"access_token": sign({"a": 1}, key), "nested": {"token": sign({"b": 2}, key)}}
-        await pooled.pool.settle(body, batch)
+        async def settle_nested() -> None:
+            with deferred_signing() as batch:
+                body = {"access_token": sign({"a": 1}, key), "nested": {"token": sign({"b": 2}, key)}}
+            await pooled.pool.settle(body, batch)
 
-    try:
         with pytest.raises(ServerBugError, match="placeholder was left"):
             pooled.thread.run(settle_nested())
-    finally:
-        pooled.close()
 
 
 def test_the_pool_serves_only_its_own_loop() -> None:
-    pooled = PooledIdP("RS256")
-    try:
-        with MockIdP(demo_config()) as other:  # the shared loop thread: no signer pool
-            r = requests.post(
-                other.token_endpoint, data={"grant_type": "client_credentials"}, auth=AGENT, timeout=5
-            )
-            assert r.status_code == 200
+    # the other IdP runs on the shared loop thread, which has no signer pool
+    with PooledIdP("RS256") as pooled, MockIdP(demo_config()) as other:
+        assert token_request(other).count(".") == 2
         assert pooled.signed() == 0
         assert asyncio.run(_active_elsewhere()) is None
-    finally:
-        pooled.close()
 
 
 async def _active_elsewhere() -> signers.SignerPool | None:
