@@ -254,6 +254,16 @@ class Store:
             token.revoked = True
             return True
 
+    def revoke_client_tokens(self, client_id: str) -> int:
+        """Revoke every remembered token issued to ``client_id``; returns how many were active."""
+        count = 0
+        with self._lock:
+            for token in self._tokens.values():
+                if token.client_id == client_id and not token.revoked:
+                    token.revoked = True
+                    count += 1
+        return count
+
     def revoke_grant(self, grant_id: str) -> int:
         """Revoke every token of a grant; returns how many were still active."""
         count = 0

@@ -214,6 +214,13 @@ def test_update_refusals(
 def test_delete_then_the_client_and_its_token_are_gone(
     mockidp: MockIdP, http: requests.Session, registered: dict[str, Any]
 ) -> None:
+    credentials = (registered["client_id"], registered["client_secret"])
+    issued = http.post(mockidp.token_endpoint, data={"grant_type": "client_credentials"}, auth=credentials)
+    assert issued.status_code == 200, issued.text
+    access_token = issued.json()["access_token"]
+    demo_agent = ("demo-agent", "demo-agent-secret")
+    introspect = mockidp.url("introspect")
+    assert http.post(introspect, data={"token": access_token}, auth=demo_agent).json()["active"] is True
     r = manage(http, "DELETE", registered)
     assert r.status_code == 204
     assert registered["client_id"] not in mockidp.clients
@@ -224,6 +231,8 @@ def test_delete_then_the_client_and_its_token_are_gone(
         auth=(registered["client_id"], registered["client_secret"]),
     )
     assert token.status_code == 401
+    # RFC 7592 section 2.3: its tokens were invalidated with it
+    assert http.post(introspect, data={"token": access_token}, auth=demo_agent).json() == {"active": False}
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])

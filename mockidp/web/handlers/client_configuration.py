@@ -72,6 +72,9 @@ async def handle_delete(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     client_id, _ = _authorized(state, request)
     state.store.remove_client(client_id)
+    # RFC 7592 section 2.3: the AS SHOULD invalidate the client's active tokens at once
+    # (introspection then answers inactive; its refresh tokens die with its credentials)
+    state.store.revoke_client_tokens(client_id)
     return web.Response(status=204, headers=NO_STORE)
 
 
