@@ -93,6 +93,9 @@ class RefreshRecord:
     acr: str | None = None
     #: RFC 9449 §5: the DPoP key a public client's refresh token is bound to
     jkt: str | None = None
+    #: claims the ``claims`` request parameter asked for in the ID token (OIDC Core 5.5): a
+    #: refreshed ID token carries them too
+    id_token_claims: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, kw_only=True)

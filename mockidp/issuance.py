@@ -220,10 +220,12 @@ def issue_refresh_token(
     family: str,
     acr: str | None = None,
     jkt: str | None = None,
+    id_token_claims: Sequence[str] = (),
 ) -> str:
     """A new opaque refresh token in ``family``, remembered for introspection and revocation.
 
     ``jkt``: bound to that DPoP key (RFC 9449 §5: a public client's refresh token).
+    ``id_token_claims``: what the ``claims`` parameter asked for, kept for refreshed ID tokens.
     """
     token = opaque_token("rt")
     now = int(state.clock.now())
@@ -253,6 +255,7 @@ def issue_refresh_token(
         jti=jti,
         acr=acr,
         jkt=jkt,
+        id_token_claims=tuple(id_token_claims),
     )
     state.store.grants.add_refresh(token, record)
     return token
@@ -320,6 +323,7 @@ def user_token_response(
             family=grant_id,
             acr=acr,
             jkt=jkt if client.is_public else None,
+            id_token_claims=id_token_claims,
         )
     return body
 

@@ -95,5 +95,6 @@ def exchange(request: TokenRequest) -> dict[str, Any]:
         nonce=None,
         ceiling=(record.scopes, record.audiences),
         acr=record.acr,
+        id_token_claims=record.id_token_claims,
         jkt=request.dpop_jkt,
     )

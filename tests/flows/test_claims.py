@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from userflow import APP, authorize, claims_of, redeem, tokens
+from userflow import APP, authorize, claims_of, redeem, refresh, tokens
 
 from mockidp import ConfigError, IdPConfig, MockIdP, MockIdPError, load_config
 
@@ -215,6 +215,18 @@ def test_claims_parameter_releases_named_claims_to_id_token_and_userinfo(
         mockidp.url("userinfo"), headers={"Authorization": f"Bearer {body['access_token']}"}
     ).json()
     assert info == {"sub": "alice", "name": "Alice Example"}
+
+
+def test_claims_parameter_holds_for_refreshed_id_tokens(mockidp: MockIdP, http: requests.Session) -> None:
+    requested = '{"id_token": {"email": null}}'
+    body = tokens(mockidp, http, scope="openid offline_access demo-api:read", claims=requested)
+    assert claims_of(body["id_token"])["email"] == "alice@example.com"
+    r = refresh(mockidp, http, body["refresh_token"])
+    assert r.status_code == 200, r.text
+    refreshed = r.json()
+    assert claims_of(refreshed["id_token"])["email"] == "alice@example.com"
+    again = refresh(mockidp, http, refreshed["refresh_token"]).json()  # and the rotated token
+    assert claims_of(again["id_token"])["email"] == "alice@example.com"
 
 
 def test_without_claims_parameter_scope_decides(mockidp: MockIdP, http: requests.Session) -> None:
