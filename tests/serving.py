@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import queue
+import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -99,6 +101,26 @@ class ServeProcess:
                 stream.close()
 
 
+def free_port() -> int:
+    """A loopback port for a server a test starts itself and must name in advance.
+
+    Picked below Linux's ephemeral range (32768-60999), where every port-0 bind and every
+    outgoing connection's own port lands, so neither another test's server nor a client socket
+    can take it between this call and the server's bind; only another ``free_port()`` could,
+    one chance in thousands. (A port-0 pick was taken that way now and then under xdist.)
+    """
+    pick = random.SystemRandom()
+    for _ in range(200):
+        port = pick.randrange(20000, 32000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port between 20000 and 32000")
+
+
 def run_serve(*args: str, timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
     """Run ``mockidp serve`` expecting it to exit on its own (usage or config errors)."""
     return subprocess.run(
@@ -106,4 +128,4 @@ def run_serve(*args: str, timeout: float = 20.0) -> subprocess.CompletedProcess[
     )
 
 
-__all__ = ["MOCKIDP", "ServeProcess", "run_serve", "signal"]
+__all__ = ["MOCKIDP", "ServeProcess", "free_port", "run_serve", "signal"]

@@ -12,7 +12,7 @@ import jwt
 import pytest
 import requests
 from fuzzing import send
-from serving import ServeProcess, run_serve
+from serving import ServeProcess, free_port, run_serve
 
 pytestmark = pytest.mark.slow
 
@@ -79,9 +79,7 @@ def test_login_option(args: tuple[str, ...], form: bool) -> None:
 
 
 def test_absolute_issuer_option() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     issuer = f"http://localhost:{port}/x"
     with ServeProcess("--port", str(port), "--issuer", issuer) as server:
         assert server.issuer == issuer
@@ -193,9 +191,7 @@ def test_wildcard_bind_advertises_the_machines_host_name() -> None:
 
 
 def test_wildcard_bind_with_issuer_uses_it() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     issuer = f"http://localhost:{port}"
     with ServeProcess(
         "--host", "0.0.0.0", "--allow-remote", "--port", str(port), "--issuer", issuer

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from serving import free_port
 
 from mockidp.cli import main
 from mockidp.conformance.processes import port_open
@@ -16,12 +17,6 @@ from mockidp.conformance.processes import port_open
 pytestmark = pytest.mark.slow
 
 CORPUS = Path(__file__).with_name("broken_rs.py")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_cmd(port: int, skip: str | None = None) -> str:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_check_api_cli import free_port
+from serving import free_port
 
 from mockidp.cli import main
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import careful_api
 import dpop_api
 import pytest
+from serving import free_port
 
 from mockidp import MockIdP
 from mockidp.conformance.check_api import ApiTarget, RunOptions, access_token_catalog, prepare, run_cases
@@ -112,15 +113,12 @@ def test_mockidps_own_dpop_mock_api_passes(nonce: bool) -> None:
 @pytest.mark.parametrize(("skip", "code"), [("", 0), ("jkt", 1)])
 def test_cli_dpop_run(skip: str, code: int, capsys: pytest.CaptureFixture[str]) -> None:
     """``mockidp check-api --dpop --start``: exit 0 for the careful API, 1 naming the missing check."""
-    import socket
     import sys
     from pathlib import Path
 
     from mockidp.cli import main
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     script = Path(dpop_api.__file__)
     start = f"{sys.executable} {script} --port {port} --nonce" + (f" --skip {skip}" if skip else "")
     args = ["check-api", f"http://127.0.0.1:{port}/items", f"--audience={AUDIENCE}", f"--scope={SCOPE}"]
@@ -136,16 +134,13 @@ def test_a_scenario_with_dpop_names_the_missing_check(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``api: {dpop: true}`` in a scenario file runs the DPoP cases; ``expect.failing`` matches."""
-    import socket
     import sys
 
     import yaml
 
     from mockidp.cli import main
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     scenario = {
         "version": 1,
         "name": "dpop-htu-skipped",

@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from serving import free_port
 
 from mockidp import ConfigError, ScenarioError
 from mockidp.cli import main
@@ -106,14 +107,6 @@ def broken_api_scenario(tmp_path: Path, port: int, failing: list[str]) -> Path:
 def line_of(path: Path, text: str) -> int:
     """The 1-based line of ``path`` that holds ``text`` (safe_dump may wrap long values)."""
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.slow

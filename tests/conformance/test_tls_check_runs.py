@@ -5,11 +5,11 @@ mockidp's local CA, and the started API or agent trusts it through its environme
 from __future__ import annotations
 
 import json
-import socket
 import sys
 from pathlib import Path
 
 import pytest
+from serving import free_port
 
 from mockidp.cli import main
 from mockidp.conformance.check_agent import check_agent
@@ -17,12 +17,6 @@ from mockidp.conformance.check_agent import check_agent
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_check_api_tls_passes_a_correct_api_fetching_jwks_over_https(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_check_api_cli import free_port
+from serving import free_port
 
 from mockidp.cli import main
 
