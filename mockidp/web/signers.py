@@ -35,16 +35,9 @@ from ..tokens import PLACEHOLDER_PREFIX, DeferredSignatures, deferred_signing
 from . import workers
 from .workers import off_loop
 
-#: the child ignores Ctrl-C (the server stops it by closing its stdin) and runs
-#: ``mockidp.signatures`` as a script: ``-P`` keeps the package folder off ``sys.path``
-_CHILD = [
-    sys.executable,
-    "-P",
-    "-c",
-    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
-    "runpy.run_path(sys.argv[1], run_name='__main__')",
-    signatures.__file__,
-]
+#: the child runs ``mockidp.signatures`` as a script; ``-P`` keeps the package folder off
+#: ``sys.path`` (its modules must not shadow the standard library's)
+_CHILD = [sys.executable, "-P", signatures.__file__]
 
 
 #: a child that owes an answer this long (a signature takes about a millisecond) is stuck:
@@ -133,7 +126,11 @@ class SignerPool:
 
     async def _spawn(self) -> None:
         assert self.loop is not None
-        process = subprocess.Popen(_CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # noqa: S603 - our interpreter, our file
+        # a session of its own: Ctrl-C in a terminal reaches the server only, which then stops
+        # the child by closing its stdin (as the child's stdin closes if the server dies)
+        process = subprocess.Popen(  # noqa: S603 - our interpreter, our file
+            _CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True
+        )
         child = _Child(process, self._lost)
         assert process.stdin is not None and process.stdout is not None
         try:
