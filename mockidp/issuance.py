@@ -27,7 +27,15 @@ from .id_jag import TYP as ID_JAG_TYP
 from .state import IdPState
 from .store import IssuedToken
 from .targets import select_audiences, select_scopes, user_token_audiences
-from .tokens import ACCESS_TOKEN_TYP, access_token_claims, id_token_claims, opaque_token, sign
+from .tokens import (
+    ACCESS_TOKEN_TYP,
+    access_token_claims,
+    id_token_claims,
+    opaque_token,
+    sign,
+    sign_with_token_hash,
+    token_hash,
+)
 
 
 def minting_idp(state: IdPState) -> MintingIdP:
@@ -163,7 +171,7 @@ def issue_id_token(
         ttl=state.config.id_token_ttl,
         auth_time=auth_time,
         nonce=nonce,
-        access_token=access_token,
+        access_token=None,  # at_hash last, below: it may wait for the access token's signature
         alg=key.alg,
         user_claims={
             **user_claims(user, scopes, requested),
@@ -172,8 +180,12 @@ def issue_id_token(
     )
     names = defects.take(state.defect_plan, "id", client_id)
     if names:
+        if access_token is not None:
+            claims["at_hash"] = token_hash(access_token, key.alg)
         return mint_token(minting_idp(state), claims, kind="id", typ="JWT", defects=names).token
-    return sign(claims, key, typ="JWT")
+    if access_token is None:
+        return sign(claims, key, typ="JWT")
+    return sign_with_token_hash(claims, key, token=access_token, typ="JWT")
 
 
 def issue_id_jag(state: IdPState, claims: dict[str, Any], *, defects: DefectSource = PLANNED) -> str:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import secrets
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -119,9 +119,7 @@ def sign(
     header: Mapping[str, Any] | None = None,
 ) -> str:
     """Sign ``claims`` with ``key``; the header carries ``alg``, ``kid`` and ``typ``."""
-    protected: dict[str, Any] = {"alg": key.alg, "kid": key.kid}
-    if typ is not None:
-        protected["typ"] = typ
+    protected = _protected(key, typ)
     if header:
         protected.update(header)
     elif key.signer is not None:
@@ -130,6 +128,35 @@ def sign(
         # EdDSA is deprecated by RFC 9864 but still what most validators know; it is opt-in.
         warnings.simplefilter("ignore")
         return jwt.encode(protected, dict(claims), key.key, algorithms=[key.alg], default_type=None)
+
+
+def sign_with_token_hash(
+    claims: Mapping[str, Any], key: SigningKey, *, token: str, typ: str | None = "JWT", claim: str = "at_hash"
+) -> str:
+    """Sign ``claims`` plus ``claim``, the hash of ``token`` (``at_hash``, OIDC Core 3.1.3.6).
+
+    Inside :func:`deferred_signing`, while ``token`` is itself a placeholder, this token waits
+    for it instead of having it signed at once: both signatures are made elsewhere, this one
+    after the other (``mockidp.web.signers.settle``).
+    """
+    batch = _DEFERRED.get()
+    entry = batch.entry(token) if batch is not None else None
+    if batch is None or entry is None or entry.token is not None or key.signer is None:
+        return sign({**claims, claim: token_hash(token, key.alg)}, key, typ=typ)
+    dependency = entry
+    protected = _protected(key, typ)
+
+    def signing_input() -> str:
+        return _signing_input(protected, {**claims, claim: token_hash(dependency.sign_here(), key.alg)})
+
+    return batch.defer_after(dependency, signing_input, key)
+
+
+def _protected(key: SigningKey, typ: str | None) -> dict[str, Any]:
+    protected: dict[str, Any] = {"alg": key.alg, "kid": key.kid}
+    if typ is not None:
+        protected["typ"] = typ
+    return protected
 
 
 #: joserfc's JSON settings for the two segments, made once (``json.dumps`` with arguments
@@ -146,6 +173,14 @@ def _compact(protected: dict[str, Any], claims: Mapping[str, Any], key: SigningK
     key checks (``SigningKey`` settled those once) or its warnings filter. Inside
     :func:`deferred_signing` the signature is left for later and a placeholder returned.
     """
+    signing_input = _signing_input(protected, claims)
+    batch = _DEFERRED.get()
+    if batch is not None:
+        return batch.defer(signing_input, key)
+    return _signed(signing_input, key, key.signer(signing_input.encode("ascii")))  # type: ignore[misc]
+
+
+def _signing_input(protected: dict[str, Any], claims: Mapping[str, Any]) -> str:
     payload = dict(claims)
     for name in ("exp", "iat", "nbf"):
         value = payload.get(name)
@@ -153,11 +188,7 @@ def _compact(protected: dict[str, Any], claims: Mapping[str, Any], key: SigningK
             payload[name] = calendar.timegm(value.utctimetuple())
     head = base64url.encode(_HEADER_JSON.encode(protected).encode("ascii"))
     body = base64url.encode(_PAYLOAD_JSON.encode(payload).encode("utf-8"))
-    signing_input = f"{head}.{body}"
-    batch = _DEFERRED.get()
-    if batch is not None:
-        return batch.defer(signing_input, key)
-    return _signed(signing_input, key, key.signer(signing_input.encode("ascii")))  # type: ignore[misc]
+    return f"{head}.{body}"
 
 
 def _signed(signing_input: str, key: SigningKey, signature: bytes) -> str:
@@ -173,23 +204,35 @@ PLACEHOLDER_PREFIX = "\x00unsigned-token-"
 
 @dataclass(slots=True)
 class Unsigned:
-    """A token whose signature is still to be made: its signing input and key."""
+    """A token whose signature is still to be made: its signing input (or how to make it, once
+    the token it depends on is signed) and key."""
 
-    signing_input: str
+    signing_input: str | None
     key: SigningKey
     token: str | None = None
+    #: the token whose value this one's claims need (``at_hash``), signed first
+    after: Unsigned | None = None
+    #: makes the signing input once ``after`` is signed
+    build: Callable[[], str] | None = None
+
+    def ready_input(self) -> str:
+        """The signing input; a dependent token's is made now (its dependency signed first)."""
+        if self.signing_input is None:
+            assert self.build is not None
+            self.signing_input = self.build()
+        return self.signing_input
 
     def finish(self, signature: bytes) -> str:
         """The compact token with ``signature``; the first signature made is the one kept."""
         if self.token is None:
-            self.token = _signed(self.signing_input, self.key, signature)
+            self.token = _signed(self.ready_input(), self.key, signature)
         return self.token
 
     def sign_here(self) -> str:
         """Sign in this thread (a token whose value is needed before the batch is settled)."""
         if self.token is None:
             assert self.key.signer is not None  # only fast-path tokens are deferred
-            self.finish(self.key.signer(self.signing_input.encode("ascii")))
+            self.finish(self.key.signer(self.ready_input().encode("ascii")))
         assert self.token is not None
         return self.token
 
@@ -199,16 +242,24 @@ class DeferredSignatures:
 
     The grant runs as always; each token it signs on the fast path comes back as a
     placeholder, which the caller swaps for the real token once the signatures are made
-    elsewhere (``mockidp.web.signers.settle``). A grant that needs a token's value itself (the
-    ID token's ``at_hash``) gets it from :func:`settled`, which signs that one at once.
+    elsewhere (``mockidp.web.signers.settle``). An ID token whose ``at_hash`` needs the access
+    token's value waits for it (:func:`sign_with_token_hash`); any other code that needs a
+    token's value gets it from :func:`settled`, which signs that one at once.
     """
 
     def __init__(self) -> None:
         self.pending: dict[str, Unsigned] = {}
 
     def defer(self, signing_input: str, key: SigningKey) -> str:
+        return self._add(Unsigned(signing_input, key))
+
+    def defer_after(self, dependency: Unsigned, signing_input: Callable[[], str], key: SigningKey) -> str:
+        """A token whose claims need ``dependency``'s value: signed after it."""
+        return self._add(Unsigned(None, key, after=dependency, build=signing_input))
+
+    def _add(self, entry: Unsigned) -> str:
         placeholder = f"{PLACEHOLDER_PREFIX}{len(self.pending)}"
-        self.pending[placeholder] = Unsigned(signing_input, key)
+        self.pending[placeholder] = entry
         return placeholder
 
     def entry(self, value: object) -> Unsigned | None:

@@ -31,7 +31,7 @@ from .. import signatures
 from ..errors import ServerBugError
 from ..flows import FETCHING_GRANTS, GrantHandler, TokenRequest
 from ..keys import SigningKey
-from ..tokens import PLACEHOLDER_PREFIX, DeferredSignatures, deferred_signing
+from ..tokens import PLACEHOLDER_PREFIX, DeferredSignatures, Unsigned, deferred_signing
 from . import workers
 from .workers import off_loop
 
@@ -240,22 +240,42 @@ class SignerPool:
         return body
 
     async def settle(self, body: dict[str, Any], batch: DeferredSignatures) -> None:
-        """Swap every placeholder in ``body`` for its token, the signatures made in parallel.
+        """Swap every placeholder in ``body`` for its token, the signatures made in parallel;
+        a token that needs another's value (an ID token's ``at_hash``) once that one is signed.
 
         A signature no child made (none alive, one died or refused) is made on a worker thread.
         """
-        asked = []
+        first: list[tuple[str, Unsigned]] = []
+        then: list[tuple[str, Unsigned]] = []
         for name, value in body.items():
             entry = batch.entry(value)
-            if entry is not None and entry.token is not None:  # signed already (at_hash needed it)
+            if entry is None:
+                continue
+            if entry.token is not None:  # signed already: its value was needed
                 body[name] = entry.token
-            elif entry is not None:
-                asked.append((name, entry, self.sign(entry.key, entry.signing_input.encode("ascii"))))
-        for name, entry, future in asked:
-            signature = await future
-            body[name] = entry.finish(signature) if signature is not None else await off_loop(entry.sign_here)
+            else:
+                (then if entry.after is not None else first).append((name, entry))
+        await self._sign_all([entry for _, entry in first])
+        await self._sign_all([entry.after for _, entry in then if entry.after is not None])
+        await self._sign_all([entry for _, entry in then])
+        for name, entry in (*first, *then):
+            body[name] = entry.token
         if _holds_placeholder(body):
             raise ServerBugError("a token placeholder was left in the token response")
+
+    async def _sign_all(self, entries: list[Unsigned]) -> None:
+        """Sign every entry not signed yet, in parallel over the children."""
+        asked = [
+            (entry, self.sign(entry.key, entry.ready_input().encode("ascii")))
+            for entry in entries
+            if entry.token is None
+        ]
+        for entry, future in asked:
+            signature = await future
+            if signature is not None:
+                entry.finish(signature)
+            else:
+                await off_loop(entry.sign_here)
 
 
 def _holds_placeholder(value: object) -> bool:

@@ -11,7 +11,14 @@ import pytest
 
 from mockidp import signatures
 from mockidp.keys import SigningKey, pooled_key
-from mockidp.tokens import PLACEHOLDER_PREFIX, deferred_signing, settled, sign, token_hash
+from mockidp.tokens import (
+    PLACEHOLDER_PREFIX,
+    deferred_signing,
+    settled,
+    sign,
+    sign_with_token_hash,
+    token_hash,
+)
 from mockidp.web.signers import _CHILD
 
 
@@ -97,3 +104,27 @@ def test_tokens_with_extra_header_parameters_are_never_deferred() -> None:
     with deferred_signing() as batch:
         token = sign({"sub": "a"}, key, header={"cty": "JWT"})
     assert not batch.pending and token.count(".") == 2
+
+
+@pytest.mark.parametrize("alg", ["RS256", "PS256"])
+def test_an_id_token_waits_for_the_access_token_its_at_hash_needs(alg: str) -> None:
+    key = SigningKey(pooled_key(alg), alg)
+    with deferred_signing() as batch:
+        access = sign({"sub": "a"}, key)
+        id_token = sign_with_token_hash({"sub": "a", "nonce": "n"}, key, token=access)
+    first, second = batch.entry(access), batch.entry(id_token)
+    assert first is not None and second is not None
+    assert first.token is None and second.after is first and second.signing_input is None
+    access_signed = first.sign_here()
+    id_signed = second.sign_here()  # its claims are made only now
+    public = jwt.PyJWK(key.public_jwk()).key
+    claims = jwt.decode(id_signed, public, algorithms=[alg])
+    assert claims == {"sub": "a", "nonce": "n", "at_hash": token_hash(access_signed, alg)}
+    assert list(claims) == ["sub", "nonce", "at_hash"]
+
+
+def test_outside_a_batch_the_at_hash_token_is_the_plain_one() -> None:
+    key = SigningKey(pooled_key("RS256"), "RS256")  # deterministic signatures: same bytes
+    access = sign({"sub": "a"}, key)
+    plain = sign({"sub": "a", "at_hash": token_hash(access, "RS256")}, key)
+    assert sign_with_token_hash({"sub": "a"}, key, token=access) == plain
