@@ -19,15 +19,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
-from throughput import load_aiohttp, load_wrk, running
-
-HERE = Path(__file__).resolve().parent
+from throughput import load_generator, running, serve_command
 
 
 def thread_ns(pid: int) -> dict[int, int]:
@@ -71,16 +67,8 @@ def main() -> int:
     parser.add_argument("--generator", choices=["auto", "wrk", "aiohttp"], default="auto")
     parser.add_argument("--signers", type=int, help="passed to mockidp serve (default: its own)")
     args = parser.parse_args()
-    generator = args.generator
-    if generator == "auto":
-        generator = "wrk" if shutil.which("wrk") else "aiohttp"
-    load = load_wrk if generator == "wrk" else load_aiohttp
-    config = Path(tempfile.mkdtemp()) / "bench.yaml"
-    demo = (HERE.parent / "mockidp" / "demo.yaml").read_text("utf-8")
-    config.write_text(f"signing_alg: {args.alg}\nlogin: auto\n{demo}", encoding="utf-8")
-    serve = [str(Path(sys.executable).with_name("mockidp")), "serve", "--port", "0", "--config", str(config)]
-    if args.signers is not None:
-        serve += ["--signers", str(args.signers)]
+    generator, load = load_generator(args.generator)
+    serve = serve_command(args.alg, args.signers)
     loop_us: list[float] = []
     other_us: list[float] = []
     signer_us: list[float] = []

@@ -30,7 +30,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from throughput import serve_command
+
 BODY = "grant_type=client_credentials&resource=demo-api"
 HEADERS = {
     "Content-Type": "application/x-www-form-urlencoded",
@@ -93,12 +94,7 @@ def main() -> int:
     args = parser.parse_args()
     total = args.requests - args.requests % args.concurrency
     work = Path(tempfile.mkdtemp(prefix="mockidp-callgrind-"))
-    config = work / "bench.yaml"
-    demo = (HERE.parent / "mockidp" / "demo.yaml").read_text("utf-8")
-    config.write_text(f"signing_alg: {args.alg}\nlogin: auto\n{demo}", encoding="utf-8")
-    serve = [str(Path(sys.executable).with_name("mockidp")), "serve", "--port", "0", "--config", str(config)]
-    if args.signers is not None:
-        serve += ["--signers", str(args.signers)]
+    serve = serve_command(args.alg, args.signers, work)
     valgrind = [
         "valgrind",
         "--tool=callgrind",

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +152,22 @@ def _wrk_ms(out: str, pct: str) -> float | None:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
+def load_generator(choice: str) -> tuple[str, Callable[[str, str, int, float], Result]]:
+    """The load generator's name and function: wrk when installed (``auto``), else aiohttp."""
+    generator = ("wrk" if shutil.which("wrk") else "aiohttp") if choice == "auto" else choice
+    return generator, load_wrk if generator == "wrk" else load_aiohttp
+
+
+def serve_command(alg: str, signers: int | None = None, folder: Path | None = None) -> list[str]:
+    """``mockidp serve`` on a free port with the demo config signing with ``alg`` (login: auto),
+    written to ``folder`` (a new temporary one by default); ``--signers`` when given."""
+    config = (folder or Path(tempfile.mkdtemp())) / "bench.yaml"
+    demo = (HERE.parent / "mockidp" / "demo.yaml").read_text("utf-8")
+    config.write_text(f"signing_alg: {alg}\nlogin: auto\n{demo}", encoding="utf-8")
+    serve = [str(Path(sys.executable).with_name("mockidp")), "serve", "--port", "0", "--config", str(config)]
+    return serve if signers is None else [*serve, "--signers", str(signers)]
+
+
 def machine() -> str:
     cpu = platform.processor() or "unknown CPU"
     try:
@@ -186,17 +202,9 @@ def main() -> int:
         "--signers", type=int, help="mockidp serve --signers (default: its own; 0 signs on threads)"
     )
     args = parser.parse_args()
-    generator = args.generator
-    if generator == "auto":
-        generator = "wrk" if shutil.which("wrk") else "aiohttp"
-    load = load_wrk if generator == "wrk" else load_aiohttp
+    generator, load = load_generator(args.generator)
     ensure_peer()
-    config = Path(tempfile.mkdtemp()) / "bench.yaml"
-    demo = (HERE.parent / "mockidp" / "demo.yaml").read_text("utf-8")
-    config.write_text(f"signing_alg: {args.alg}\nlogin: auto\n{demo}", encoding="utf-8")
-    serve = [str(Path(sys.executable).with_name("mockidp")), "serve", "--port", "0", "--config", str(config)]
-    if args.signers is not None:
-        serve += ["--signers", str(args.signers)]
+    serve = serve_command(args.alg, args.signers)
     peer = ["node", str(HERE / "peer_server.mjs"), "0"]
     every = sorted(os.sched_getaffinity(0))
     results: list[Result] = []
