@@ -14,15 +14,14 @@ import hmac
 from typing import Any
 
 from .. import base64url
-from ..dpop import same_jkt
-from ..errors import InvalidDPoPProof, InvalidGrant, InvalidRequest
+from ..errors import InvalidGrant, InvalidRequest
 from ..grants import AuthorizationCode, AuthorizationRequest, new_id
 from ..issuance import user_token_response
 from ..state import IdPState
 from ..targets import narrow_to_resources, requested_targets, select_audiences
 from ..tokens import opaque_token
 from .authorization_request import PKCE_VALUE
-from .base import TokenRequest
+from .base import TokenRequest, require_dpop_key
 
 GRANT_TYPE = "authorization_code"
 
@@ -66,12 +65,12 @@ def _check_pkce(request: AuthorizationRequest, verifier: str | None) -> None:
 
 def _check_dpop_jkt(request: AuthorizationRequest, jkt: str | None) -> None:
     """RFC 9449 §10: a code requested with ``dpop_jkt`` is redeemed only with a proof of that key."""
-    if request.dpop_jkt is None:
-        return
-    if jkt is None:
-        raise InvalidDPoPProof("the authorization request sent dpop_jkt: send a DPoP proof of that key")
-    if not same_jkt(jkt, request.dpop_jkt):
-        raise InvalidGrant("the DPoP proof's key is not the one dpop_jkt named at /authorize")
+    require_dpop_key(
+        request.dpop_jkt,
+        jkt,
+        missing="the authorization request sent dpop_jkt: send a DPoP proof of that key",
+        other="the DPoP proof's key is not the one dpop_jkt named at /authorize",
+    )
 
 
 def _check_redirect(request: AuthorizationRequest, redirect_uri: str | None) -> None:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from ..dpop import same_jkt
-from ..errors import InvalidDPoPProof, InvalidGrant, InvalidScope
+from ..errors import InvalidGrant, InvalidScope
 from ..grants import RefreshRecord
 from ..issuance import user_token_response
 from ..state import IdPState
 from ..targets import narrow_to_resources, requested_targets, select_audiences
-from .base import TokenRequest
+from .base import TokenRequest, require_dpop_key
 
 GRANT_TYPE = "refresh_token"
 
@@ -36,12 +35,12 @@ def _find(state: IdPState, client_id: str, token: str) -> RefreshRecord:
 
 def _check_binding(record: RefreshRecord, jkt: str | None) -> None:
     """RFC 9449 §5: a bound refresh token (a public client's) needs a proof of the same key."""
-    if record.jkt is None:
-        return
-    if jkt is None:
-        raise InvalidDPoPProof("this refresh token is DPoP-bound: send a DPoP proof of its key")
-    if not same_jkt(jkt, record.jkt):
-        raise InvalidGrant("the refresh token is bound to another DPoP key")
+    require_dpop_key(
+        record.jkt,
+        jkt,
+        missing="this refresh token is DPoP-bound: send a DPoP proof of its key",
+        other="the refresh token is bound to another DPoP key",
+    )
 
 
 def _reused(state: IdPState, record: RefreshRecord) -> NoReturn:
