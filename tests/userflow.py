@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -79,7 +80,17 @@ def authorize(idp: MockIdP, http: requests.Session, **extra: str) -> Authorized:
     return Authorized(query["code"], verifier, params.get("redirect_uri", CALLBACK), query)
 
 
-def redeem(idp: MockIdP, http: requests.Session, got: Authorized, **extra: str) -> requests.Response:
+def redeem(
+    idp: MockIdP,
+    http: requests.Session,
+    got: Authorized,
+    headers: Mapping[str, str] | None = None,
+    /,
+    **extra: str,
+) -> requests.Response:
+    """The code's token request (a public client with PKCE); ``extra`` form fields override
+    or, set to "", remove; ``headers`` such as a DPoP proof (positional: no form field can
+    take its name)."""
     data = {
         "grant_type": "authorization_code",
         "code": got.code,
@@ -88,7 +99,7 @@ def redeem(idp: MockIdP, http: requests.Session, got: Authorized, **extra: str) 
         "client_id": APP,
     }
     data.update(extra)
-    return http.post(idp.token_endpoint, data={k: v for k, v in data.items() if v != ""})
+    return http.post(idp.token_endpoint, data={k: v for k, v in data.items() if v != ""}, headers=headers)
 
 
 def tokens(idp: MockIdP, http: requests.Session, **extra: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 from dpop_client import DPoPKey, claims_of
-from userflow import APP, authorize
+from userflow import APP, authorize, redeem
 
 from mockidp import MockIdP
 
@@ -19,19 +19,16 @@ from mockidp import MockIdP
 def post_token(
     idp: MockIdP, http: requests.Session, key: DPoPKey | None, data: dict[str, str]
 ) -> requests.Response:
-    headers = {"DPoP": key.proof("POST", idp.token_endpoint)} if key else {}
-    return http.post(idp.token_endpoint, data={**data, "client_id": APP}, headers=headers)
+    return http.post(idp.token_endpoint, data={**data, "client_id": APP}, headers=proof(idp, key))
+
+
+def proof(idp: MockIdP, key: DPoPKey | None) -> dict[str, str]:
+    """A DPoP header for the token endpoint, or none without a key."""
+    return {"DPoP": key.proof("POST", idp.token_endpoint)} if key else {}
 
 
 def bound_tokens(idp: MockIdP, http: requests.Session, key: DPoPKey) -> dict[str, Any]:
-    got = authorize(idp, http)
-    data = {
-        "grant_type": "authorization_code",
-        "code": got.code,
-        "redirect_uri": got.redirect_uri,
-        "code_verifier": got.verifier,
-    }
-    r = post_token(idp, http, key, data)
+    r = redeem(idp, http, authorize(idp, http), proof(idp, key))
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
@@ -66,14 +63,7 @@ def test_a_stolen_refresh_token_is_useless_without_the_key(mockidp: MockIdP, htt
 
 
 def test_a_refresh_token_without_dpop_stays_unbound(mockidp: MockIdP, http: requests.Session) -> None:
-    got = authorize(mockidp, http)
-    data = {
-        "grant_type": "authorization_code",
-        "code": got.code,
-        "redirect_uri": got.redirect_uri,
-        "code_verifier": got.verifier,
-    }
-    body = post_token(mockidp, http, None, data).json()
+    body = redeem(mockidp, http, authorize(mockidp, http)).json()
     assert body["token_type"] == "Bearer"
     r = post_token(
         mockidp, http, None, {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}

@@ -200,17 +200,7 @@ def test_code_flow_binds_access_and_refresh_token_of_a_public_client(
     got = authorize(mockidp, http, dpop_jkt=key.jkt)
     stranger = redeem(mockidp, http, got, client_id=APP)
     assert stranger.status_code == 400  # dpop_jkt at /authorize: the code needs a proof of that key
-    r = http.post(
-        mockidp.token_endpoint,
-        data={
-            "grant_type": "authorization_code",
-            "code": got.code,
-            "redirect_uri": got.redirect_uri,
-            "code_verifier": got.verifier,
-            "client_id": APP,
-        },
-        headers={"DPoP": key.proof("POST", mockidp.token_endpoint)},
-    )
+    r = redeem(mockidp, http, got, {"DPoP": key.proof("POST", mockidp.token_endpoint)}, client_id=APP)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["token_type"] == "DPoP"
@@ -229,17 +219,7 @@ def test_dpop_jkt_of_another_key_refuses_the_code(mockidp: MockIdP, http: reques
     got = authorize(mockidp, http, dpop_jkt=DPoPKey().jkt)
     r = redeem(mockidp, http, got)
     assert r.status_code == 400
-    r = http.post(
-        mockidp.token_endpoint,
-        data={
-            "grant_type": "authorization_code",
-            "code": got.code,
-            "redirect_uri": got.redirect_uri,
-            "code_verifier": got.verifier,
-            "client_id": APP,
-        },
-        headers={"DPoP": DPoPKey().proof("POST", mockidp.token_endpoint)},
-    )
+    r = redeem(mockidp, http, got, {"DPoP": DPoPKey().proof("POST", mockidp.token_endpoint)}, client_id=APP)
     assert r.json()["error"] == "invalid_grant"
 
 
@@ -264,17 +244,7 @@ def test_userinfo_takes_a_bound_token_only_with_a_proof(mockidp: MockIdP, http: 
     """RFC 9449 §7 at the IdP's own resource: a stolen bound token reads no claims as Bearer."""
     key = DPoPKey()
     got = authorize(mockidp, http)
-    r = http.post(
-        mockidp.token_endpoint,
-        data={
-            "grant_type": "authorization_code",
-            "code": got.code,
-            "redirect_uri": got.redirect_uri,
-            "code_verifier": got.verifier,
-            "client_id": APP,
-        },
-        headers={"DPoP": key.proof("POST", mockidp.token_endpoint)},
-    )
+    r = redeem(mockidp, http, got, {"DPoP": key.proof("POST", mockidp.token_endpoint)}, client_id=APP)
     token = r.json()["access_token"]
     url = mockidp.url("userinfo")
     as_bearer = http.get(url, headers={"Authorization": f"Bearer {token}"})
