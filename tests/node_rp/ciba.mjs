@@ -2,15 +2,9 @@
 // Input (argv[2], JSON): {issuer, client_id, client_secret, login_hint, scope?, binding_message?}
 // Output (stdout, JSON): {tokens: the token endpoint response, claims: the ID token claims}
 import * as client from "openid-client";
+import { discover, input } from "./discover.mjs";
 
-const input = JSON.parse(process.argv[2]);
-const config = await client.discovery(
-  new URL(input.issuer),
-  input.client_id,
-  input.client_secret,
-  undefined,
-  { execute: [client.allowInsecureRequests] },
-);
+const config = await discover(input.client_secret);
 const params = { scope: input.scope ?? "openid", login_hint: input.login_hint };
 if (input.binding_message) params.binding_message = input.binding_message;
 const request = await client.initiateBackchannelAuthentication(config, params);

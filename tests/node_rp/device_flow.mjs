@@ -3,12 +3,10 @@
 // Output (stdout, JSON): {authorization: the device authorization response,
 //   tokens: the token endpoint response, claims: the ID token claims, seconds: time spent polling}
 import * as client from "openid-client";
+import { discover, input } from "./discover.mjs";
 
-const input = JSON.parse(process.argv[2]);
 const auth = input.client_secret ? client.ClientSecretBasic(input.client_secret) : client.None();
-const config = await client.discovery(new URL(input.issuer), input.client_id, undefined, auth, {
-  execute: [client.allowInsecureRequests],
-});
+const config = await discover(undefined, auth);
 const params = {};
 if (input.scope) params.scope = input.scope;
 if (input.login_hint) params.login_hint = input.login_hint;

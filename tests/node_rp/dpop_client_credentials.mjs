@@ -3,15 +3,9 @@
 // Output (stdout, JSON): {tokens, jkt (RFC 7638 thumbprint of the key), api?: {status, body}}.
 import { createHash } from "node:crypto";
 import * as client from "openid-client";
+import { discover, input } from "./discover.mjs";
 
-const input = JSON.parse(process.argv[2]);
-const config = await client.discovery(
-  new URL(input.issuer),
-  input.client_id,
-  input.client_secret,
-  undefined,
-  { execute: [client.allowInsecureRequests] },
-);
+const config = await discover(input.client_secret);
 const keyPair = await client.randomDPoPKeyPair("ES256");
 const DPoP = client.getDPoPHandle(config, keyPair);
 const params = {};

@@ -3,18 +3,12 @@
 //   introspect?: true (also introspect the token, authenticating the same way)}
 // Output (stdout, JSON): {tokens, introspection?}
 import * as client from "openid-client";
+import { discover, input } from "./discover.mjs";
 
-const input = JSON.parse(process.argv[2]);
 const { kid, alg, ...jwk } = input.jwk;
 const algorithm = alg === "ES256" ? { name: "ECDSA", namedCurve: "P-256" } : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
 const key = await crypto.subtle.importKey("jwk", jwk, algorithm, false, ["sign"]);
-const config = await client.discovery(
-  new URL(input.issuer),
-  input.client_id,
-  undefined,
-  client.PrivateKeyJwt({ key, kid }),
-  { execute: [client.allowInsecureRequests] },
-);
+const config = await discover(undefined, client.PrivateKeyJwt({ key, kid }));
 const params = {};
 if (input.scope) params.scope = input.scope;
 if (input.resource) params.resource = input.resource;

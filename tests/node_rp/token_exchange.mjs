@@ -4,15 +4,9 @@
 //   resource?, scope?, actor_token?, actor_token_type?, requested_token_type?}
 // Output (stdout, JSON): the token endpoint response.
 import * as client from "openid-client";
+import { discover, input } from "./discover.mjs";
 
-const input = JSON.parse(process.argv[2]);
-const config = await client.discovery(
-  new URL(input.issuer),
-  input.client_id,
-  input.client_secret,
-  undefined,
-  { execute: [client.allowInsecureRequests] },
-);
+const config = await discover(input.client_secret);
 const params = {};
 for (const name of [
   "subject_token",
