@@ -45,3 +45,12 @@ def http() -> Iterator[requests.Session]:
     with requests.Session() as session:
         session.trust_env = False  # loopback only: ignore any proxy settings
         yield session
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[requests.Session]:
+    """``http`` for a whole module: what Hypothesis tests use (a function-scoped fixture is not
+    reset between a test's examples)."""
+    with requests.Session() as shared:
+        shared.trust_env = False
+        yield shared

@@ -94,13 +94,6 @@ def idp() -> Iterator[MockIdP]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def session() -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.trust_env = False
-        yield s
-
-
 VALUES = st.one_of(
     st.sampled_from(
         [JWT_BEARER, EXCHANGE, *TYPES, API, "https://as.example", "read", "write", "read openid"]

@@ -74,13 +74,6 @@ def idp() -> Iterator[MockIdP]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def session() -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.trust_env = False
-        yield s
-
-
 def assert_oauth_error(r: requests.Response, statuses: tuple[int, ...] = (400, 401)) -> dict[str, Any]:
     assert r.status_code in statuses, (r.status_code, r.text)
     body: dict[str, Any] = r.json()
@@ -89,6 +82,25 @@ def assert_oauth_error(r: requests.Response, statuses: tuple[int, ...] = (400, 4
     assert DESCRIPTION_CHARS.fullmatch(body.get("error_description", "")), body
     assert r.headers["Cache-Control"] == "no-store"
     return body
+
+
+def authorize_answer(
+    session: requests.Session, idp: MockIdP, params: dict[str, str]
+) -> dict[str, list[str]] | None:
+    """Send an authorization request with fuzzed parameters and check the answer's form: a 400
+    OAuth error (a NUL or a bad encoding, refused before the client is known; then None), else
+    a redirect carrying a code or an allowed error with a clean description (its query)."""
+    r = session.get(idp.url("authorize"), params=params, allow_redirects=False)
+    if r.status_code == 400:
+        assert_oauth_error(r, (400,))
+        return None
+    assert r.status_code == 302, r.text
+    query = parse_qs(urlsplit(r.headers["Location"]).query)
+    assert ("code" in query) != ("error" in query)
+    if "error" in query:
+        assert query["error"][0] in ALLOWED_ERRORS
+        assert DESCRIPTION_CHARS.fullmatch(query["error_description"][0])
+    return query
 
 
 @FAST
@@ -299,17 +311,10 @@ def test_authorize_answers_any_acr_values_and_claims_parameter(
     for name, value in (("acr_values", acr_values), ("claims", claims)):
         if value is not None:
             params[name] = value
-    r = session.get(leveled.url("authorize"), params=params, allow_redirects=False)
-    if r.status_code == 400:  # a NUL or a bad encoding: refused before the client is known
-        assert_oauth_error(r, (400,))
+    query = authorize_answer(session, leveled, params)
+    if query is None:
         return
-    assert r.status_code == 302, r.text
-    query = parse_qs(urlsplit(r.headers["Location"]).query)
-    assert ("code" in query) != ("error" in query)
-    if "error" in query:
-        assert query["error"][0] in ALLOWED_ERRORS
-        assert DESCRIPTION_CHARS.fullmatch(query["error_description"][0])
-    else:
+    if "code" in query:
         code = query["code"][0]
         verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
         body = session.post(
@@ -380,14 +385,5 @@ def test_authorize_answers_any_id_token_hint_and_prompt(
     for name, value in (("id_token_hint", hint), ("prompt", prompt), ("login_hint", login_hint)):
         if value is not None:
             params[name] = value
-    r = session.get(idp.url("authorize"), params=params, allow_redirects=False)
-    if r.status_code == 400:  # a NUL or a bad encoding: refused before the client is known
-        assert_oauth_error(r, (400,))
-        return
-    assert r.status_code == 302, r.text
-    query = parse_qs(urlsplit(r.headers["Location"]).query)
-    assert ("code" in query) != ("error" in query)
-    if "error" in query:
-        assert query["error"][0] in ALLOWED_ERRORS
-        assert DESCRIPTION_CHARS.fullmatch(query["error_description"][0])
+    authorize_answer(session, idp, params)
     assert not idp.state.server_errors.errors
