@@ -22,8 +22,8 @@ from .. import browser, pages
 from ..keys import STATE
 from ..pages import device as device_pages
 from ..request_params import form_params, query_params
-from .authorize import client_name, current_session, redirect, session_cookie
-from .pages import EXPIRED, WRONG_PASSWORD, check_password
+from .authorize import client_name, current_session, redirect
+from .pages import EXPIRED, WRONG_PASSWORD, signing_in, to_consent
 
 UNKNOWN_CODE = "That code is unknown, expired or already used. Check the code on your device."
 PAGES = "device"
@@ -117,11 +117,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if isinstance(found, web.Response):
         return found
     txn, page, polled = found
-    one_click = params.get("user")
-    if one_click is not None:
-        user = state.store.user(one_click)
-    else:
-        user = check_password(state, params.get("username"), params.get("password"))
+    user = signing_in(state, params)
     if user is None:
         return _login_view(state, txn, polled, username=params.get("username") or "", error=WRONG_PASSWORD)
     now = state.clock.now()
@@ -129,9 +125,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     acr = chosen if chosen in state.config.acr_levels else polled.acr
     sid = state.store.grants.sign_in(user.sub, now, acr)
     state.store.polls.sign_in_page(page, user.sub, now, acr)
-    response = redirect(_consent_url(state, txn), status=303)
-    browser.set_cookie(response, state, session_cookie(state), sid, path=state.issuer_path or "/")
-    return response
+    return to_consent(state, sid, _consent_url(state, txn))
 
 
 @browser.same_site_posts

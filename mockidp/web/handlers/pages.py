@@ -58,6 +58,22 @@ def check_password(state: IdPState, username: str | None, password: str | None) 
     return user
 
 
+def signing_in(state: IdPState, params: Params) -> UserConfig | None:
+    """Who the login form signs in: the one-click user button, else username and password
+    (None: a wrong password or an unknown user)."""
+    one_click = params.get("user")
+    if one_click is not None:
+        return state.store.user(one_click)
+    return check_password(state, params.get("username"), params.get("password"))
+
+
+def to_consent(state: IdPState, sid: str, consent: str) -> web.StreamResponse:
+    """After a sign-in: on to the consent page, with the new session's cookie."""
+    response = redirect(consent, status=303)
+    browser.set_cookie(response, state, session_cookie(state), sid, path=state.issuer_path or "/")
+    return response
+
+
 @browser.same_site_posts
 async def login(request: web.Request) -> web.StreamResponse:
     """POST: username and password, or a one-click ``user``; then on to the consent page."""
@@ -71,11 +87,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     refused = browser.wrong_browser(request, state, pending)
     if refused is not None:
         return refused
-    one_click = params.get("user")
-    if one_click is not None:
-        user = state.store.user(one_click)
-    else:
-        user = check_password(state, params.get("username"), params.get("password"))
+    user = signing_in(state, params)
     if user is None:
         username = params.get("username") or ""
         return login_view(state, txn, pending.request, username=username, error=WRONG_PASSWORD)
@@ -83,9 +95,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     acr = _chosen_level(state, params.get("acr"), pending)
     sid = state.store.grants.sign_in(user.sub, now, acr)
     pending.subject, pending.auth_time, pending.acr = user.sub, now, acr
-    response = redirect(consent_url(state, txn), status=303)
-    browser.set_cookie(response, state, session_cookie(state), sid, path=state.issuer_path or "/")
-    return response
+    return to_consent(state, sid, consent_url(state, txn))
 
 
 @browser.same_site_posts

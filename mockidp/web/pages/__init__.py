@@ -80,6 +80,17 @@ def _hidden(name: str, value: str) -> str:
     return f'<input type="hidden" name="{esc(name)}" value="{esc(value)}">'
 
 
+def decision_form(action: str, transaction: str) -> str:
+    """The consent pages' Deny / Approve form, posting ``decision`` with the transaction."""
+    return f"""<form method="post" action="{esc(action)}">
+{_hidden("transaction", transaction)}
+<div class="actions">
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+<button type="submit" name="decision" value="approve" class="primary">Approve</button>
+</div>
+</form>"""
+
+
 @dataclass(frozen=True, slots=True)
 class LoginView:
     action: str
@@ -199,13 +210,7 @@ def consent_page(view: ConsentView, *, issuer: str) -> web.Response:
 <p class="lead"><strong>{esc(view.client_name)}</strong> is asking for permission to act for you.</p>
 {_account(user)}
 {sections}
-<form method="post" action="{esc(view.action)}">
-{_hidden("transaction", view.transaction)}
-<div class="actions">
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
-<button type="submit" name="decision" value="approve" class="primary">Approve</button>
-</div>
-</form>
+{decision_form(view.action, view.transaction)}
 <p class="muted after">You will return to <code>{esc(view.redirect_uri)}</code></p>"""
     return page("Authorize", body, footer=f"Issuer <code>{esc(issuer)}</code>")
 

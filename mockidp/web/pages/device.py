@@ -11,11 +11,7 @@ from aiohttp import web
 
 from ...claims import SCOPE_DESCRIPTIONS
 from ...config import UserConfig
-from . import display_name, esc, page
-
-
-def _hidden(name: str, value: str) -> str:
-    return f'<input type="hidden" name="{esc(name)}" value="{esc(value)}">'
+from . import decision_form, display_name, esc, page
 
 
 def code_page(action: str, *, user_code: str = "", error: str | None = None, issuer: str) -> web.Response:
@@ -61,13 +57,7 @@ asks to act for <strong>{esc(display_name(view.user))}</strong> ({esc(view.user.
 Approve only if your device shows this code.</p>
 <h2 id="scopes-title">It asks for</h2>
 {scopes}
-<form method="post" action="{esc(view.action)}">
-{_hidden("transaction", view.transaction)}
-<div class="actions">
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
-<button type="submit" name="decision" value="approve" class="primary">Approve</button>
-</div>
-</form>"""
+{decision_form(view.action, view.transaction)}"""
     return page("Authorize a device", body, footer=f"Issuer <code>{esc(issuer)}</code>")
 
 
