@@ -11,14 +11,18 @@ because the server's canonical URL (its port) is the audience its tokens must ca
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
+import httpx2
 import jwt
 import uvicorn
+from mcp.client.auth import AuthorizationCodeResult
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
@@ -176,3 +180,41 @@ class MemoryStorage:
 
     async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
         self.client_info = client_info
+
+
+class HeadlessBrowser:
+    """Plays the user's browser for the SDK's ``OAuthClientProvider``: opens the authorize URL
+    (``login: auto`` answers at once) and reads ``code``, ``state`` and ``iss`` from the
+    redirect to ``redirect_uri``, which it does not follow. ``verify``: the CA for https."""
+
+    def __init__(self, redirect_uri: str, verify: ssl.SSLContext | bool = True) -> None:
+        self.redirect_uri = redirect_uri
+        self.verify = verify
+        self.result: AuthorizationCodeResult | None = None
+        self.authorize_url = ""
+
+    async def redirect_handler(self, url: str) -> None:
+        self.authorize_url = url
+        async with httpx2.AsyncClient(
+            follow_redirects=False, trust_env=False, timeout=10, verify=self.verify
+        ) as http:
+            response = await http.get(url)
+        assert response.status_code in (302, 303), response.text
+        location = response.headers["location"]
+        assert location.startswith(self.redirect_uri + "?"), location
+        params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        self.result = AuthorizationCodeResult(
+            code=params.get("code", ""), state=params.get("state"), iss=params.get("iss")
+        )
+
+    async def callback_handler(self) -> AuthorizationCodeResult:
+        assert self.result is not None, "the redirect handler did not run"
+        return self.result
+
+
+def tool_text(result: Any) -> str:
+    """The text a tool call answered (``whoami``: the token's subject), failing on an error."""
+    assert not result.is_error, result
+    text = result.content[0]
+    assert text.type == "text"
+    return str(text.text)

@@ -11,10 +11,8 @@ fetches the document trusting its own CA. No dynamic registration happens: the S
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import httpx2
@@ -22,10 +20,10 @@ import jwt
 import pytest
 from aiohttp import web
 from mcp import Client
-from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
+from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientMetadata
-from mcp_server import McpServerThread, MemoryStorage
+from mcp_server import HeadlessBrowser, McpServerThread, MemoryStorage
 
 import mockidp as mockidp_lib
 from mockidp import MockIdP
@@ -70,33 +68,6 @@ class DocumentHost(AppRuntime):
         return runner
 
 
-class HeadlessBrowser:
-    """Opens the authorize URL over https (``login: auto`` answers at once) and reads the redirect."""
-
-    def __init__(self, trust: ssl.SSLContext) -> None:
-        self.trust = trust
-        self.result: AuthorizationCodeResult | None = None
-        self.authorize_url = ""
-
-    async def redirect_handler(self, url: str) -> None:
-        self.authorize_url = url
-        async with httpx2.AsyncClient(
-            follow_redirects=False, trust_env=False, timeout=10, verify=self.trust
-        ) as http:
-            response = await http.get(url)
-        assert response.status_code in (302, 303), response.text
-        location = response.headers["location"]
-        assert location.startswith(REDIRECT_URI + "?"), location
-        params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-        self.result = AuthorizationCodeResult(
-            code=params.get("code", ""), state=params.get("state"), iss=params.get("iss")
-        )
-
-    async def callback_handler(self) -> AuthorizationCodeResult:
-        assert self.result is not None, "the redirect handler did not run"
-        return self.result
-
-
 @pytest.fixture
 def document_host() -> Iterator[DocumentHost]:
     document = {
@@ -124,7 +95,7 @@ async def test_sdk_signs_in_with_a_client_id_metadata_document_over_tls(
 ) -> None:
     assert mockidp.issuer.startswith("https://127.0.0.1:")
     trust = mockidp_lib.ssl_context()
-    browser, storage = HeadlessBrowser(trust), MemoryStorage()
+    browser, storage = HeadlessBrowser(REDIRECT_URI, trust), MemoryStorage()
     metadata = OAuthClientMetadata(
         client_name="CIMD interop agent",
         redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]  # pydantic coerces str

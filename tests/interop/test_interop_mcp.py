@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import httpx
@@ -21,11 +20,11 @@ import httpx2
 import jwt
 import pytest
 from mcp import Client
-from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider, OAuthFlowError
+from mcp.client.auth import OAuthClientProvider, OAuthFlowError
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientMetadata
 from mcp.shared.exceptions import MCPError
-from mcp_server import McpServerThread, MemoryStorage
+from mcp_server import HeadlessBrowser, McpServerThread, MemoryStorage
 
 from mockidp import MockIdP
 
@@ -34,29 +33,6 @@ pytestmark = [pytest.mark.interop, pytest.mark.mockidp(users=[{"sub": "alice", "
 SCOPE = "whoami:read"
 REDIRECT_URI = "http://127.0.0.1/callback"  # never contacted: the redirect handler reads the code
 TIMEOUT = 20
-
-
-class HeadlessBrowser:
-    """Plays the user's browser: opens the authorize URL (``login: auto`` answers at once) and
-    reads ``code``, ``state`` and ``iss`` from the redirect, which it does not follow."""
-
-    def __init__(self) -> None:
-        self.result: AuthorizationCodeResult | None = None
-
-    async def redirect_handler(self, url: str) -> None:
-        async with httpx2.AsyncClient(follow_redirects=False, trust_env=False, timeout=5) as http:
-            response = await http.get(url)
-        assert response.status_code in (302, 303), response.text
-        location = response.headers["location"]
-        assert location.startswith(REDIRECT_URI + "?"), location
-        params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-        self.result = AuthorizationCodeResult(
-            code=params.get("code", ""), state=params.get("state"), iss=params.get("iss")
-        )
-
-    async def callback_handler(self) -> AuthorizationCodeResult:
-        assert self.result is not None, "the redirect handler did not run"
-        return self.result
 
 
 @pytest.fixture
@@ -104,7 +80,7 @@ async def call_whoami(server_url: str, browser: HeadlessBrowser, storage: Memory
 async def test_sdk_client_gets_a_token_and_calls_the_sdk_server(
     mockidp: MockIdP, mcp_server: McpServerThread
 ) -> None:
-    browser, storage = HeadlessBrowser(), MemoryStorage()
+    browser, storage = HeadlessBrowser(REDIRECT_URI), MemoryStorage()
     assert await call_whoami(mcp_server.url, browser, storage) == "alice"
 
     journal = mockidp.requests
@@ -154,7 +130,7 @@ async def test_sdk_server_refuses_planned_aud_wrong_tokens(
     """
     mockidp.plan_defects(["aud-wrong"], times=None)
     with pytest.raises(BaseException) as info:
-        await call_whoami(mcp_server.url, HeadlessBrowser(), MemoryStorage())
+        await call_whoami(mcp_server.url, HeadlessBrowser(REDIRECT_URI), MemoryStorage())
     assert contains(info.value, MCPError) and not contains(info.value, OAuthFlowError), info.value
     tokens = [r.status for r in mockidp.requests if r.endpoint == "token"]
     assert tokens and set(tokens) == {200}, tokens
@@ -168,7 +144,7 @@ async def test_sdk_client_stops_at_a_lying_metadata_issuer(
     """RFC 8414 section 3.3: metadata naming another issuer must not be used (mix-up defence)."""
     mockidp.misbehave(metadata_issuer="https://evil.example")
     with pytest.raises(BaseException) as info:
-        await call_whoami(mcp_server.url, HeadlessBrowser(), MemoryStorage())
+        await call_whoami(mcp_server.url, HeadlessBrowser(REDIRECT_URI), MemoryStorage())
     assert contains(info.value, OAuthFlowError), info.value
     endpoints = {r.endpoint for r in mockidp.requests}
     assert not endpoints & {"register", "authorize", "token"}, endpoints
@@ -182,7 +158,7 @@ async def test_sdk_client_refuses_a_tampered_authorization_response(
     """RFC 9207 ``iss`` and the CSRF ``state``: a wrong one must stop the client before /token."""
     mockidp.misbehave(**{switch: "wrong"})
     with pytest.raises(BaseException) as info:
-        await call_whoami(mcp_server.url, HeadlessBrowser(), MemoryStorage())
+        await call_whoami(mcp_server.url, HeadlessBrowser(REDIRECT_URI), MemoryStorage())
     assert contains(info.value, OAuthFlowError), info.value
     endpoints = [r.endpoint for r in mockidp.requests]
     assert "authorize" in endpoints and "token" not in endpoints, endpoints

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from mcp import Client
 from mcp.client.auth.extensions.client_credentials import PrivateKeyJWTOAuthProvider, SignedJWTParameters
 from mcp.client.streamable_http import streamable_http_client
-from mcp_server import McpServerThread, MemoryStorage
+from mcp_server import McpServerThread, MemoryStorage, tool_text
 
 from mockidp import MockIdP
 
@@ -71,10 +71,7 @@ async def call_whoami(server_url: str, issuer: str, key: rsa.RSAPrivateKey, stor
             Client(streamable_http_client(server_url, http_client=http), cache=None) as client,
         ):
             result = await client.call_tool("whoami", {})
-    assert not result.is_error, result
-    text = result.content[0]
-    assert text.type == "text"
-    return text.text
+    return tool_text(result)
 
 
 @pytest.mark.asyncio
