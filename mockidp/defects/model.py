@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from ..keys import KeyRing, SigningKey
@@ -36,18 +36,8 @@ Severity = Literal["must", "should"]
 #: a CVE identifier, as the spec clauses and consequences cite them
 CVE = re.compile(r"CVE-\d{4}-\d{4,}")
 
-GROUPS: tuple[Group, ...] = (
-    "signature",
-    "header",
-    "time",
-    "audience",
-    "claims",
-    "type",
-    "structure",
-    "delegation",
-    "id-jag",
-    "positive",
-)
+#: the groups in catalog order: the ``Group`` literal's own order
+GROUPS: tuple[Group, ...] = get_args(Group)
 BOTH: tuple[TokenKind, ...] = ("access", "id")
 ACCESS: tuple[TokenKind, ...] = ("access",)
 ID: tuple[TokenKind, ...] = ("id",)
